@@ -1,0 +1,39 @@
+/**
+ * vscope entity ids: derived from the vCenter id and the managed object reference, so they
+ * stay stable across cycles and restarts, are unique across vCenters, and are URL-safe
+ * whatever characters a moRef holds (vcsim's datastore moRefs contain `/` and `@`).
+ */
+import { createHash } from 'node:crypto';
+import type { EntityKind } from './inventory.ts';
+
+const prefixes: Record<EntityKind, string> = {
+  datacenter: 'dc',
+  cluster: 'cl',
+  host: 'h',
+  nic: 'n',
+  vm: 'vm',
+  datastore: 'ds',
+};
+
+function digest(parts: readonly string[]): string {
+  // 80 bits: collision odds are negligible below billions of entities.
+  return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 14);
+}
+
+/** Id of a managed entity, e.g. `vm-Xq3...`. */
+export function entityId(kind: Exclude<EntityKind, 'nic'>, vcenterId: string, moRef: string): string {
+  return `${prefixes[kind]}-${digest([vcenterId, kind, moRef])}`;
+}
+
+/** Id of a host physical NIC: the host's id and the vmnic device name. */
+export function nicId(hostId: string, device: string): string {
+  return `${prefixes.nic}-${digest([hostId, device])}`;
+}
+
+/** Kind of an entity id, or null when the id is not one of ours. */
+export function kindOfId(id: string): EntityKind | null {
+  const match = /^([a-z]+)-[A-Za-z0-9_-]{14}$/.exec(id);
+  if (!match) return null;
+  const found = Object.entries(prefixes).find(([, prefix]) => prefix === match[1]);
+  return found ? (found[0] as EntityKind) : null;
+}

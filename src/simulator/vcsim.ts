@@ -1,0 +1,129 @@
+/**
+ * Starts the bundled vCenter simulator (tools/vcsim) as a child process.
+ * Used by the demo, the tests and the benchmarks; never by production code paths.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+const buildScript = fileURLToPath(new URL('../../scripts/build-vcsim.sh', import.meta.url));
+
+/** Inventory shape and behaviour of one simulator; every field is optional. */
+export interface VcsimOptions {
+  /** Datacenters. Default 1. */
+  readonly datacenters?: number;
+  /** Clusters per datacenter. Default 1. */
+  readonly clusters?: number;
+  /** Hosts per cluster. Default 3. */
+  readonly hostsPerCluster?: number;
+  /** Standalone hosts per datacenter. Default 1. */
+  readonly standaloneHosts?: number;
+  /** Resource pools per cluster beside the root pool. Default 0. */
+  readonly pools?: number;
+  /** VMs per resource pool and per standalone host. Default 2. */
+  readonly vmsPerPool?: number;
+  /** Datastores, each mounted on every host. Default 1. */
+  readonly datastores?: number;
+  /** When set, the simulator only accepts this login. */
+  readonly username?: string;
+  readonly password?: string;
+  /** Serve https with a self-signed certificate. */
+  readonly tls?: boolean;
+  /** Delay each SOAP call by this many milliseconds. */
+  readonly delayMs?: number;
+}
+
+export interface Vcsim {
+  /** SDK endpoint, e.g. `http://127.0.0.1:40123/sdk`. */
+  readonly url: string;
+  /** PEM file of the self-signed certificate when `tls` is set, else null. */
+  readonly caFile: string | null;
+  readonly pid: number;
+  /** Stops the simulator; resolves once the process has exited. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Builds the simulator when needed and returns the path of its binary. */
+export async function vcsimBinary(): Promise<string> {
+  const { stdout } = await execFileAsync('bash', [buildScript], { maxBuffer: 16 * 1024 * 1024 });
+  const path = stdout.trim().split('\n').pop();
+  if (!path) throw new Error('scripts/build-vcsim.sh printed no binary path');
+  return path;
+}
+
+function flagsFor(options: VcsimOptions): string[] {
+  const flags: string[] = ['-l', '127.0.0.1:0'];
+  const numeric: [keyof VcsimOptions, string][] = [
+    ['datacenters', '-dc'],
+    ['clusters', '-cluster'],
+    ['hostsPerCluster', '-host'],
+    ['standaloneHosts', '-standalone-host'],
+    ['pools', '-pool'],
+    ['vmsPerPool', '-vm'],
+    ['datastores', '-ds'],
+    ['delayMs', '-delay'],
+  ];
+  for (const [key, flag] of numeric) {
+    const value = options[key];
+    if (value !== undefined) flags.push(`${flag}=${String(value)}`);
+  }
+  if (options.username !== undefined) flags.push('-username', options.username);
+  if (options.password !== undefined) flags.push('-password', options.password);
+  flags.push(`-tls=${options.tls === true ? 'true' : 'false'}`);
+  return flags;
+}
+
+/** Parses the ready line: ours is JSON; upstream vcsim prints `export GOVC_URL=...`. */
+function parseReadyLine(line: string): { url: string; caFile: string | null } | null {
+  if (line.startsWith('{')) {
+    const parsed = JSON.parse(line) as { url?: string; caFile?: string };
+    if (parsed.url) return { url: parsed.url, caFile: parsed.caFile || null };
+  }
+  const match = /GOVC_URL=(\S+)/.exec(line);
+  if (match?.[1]) {
+    const url = new URL(match[1]);
+    url.username = '';
+    url.password = '';
+    return { url: url.toString(), caFile: null };
+  }
+  return null;
+}
+
+/** Starts a simulator on a free loopback port and resolves once it serves. */
+export async function startVcsim(options: VcsimOptions = {}, startTimeoutMs = 60_000): Promise<Vcsim> {
+  const binary = await vcsimBinary();
+  const child = spawn(binary, flagsFor(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+
+  const ready = await new Promise<{ url: string; caFile: string | null }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vcsim did not start within ${startTimeoutMs} ms: ${stderr}`)), startTimeoutMs);
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const parsed = parseReadyLine(line);
+      if (parsed) {
+        clearTimeout(timer);
+        resolve(parsed);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vcsim exited with code ${String(code)} before serving: ${stderr}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+
+  return { ...ready, pid: child.pid ?? -1, stop };
+}

@@ -1,0 +1,129 @@
+/**
+ * The store interface: what the collector writes and the server reads. SQLite implements it
+ * (sqlite-store.ts); a distributed engine can sit behind the same interface later.
+ * All times are integer unix seconds.
+ */
+import type {
+  ClusterInfo,
+  DatacenterInfo,
+  DatastoreInfo,
+  EntityKind,
+  HostInfo,
+  HostNicInfo,
+  InventorySnapshot,
+  VmInfo,
+} from '../shared/inventory.ts';
+import type { Tier } from '../shared/tiers.ts';
+
+/** Samples of one entity, values aligned with `ts`; metric keys from shared/metrics.ts. */
+export interface SampleBatch {
+  readonly entityId: string;
+  readonly kind: EntityKind;
+  /** Sample interval: 20 for realtime samples, 300/1800/7200/86400 for vCenter's historical ones. */
+  readonly intervalSec: number;
+  /** End of each sample's interval, as vCenter timestamps it, ascending. */
+  readonly ts: readonly number[];
+  /** Metric key -> one value per timestamp; null where vCenter had no value. */
+  readonly values: Readonly<Record<string, readonly (number | null)[]>>;
+}
+
+/** Lifecycle fields every stored entity carries beside its inventory fields. */
+export interface Lifecycle {
+  readonly firstSeenSec: number;
+  readonly lastSeenSec: number;
+  /** When a cycle first missed it; null while it exists. */
+  readonly removedAtSec: number | null;
+}
+
+export type StoredDatacenter = DatacenterInfo & Lifecycle;
+export type StoredCluster = ClusterInfo & Lifecycle;
+export type StoredHost = HostInfo & Lifecycle;
+export type StoredNic = HostNicInfo & Lifecycle;
+export type StoredVm = VmInfo & Lifecycle;
+export type StoredDatastore = DatastoreInfo & Lifecycle;
+export type StoredEntity = StoredDatacenter | StoredCluster | StoredHost | StoredNic | StoredVm | StoredDatastore;
+
+/** Latest figures of one entity: the average of each metric over its latest 5-minute bucket. */
+export interface LatestFigures {
+  /** Start of the bucket, null when nothing was ever stored. */
+  readonly bucketSec: number | null;
+  readonly values: Readonly<Record<string, number | null>>;
+}
+
+export interface SeriesQuery {
+  readonly entityId: string;
+  readonly tier: Tier;
+  /** Inclusive range of bucket starts. */
+  readonly fromSec: number;
+  readonly toSec: number;
+  /** Metric keys; all of the entity kind's metrics when omitted. */
+  readonly metrics?: readonly string[];
+}
+
+/** Columns, one entry per bucket of the range (gaps included, as null). */
+export interface SeriesData {
+  readonly stepSec: number;
+  readonly ts: readonly number[];
+  readonly series: readonly {
+    readonly metric: string;
+    readonly avg: readonly (number | null)[];
+    readonly min: readonly (number | null)[];
+    readonly max: readonly (number | null)[];
+  }[];
+}
+
+export interface ImportProgress {
+  readonly state: 'pending' | 'running' | 'done' | 'failed';
+  readonly entitiesDone: number;
+  readonly entitiesTotal: number;
+}
+
+/** Outcome of the collection cycles of one vCenter. */
+export interface CollectionStatus {
+  readonly vcenterId: string;
+  readonly lastStartSec: number | null;
+  readonly lastEndSec: number | null;
+  readonly lastDurationMs: number | null;
+  /** End of the last cycle that succeeded. */
+  readonly lastSuccessSec: number | null;
+  readonly lastError: string | null;
+  readonly counts: Readonly<Record<'datacenters' | 'clusters' | 'hosts' | 'vms' | 'datastores' | 'nics' | 'samples', number>>;
+  readonly import: ImportProgress;
+}
+
+export interface Store {
+  /** Upserts every entity of the snapshot; entities of that vCenter it lacks are marked removed. */
+  saveInventory(snapshot: InventorySnapshot): void;
+  /**
+   * Merges realtime samples into every tier and advances each entity's high-water mark.
+   * Samples at or before the entity's high-water mark are ignored, so writing twice is harmless.
+   * Atomic: a batch list is written whole or not at all.
+   */
+  writeRealtime(batches: readonly SampleBatch[]): void;
+  /**
+   * Stores vCenter's historical samples in `tier`, only into buckets that hold nothing yet.
+   * Never moves a high-water mark.
+   */
+  importHistorical(tier: Tier, batches: readonly SampleBatch[]): void;
+  /** Entity id -> end of the newest realtime sample stored, for the entities of one vCenter. */
+  highWaterMarks(vcenterId: string): ReadonlyMap<string, number>;
+  saveStatus(status: CollectionStatus): void;
+  statuses(): readonly CollectionStatus[];
+
+  datacenters(): readonly StoredDatacenter[];
+  clusters(datacenterId: string): readonly StoredCluster[];
+  hosts(datacenterId: string): readonly StoredHost[];
+  vms(datacenterId: string): readonly StoredVm[];
+  datastores(datacenterId: string): readonly StoredDatastore[];
+  /** One entity of any kind (including NICs), removed ones too; null when unknown. */
+  entity(id: string): StoredEntity | null;
+  /** Latest figures for many entities at once (one query, not one per entity). */
+  latest(entityIds: readonly string[]): ReadonlyMap<string, LatestFigures>;
+  series(query: SeriesQuery): SeriesData;
+
+  /** Drops buckets past their tier's retention and entities removed longer than a year ago. */
+  applyRetention(nowSec: number): void;
+  /** Cheap liveness probe for /healthz. */
+  ping(): boolean;
+  close(): void;
+}

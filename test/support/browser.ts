@@ -3,8 +3,7 @@
  * Screenshots go to test-results/screenshots (kept by CI as artifacts).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,7 +22,7 @@ export interface BrowserSession {
 export async function launchBrowser(): Promise<BrowserSession> {
   const { stdout } = await execFileAsync('bash', [ensureScript]);
   const executablePath = stdout.trim().split('\n').pop() ?? '/usr/bin/chromium';
-  const profile = mkdtempSync(join(tmpdir(), 'vscope-chromium-'));
+  // playwright gives every launch a fresh temporary profile (--user-data-dir) of its own.
   const browser = await chromium.launch({
     executablePath,
     args: [
@@ -35,7 +34,6 @@ export async function launchBrowser(): Promise<BrowserSession> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${profile}`,
     ],
   });
   return {
@@ -50,7 +48,6 @@ export async function launchBrowser(): Promise<BrowserSession> {
     },
     async close() {
       await browser.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,455 @@
+/**
+ * vim25 SOAP client: session (login, cookie, transparent re-login once on NotAuthenticated),
+ * PropertyCollector retrieval through ContainerViews with paging, and PerformanceManager
+ * queries. Values are schema-less (see xml.ts); read them with the helpers of values.ts.
+ */
+import type { Logger } from 'pino';
+import { chunk, mapConcurrent } from './batch.ts';
+import { NotAuthenticated, TaskFailed, TransportError } from './errors.ts';
+import { SoapTransport } from './soap.ts';
+import { asArray, asBoolean, asMoRef, asNumber, asRecord, asString, dateTimeXml, moRefXml, textXml, xmlEscape, type MoRef } from './values.ts';
+import { childrenNamed, elementValue, type XmlElement } from './xml.ts';
+
+export type { MoRef } from './values.ts';
+
+export interface ConnectOptions {
+  /** SDK endpoint, e.g. `https://vc/sdk` or `http://127.0.0.1:1234/sdk`. */
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  /** Skip certificate verification. */
+  readonly insecure?: boolean;
+  /** PEM file of the CA(s) to trust. */
+  readonly caFile?: string;
+  /** TCP/TLS connect timeout. Default 10000. */
+  readonly connectTimeoutMs?: number;
+  /** Timeout of one SOAP call. Default 120000. */
+  readonly callTimeoutMs?: number;
+  /** RetrievePropertiesEx `maxObjects`. Default 1000. */
+  readonly pageSize?: number;
+  /** Entities per QueryPerf call. Default 50. */
+  readonly perfEntitiesPerQuery?: number;
+  /** QueryPerf calls in flight at once. Default 4. */
+  readonly perfConcurrency?: number;
+  readonly log?: Logger;
+}
+
+/** One object's properties, keyed by property path (`'summary.quickStats'`). */
+export interface ObjectContent {
+  readonly obj: MoRef;
+  readonly props: Readonly<Record<string, unknown>>;
+  /** Paths the server could not read for this object (e.g. no permission). */
+  readonly missing: readonly string[];
+}
+
+export interface PerfCounter {
+  readonly id: number;
+  readonly group: string;
+  readonly name: string;
+  readonly rollup: string;
+  readonly unit: string;
+  readonly statsType: string;
+  /** Statistics level (1..4) at which vCenter keeps the counter; 0 when not given. */
+  readonly level: number;
+}
+
+export interface HistoricalInterval {
+  readonly key: number;
+  readonly samplingPeriodSec: number;
+  readonly name: string;
+  readonly lengthSec: number;
+  readonly level: number;
+  readonly enabled: boolean;
+}
+
+export interface PerfQuerySpec {
+  readonly entity: MoRef;
+  /** Instance `''` is the aggregate; vcsim does not expand `'*'`: name instances. */
+  readonly metricIds: readonly { readonly counterId: number; readonly instance: string }[];
+  /** 20 for realtime, else a historical interval's samplingPeriodSec. */
+  readonly intervalSec: number;
+  /** Exclusive start, unix seconds. */
+  readonly startSec?: number;
+  /** Inclusive end, unix seconds. */
+  readonly endSec?: number;
+  readonly maxSample?: number;
+}
+
+export interface PerfEntityMetric {
+  readonly entity: MoRef;
+  /** Ascending by time. */
+  readonly samples: readonly { readonly tsSec: number; readonly intervalSec: number }[];
+  /** `values[i]` belongs to `samples[i]`; vSphere uses -1 for "no value". */
+  readonly series: readonly { readonly counterId: number; readonly instance: string; readonly values: readonly number[] }[];
+}
+
+export interface About {
+  readonly name: string;
+  readonly fullName: string;
+  readonly version: string;
+  readonly build: string;
+  readonly apiVersion: string;
+  readonly apiType: string;
+  readonly instanceUuid: string;
+}
+
+export interface ServiceContent {
+  readonly rootFolder: MoRef;
+  readonly propertyCollector: MoRef;
+  readonly viewManager: MoRef;
+  readonly perfManager: MoRef;
+  readonly sessionManager: MoRef;
+  /** Every other manager reference by its ServiceContent field name. */
+  readonly all: Readonly<Record<string, MoRef>>;
+}
+
+const serviceInstance: MoRef = { type: 'ServiceInstance', value: 'ServiceInstance' };
+
+function requiredRef(record: Readonly<Record<string, unknown>>, field: string): MoRef {
+  const ref = asMoRef(record[field]);
+  if (!ref) throw new TransportError('notVsphere', `the server's ServiceContent has no ${field}: it does not look like a vCenter`);
+  return ref;
+}
+
+function parseServiceContent(response: XmlElement): { about: About; serviceContent: ServiceContent } {
+  const returnval = childrenNamed(response, 'returnval')[0];
+  const record = returnval ? asRecord(elementValue(returnval)) : null;
+  if (!record) throw new TransportError('notVsphere', 'RetrieveServiceContent returned nothing: not a vCenter');
+  const aboutRecord = asRecord(record['about']) ?? {};
+  const text = (field: string): string => asString(aboutRecord[field]) ?? '';
+  const about: About = {
+    name: text('name'),
+    fullName: text('fullName'),
+    version: text('version'),
+    build: text('build'),
+    apiVersion: text('apiVersion'),
+    apiType: text('apiType'),
+    instanceUuid: text('instanceUuid'),
+  };
+  const all: Record<string, MoRef> = {};
+  for (const [key, value] of Object.entries(record)) {
+    const ref = asMoRef(value);
+    if (ref) all[key] = ref;
+  }
+  return {
+    about,
+    serviceContent: {
+      rootFolder: requiredRef(record, 'rootFolder'),
+      propertyCollector: requiredRef(record, 'propertyCollector'),
+      viewManager: requiredRef(record, 'viewManager'),
+      perfManager: requiredRef(record, 'perfManager'),
+      sessionManager: requiredRef(record, 'sessionManager'),
+      all,
+    },
+  };
+}
+
+/** Result of one RetrievePropertiesEx page. */
+interface RetrievePage {
+  readonly objects: ObjectContent[];
+  readonly token: string | null;
+}
+
+function parseRetrieveResult(response: XmlElement): RetrievePage {
+  const returnval = childrenNamed(response, 'returnval')[0];
+  if (!returnval) return { objects: [], token: null };
+  const objects: ObjectContent[] = [];
+  for (const objectElement of childrenNamed(returnval, 'objects')) {
+    const objElement = childrenNamed(objectElement, 'obj')[0];
+    const obj = objElement ? asMoRef(elementValue(objElement)) : null;
+    if (!obj) continue;
+    const props: Record<string, unknown> = {};
+    for (const prop of childrenNamed(objectElement, 'propSet')) {
+      const name = childrenNamed(prop, 'name')[0]?.text;
+      const val = childrenNamed(prop, 'val')[0];
+      if (name !== undefined && val) props[name] = elementValue(val);
+    }
+    const missing: string[] = [];
+    for (const missingElement of childrenNamed(objectElement, 'missingSet')) {
+      const path = childrenNamed(missingElement, 'path')[0]?.text ?? '';
+      const fault = asRecord(elementValue(childrenNamed(missingElement, 'fault')[0] ?? missingElement));
+      const inner = asRecord(fault?.['fault']);
+      // vcsim reports an expired session per property instead of as a SOAP fault.
+      if (inner?.['$type'] === 'NotAuthenticated') throw new NotAuthenticated(`the session is not authenticated (reading ${path})`);
+      missing.push(path);
+    }
+    objects.push({ obj, props, missing });
+  }
+  const token = childrenNamed(returnval, 'token')[0]?.text ?? null;
+  return { objects, token: token === '' ? null : token };
+}
+
+function propSpecXml(type: string, paths: readonly string[]): string {
+  return `<propSet>${textXml('type', type)}${textXml('all', false)}${paths.map((p) => textXml('pathSet', p)).join('')}</propSet>`;
+}
+
+function dateToSec(v: unknown): number {
+  const text = asString(v);
+  const ms = text === null ? NaN : Date.parse(text);
+  return Number.isNaN(ms) ? NaN : Math.floor(ms / 1000);
+}
+
+function parsePerfEntityMetric(value: unknown): PerfEntityMetric | null {
+  const record = asRecord(value);
+  const entity = asMoRef(record?.['entity']);
+  if (!record || !entity) return null;
+  const rawSamples = asArray(record['sampleInfo']).map((s) => {
+    const info = asRecord(s) ?? {};
+    return { tsSec: dateToSec(info['timestamp']), intervalSec: asNumber(info['interval']) ?? 0 };
+  });
+  const order = rawSamples.map((_, i) => i).sort((a, b) => (rawSamples[a]?.tsSec ?? 0) - (rawSamples[b]?.tsSec ?? 0));
+  const samples = order.map((i) => rawSamples[i] ?? { tsSec: NaN, intervalSec: 0 });
+  const series = asArray(record['value']).map((s) => {
+    const seriesRecord = asRecord(s) ?? {};
+    const id = asRecord(seriesRecord['id']) ?? {};
+    const raw = asArray(seriesRecord['value']).map((v) => asNumber(v) ?? -1);
+    // Values come in sample order: reorder them like the samples.
+    const values = raw.length === rawSamples.length ? order.map((i) => raw[i] ?? -1) : raw;
+    return { counterId: asNumber(id['counterId']) ?? -1, instance: asString(id['instance']) ?? '', values };
+  });
+  return { entity, samples, series };
+}
+
+function perfQuerySpecXml(spec: PerfQuerySpec): string {
+  let xml = moRefXml('entity', spec.entity);
+  if (spec.startSec !== undefined) xml += dateTimeXml('startTime', spec.startSec);
+  if (spec.endSec !== undefined) xml += dateTimeXml('endTime', spec.endSec);
+  if (spec.maxSample !== undefined) xml += textXml('maxSample', Math.floor(spec.maxSample));
+  for (const metric of spec.metricIds) {
+    xml += `<metricId>${textXml('counterId', Math.floor(metric.counterId))}${textXml('instance', metric.instance)}</metricId>`;
+  }
+  xml += textXml('intervalId', Math.floor(spec.intervalSec));
+  return `<querySpec>${xml}</querySpec>`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class VsphereClient {
+  readonly about: About;
+  readonly serviceContent: ServiceContent;
+  private readonly transport: SoapTransport;
+  private readonly options: ConnectOptions;
+  private readonly log: Logger | undefined;
+  /** Bumped on each successful login, so concurrent failures re-login only once. */
+  private generation = 0;
+  private relogin: Promise<void> | null = null;
+  private counters: Promise<ReadonlyMap<string, PerfCounter>> | null = null;
+
+  private constructor(transport: SoapTransport, options: ConnectOptions, about: About, serviceContent: ServiceContent) {
+    this.transport = transport;
+    this.options = options;
+    this.log = options.log;
+    this.about = about;
+    this.serviceContent = serviceContent;
+  }
+
+  /** RetrieveServiceContent, then SessionManager.Login. Throws InvalidLogin or TransportError. */
+  static async connect(options: ConnectOptions): Promise<VsphereClient> {
+    const transport = new SoapTransport(options);
+    try {
+      const response = await transport.send('RetrieveServiceContent', moRefXml('_this', serviceInstance));
+      const { about, serviceContent } = parseServiceContent(response);
+      if (/^[0-9][0-9.]*$/.test(about.apiVersion)) transport.apiVersion = about.apiVersion;
+      const client = new VsphereClient(transport, options, about, serviceContent);
+      await client.login();
+      return client;
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+  }
+
+  /** The session cookie (`vmware_soap_session=...`); for tests and diagnostics, never log it. */
+  get sessionCookie(): string | null {
+    return this.transport.sessionCookie;
+  }
+
+  /** The SDK URL without user info. */
+  get url(): string {
+    return this.transport.url;
+  }
+
+  private async login(): Promise<void> {
+    this.transport.clearSession();
+    await this.transport.send(
+      'Login',
+      moRefXml('_this', this.serviceContent.sessionManager) + textXml('userName', this.options.username) + textXml('password', this.options.password),
+    );
+    this.generation++;
+    this.log?.debug({ url: this.transport.url, username: this.options.username }, 'vsphere session established');
+  }
+
+  /** Runs `operation`; on NotAuthenticated logs in again (once, shared) and retries it once. */
+  private async withSession<T>(operation: () => Promise<T>): Promise<T> {
+    const generation = this.generation;
+    try {
+      return await operation();
+    } catch (error) {
+      if (!(error instanceof NotAuthenticated)) throw error;
+      if (generation === this.generation) {
+        this.log?.info({ url: this.transport.url }, 'vsphere session lost; logging in again');
+        this.relogin ??= this.login().finally(() => {
+          this.relogin = null;
+        });
+        await this.relogin;
+      }
+      return await operation();
+    }
+  }
+
+  /** Generic invoke; returns the value of `returnval` (an array when several), or undefined. */
+  async call(method: string, thisRef: MoRef, args = ''): Promise<unknown> {
+    return this.withSession(async () => {
+      const response = await this.transport.send(method, moRefXml('_this', thisRef) + args);
+      const values = childrenNamed(response, 'returnval').map(elementValue);
+      return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+    });
+  }
+
+  /**
+   * Properties of every object of `type` under `root` (default: the root folder), through a
+   * recursive ContainerView, paging with ContinueRetrievePropertiesEx. `paths` empty: objects only.
+   */
+  async retrieve(type: string, paths: readonly string[], root?: MoRef): Promise<ObjectContent[]> {
+    return this.withSession(async () => {
+      const container = root ?? this.serviceContent.rootFolder;
+      const viewResponse = await this.transport.send(
+        'CreateContainerView',
+        moRefXml('_this', this.serviceContent.viewManager) + moRefXml('container', container) + textXml('type', type) + textXml('recursive', true),
+      );
+      const viewElement = childrenNamed(viewResponse, 'returnval')[0];
+      const view = viewElement ? asMoRef(elementValue(viewElement)) : null;
+      if (!view) throw new TransportError('notVsphere', 'CreateContainerView returned no view');
+      try {
+        const objectSet =
+          `<objectSet>${moRefXml('obj', view)}${textXml('skip', true)}` +
+          `<selectSet xsi:type="TraversalSpec">${textXml('name', 'view')}${textXml('type', 'ContainerView')}${textXml('path', 'view')}${textXml('skip', false)}</selectSet>` +
+          `</objectSet>`;
+        return await this.retrievePaged(`<specSet>${propSpecXml(type, paths)}${objectSet}</specSet>`);
+      } finally {
+        await this.transport.send('DestroyView', moRefXml('_this', view)).catch((error: unknown) => {
+          this.log?.debug({ err: error }, 'DestroyView failed');
+        });
+      }
+    });
+  }
+
+  /** Properties of one object (e.g. the PerformanceManager, a task). */
+  async properties(ref: MoRef, paths: readonly string[]): Promise<ObjectContent> {
+    return this.withSession(async () => {
+      const objects = await this.retrievePaged(`<specSet>${propSpecXml(ref.type, paths)}<objectSet>${moRefXml('obj', ref)}</objectSet></specSet>`);
+      return objects[0] ?? { obj: ref, props: {}, missing: [...paths] };
+    });
+  }
+
+  private async retrievePaged(specSetXml: string): Promise<ObjectContent[]> {
+    const pc = this.serviceContent.propertyCollector;
+    const pageSize = Math.max(1, Math.floor(this.options.pageSize ?? 1000));
+    let page = parseRetrieveResult(
+      await this.transport.send('RetrievePropertiesEx', moRefXml('_this', pc) + specSetXml + `<options>${textXml('maxObjects', pageSize)}</options>`),
+    );
+    const objects = [...page.objects];
+    while (page.token !== null) {
+      page = parseRetrieveResult(await this.transport.send('ContinueRetrievePropertiesEx', moRefXml('_this', pc) + textXml('token', page.token)));
+      objects.push(...page.objects);
+    }
+    return objects;
+  }
+
+  /** Performance counters keyed `group.name.rollup` (e.g. `cpu.usage.average`); cached. */
+  async perfCounters(): Promise<ReadonlyMap<string, PerfCounter>> {
+    this.counters ??= this.loadCounters().catch((error: unknown) => {
+      this.counters = null;
+      throw error;
+    });
+    return this.counters;
+  }
+
+  private async loadCounters(): Promise<ReadonlyMap<string, PerfCounter>> {
+    const content = await this.properties(this.serviceContent.perfManager, ['perfCounter']);
+    const map = new Map<string, PerfCounter>();
+    for (const raw of asArray(content.props['perfCounter'])) {
+      const info = asRecord(raw);
+      if (!info) continue;
+      const key = (field: string): string => asString(asRecord(info[field])?.['key']) ?? '';
+      const counter: PerfCounter = {
+        id: asNumber(info['key']) ?? -1,
+        group: key('groupInfo'),
+        name: key('nameInfo'),
+        rollup: asString(info['rollupType']) ?? '',
+        unit: key('unitInfo'),
+        statsType: asString(info['statsType']) ?? '',
+        level: asNumber(info['level']) ?? 0,
+      };
+      map.set(`${counter.group}.${counter.name}.${counter.rollup}`, counter);
+    }
+    return map;
+  }
+
+  /** The PerformanceManager's historical intervals (5 min/day, 30 min/week...). */
+  async historicalIntervals(): Promise<HistoricalInterval[]> {
+    const content = await this.properties(this.serviceContent.perfManager, ['historicalInterval']);
+    return asArray(content.props['historicalInterval']).flatMap((raw) => {
+      const info = asRecord(raw);
+      if (!info) return [];
+      return [
+        {
+          key: asNumber(info['key']) ?? -1,
+          samplingPeriodSec: asNumber(info['samplingPeriod']) ?? 0,
+          name: asString(info['name']) ?? '',
+          lengthSec: asNumber(info['length']) ?? 0,
+          level: asNumber(info['level']) ?? 0,
+          enabled: asBoolean(info['enabled']) ?? false,
+        },
+      ];
+    });
+  }
+
+  /**
+   * QueryPerf, split into calls of `perfEntitiesPerQuery` specs (default 50) with at most
+   * `perfConcurrency` (default 4) in flight. Entities without data are simply absent.
+   */
+  async queryPerf(
+    specs: readonly PerfQuerySpec[],
+    options: { readonly entitiesPerQuery?: number; readonly concurrency?: number } = {},
+  ): Promise<PerfEntityMetric[]> {
+    const batches = chunk(specs, options.entitiesPerQuery ?? this.options.perfEntitiesPerQuery ?? 50);
+    const results = await mapConcurrent(batches, options.concurrency ?? this.options.perfConcurrency ?? 4, async (batch) => {
+      const value = await this.call('QueryPerf', this.serviceContent.perfManager, batch.map(perfQuerySpecXml).join(''));
+      return asArray(value).flatMap((v) => parsePerfEntityMetric(v) ?? []);
+    });
+    return results.flat();
+  }
+
+  /** Polls the task until it ends; returns `info.result`, throws TaskFailed on error. */
+  async waitForTask(task: MoRef, timeoutMs = 300_000): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    let delayMs = 100;
+    for (;;) {
+      const { props } = await this.properties(task, ['info.state', 'info.error', 'info.result']);
+      const state = asString(props['info.state']);
+      if (state === 'success') return props['info.result'];
+      if (state === 'error') {
+        const fault = asRecord(props['info.error']);
+        const faultType = asString(asRecord(fault?.['fault'])?.['$type']);
+        const message = asString(fault?.['localizedMessage']) || faultType || 'unknown error';
+        throw new TaskFailed(`task ${task.value} failed: ${message}`, faultType);
+      }
+      if (Date.now() > deadline) throw new TaskFailed(`task ${task.value} did not finish within ${String(timeoutMs)} ms`, null);
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 1000);
+    }
+  }
+
+  /** SessionManager.Logout, then closes the HTTP agent. Never throws. */
+  async logout(): Promise<void> {
+    try {
+      await this.transport.send('Logout', moRefXml('_this', this.serviceContent.sessionManager));
+    } catch (error) {
+      this.log?.debug({ err: error }, 'vsphere logout failed');
+    }
+    await this.transport.close();
+  }
+}
+
+export { xmlEscape };

@@ -1,0 +1,239 @@
+/**
+ * HTTP transport for vim25 SOAP: one undici Agent (keep-alive), the session cookie, timeouts,
+ * and the mapping of everything that can go wrong on the wire to typed errors. It never logs
+ * or reports request bodies (Login carries the password).
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import type { Logger } from 'pino';
+import { TransportError, faultToError, type SoapFault } from './errors.ts';
+import { SOAP_ENV_NS, child, elementValue, envelope, parseXml, xsiType, type XmlElement } from './xml.ts';
+
+export interface TransportOptions {
+  readonly url: string;
+  readonly insecure?: boolean;
+  readonly caFile?: string;
+  readonly connectTimeoutMs?: number;
+  readonly callTimeoutMs?: number;
+  readonly log?: Logger;
+}
+
+const certificateCodes = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+function errorCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const { code, name } = current as { code?: unknown; name?: unknown };
+    if (typeof code === 'string') return code;
+    if (name === 'TimeoutError') return 'ETIMEDOUT';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return '';
+}
+
+/** Strips user info so a URL can go in messages. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+export class SoapTransport {
+  readonly url: string;
+  /** SOAPAction version; the client sets it from `about.apiVersion` after the first call. */
+  apiVersion = '6.5';
+  private cookie: string | null = null;
+  private readonly agent: Agent;
+  private readonly callTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly log: Logger | undefined;
+
+  constructor(options: TransportOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new TransportError('unreachable', `invalid vCenter URL ${JSON.stringify(options.url)}: expected e.g. https://vcenter.example.com/sdk`);
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw new TransportError('unreachable', `invalid vCenter URL scheme ${parsed.protocol}: use https://HOST/sdk`);
+    }
+    this.url = safeUrl(options.url);
+    this.callTimeoutMs = options.callTimeoutMs ?? 120_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.log = options.log;
+    let ca: Buffer | undefined;
+    if (options.caFile !== undefined) {
+      try {
+        ca = readFileSync(options.caFile);
+      } catch (error) {
+        throw new TransportError('certificate', `cannot read the CA file ${options.caFile}: ${(error as Error).message}`);
+      }
+    }
+    this.agent = new Agent({
+      connect: {
+        timeout: this.connectTimeoutMs,
+        rejectUnauthorized: options.insecure !== true,
+        ...(ca ? { ca } : {}),
+      },
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.callTimeoutMs,
+      bodyTimeout: this.callTimeoutMs,
+      connections: 16,
+    });
+  }
+
+  /** Drops the session cookie (before logging in again). */
+  clearSession(): void {
+    this.cookie = null;
+  }
+
+  /** The `vmware_soap_session` cookie, `name=value`, or null before login. */
+  get sessionCookie(): string | null {
+    return this.cookie;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.agent.close();
+    } catch {
+      // closing is best effort
+    }
+  }
+
+  /**
+   * Sends one call and returns the `<methodResponse>` element.
+   * Throws SoapFault subclasses for SOAP faults, TransportError for everything else.
+   */
+  async send(method: string, inner: string): Promise<XmlElement> {
+    const started = Date.now();
+    const body = envelope(method, inner);
+    const headers: Record<string, string> = {
+      'content-type': 'text/xml; charset=utf-8',
+      soapaction: `urn:vim25/${this.apiVersion}`,
+    };
+    if (this.cookie !== null) headers['cookie'] = this.cookie;
+    let status: number;
+    let contentType: string;
+    let text: string;
+    try {
+      const response = await request(this.url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.callTimeoutMs),
+      });
+      status = response.statusCode;
+      contentType = String(response.headers['content-type'] ?? '');
+      const setCookie = response.headers['set-cookie'];
+      for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+        const match = /^\s*(vmware_soap_session=[^;]*)/.exec(line);
+        if (match?.[1]) this.cookie = match[1];
+      }
+      text = await response.body.text();
+    } catch (error) {
+      throw this.transportError(error, method);
+    }
+    this.log?.debug({ method, status, ms: Date.now() - started }, 'vsphere call');
+    const responseElement = this.parseResponse(method, status, contentType, text);
+    return responseElement;
+  }
+
+  private parseResponse(method: string, status: number, contentType: string, text: string): XmlElement {
+    const notVsphere = (what: string): TransportError =>
+      new TransportError(
+        'notVsphere',
+        `${this.url} did not answer like a vSphere SOAP endpoint (HTTP ${String(status)}, ${what}): check the URL (a vCenter's is https://HOST/sdk)`,
+      );
+    if (status === 401 || status === 403) throw notVsphere('access refused before SOAP');
+    let root: XmlElement;
+    try {
+      root = parseXml(text);
+    } catch {
+      throw notVsphere(contentType ? `${contentType.split(';')[0] ?? ''} that is not XML` : 'no XML');
+    }
+    const body = root.name === 'Envelope' && root.ns === SOAP_ENV_NS ? child(root, 'Body') : undefined;
+    if (!body) throw notVsphere(root.name.toLowerCase() === 'html' ? 'an HTML page' : `XML <${root.name}> instead of a SOAP envelope`);
+    const first = body.children[0];
+    if (!first) throw notVsphere('an empty SOAP body');
+    if (first.name === 'Fault') throw this.faultError(first);
+    if (status !== 200) throw notVsphere('a SOAP body with an error status');
+    if (first.name !== `${method}Response`) throw notVsphere(`<${first.name}> in answer to ${method}`);
+    return first;
+  }
+
+  private faultError(fault: XmlElement): SoapFault {
+    const message = child(fault, 'faultstring')?.text.trim() ?? '';
+    const detail = child(fault, 'detail')?.children[0];
+    let faultType = 'SoapFault';
+    if (detail) faultType = xsiType(detail) ?? detail.name.replace(/Fault$/, '');
+    else if (/not authenticated/i.test(message)) faultType = 'NotAuthenticated';
+    return faultToError(faultType, message, detail ? elementValue(detail) : undefined);
+  }
+
+  private transportError(error: unknown, method: string): TransportError {
+    const code = errorCode(error);
+    const detail = code || (error instanceof Error ? error.message : String(error));
+    if (certificateCodes.has(code)) {
+      return new TransportError(
+        'certificate',
+        `the certificate of ${this.url} is not trusted (${code}): set VSCOPE_VCENTER_CA_FILE to a PEM file of its CA, or VSCOPE_VCENTER_INSECURE=true to skip verification`,
+        { cause: error },
+      );
+    }
+    if (code.startsWith('ERR_SSL') || code === 'EPROTO') {
+      return new TransportError('notVsphere', `TLS failed with ${this.url} (${code}): check the URL scheme (https for a vCenter)`, { cause: error });
+    }
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return new TransportError(
+        'timeout',
+        `could not connect to ${this.url} within ${String(this.connectTimeoutMs)} ms: check the address and the firewall`,
+        { cause: error },
+      );
+    }
+    if (timeoutCodes.has(code)) {
+      return new TransportError(
+        'timeout',
+        `${this.url} did not answer ${method} within ${String(this.callTimeoutMs)} ms: check that it is a responsive vCenter`,
+        { cause: error },
+      );
+    }
+    if (unreachableCodes.has(code)) {
+      return new TransportError('unreachable', `cannot reach ${this.url} (${code}): check the address, the port and that vCenter is up`, {
+        cause: error,
+      });
+    }
+    return new TransportError('unreachable', `request to ${this.url} failed (${detail})`, { cause: error });
+  }
+}

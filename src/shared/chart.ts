@@ -1,0 +1,173 @@
+/**
+ * Chart transforms for the UI: which charts an entity kind gets, and how a SeriesResponse
+ * (columns of avg/min/max per metric) becomes uPlot's aligned data `[xs, ...ys]` plus the
+ * description of each series and of the min–max bands. Pure; no uPlot import, so the shapes
+ * are plain data that the browser component maps to uPlot options.
+ */
+import type { SeriesResponse } from './api.ts';
+import type { EntityKind } from './inventory.ts';
+import { cpuReadyPctPerVcpu } from './metrics.ts';
+
+/** One chart of the detail view: metrics that share a unit. */
+export interface ChartGroup {
+  /** Stable key, used in `data-testid="chart-<id>"`. */
+  readonly id: string;
+  readonly title: string;
+  /** Unit of every metric in the group (metrics.ts MetricUnit or the API's unit string). */
+  readonly unit: string;
+  readonly metrics: readonly string[];
+  /** Shows `cpuReadyMs` as % per vCPU when the VM's vCPU count is known. */
+  readonly readyPerVcpu?: boolean;
+}
+
+const groupsByKind: Readonly<Record<EntityKind, readonly ChartGroup[]>> = {
+  host: [
+    { id: 'cpu-pct', title: 'CPU usage', unit: 'percent', metrics: ['cpuUsagePct'] },
+    { id: 'cpu-mhz', title: 'CPU used', unit: 'MHz', metrics: ['cpuUsedMhz'] },
+    { id: 'mem-pct', title: 'Memory usage', unit: 'percent', metrics: ['memUsagePct'] },
+    { id: 'mem-mb', title: 'Memory consumed', unit: 'MB', metrics: ['memConsumedMB'] },
+    { id: 'net-kbps', title: 'Network', unit: 'KBps', metrics: ['netRxKBps', 'netTxKBps'] },
+  ],
+  vm: [
+    { id: 'cpu-pct', title: 'CPU usage', unit: 'percent', metrics: ['cpuUsagePct'] },
+    { id: 'cpu-ready', title: 'CPU ready', unit: 'percent', metrics: ['cpuReadyMs'], readyPerVcpu: true },
+    { id: 'cpu-mhz', title: 'CPU used', unit: 'MHz', metrics: ['cpuUsedMhz'] },
+    { id: 'mem-pct', title: 'Memory usage', unit: 'percent', metrics: ['memUsagePct'] },
+    { id: 'net-kbps', title: 'Network throughput', unit: 'KBps', metrics: ['netRxKBps', 'netTxKBps'] },
+    { id: 'net-pps', title: 'Network packets', unit: 'pps', metrics: ['netRxPps', 'netTxPps'] },
+    { id: 'disk-iops', title: 'Disk operations', unit: 'iops', metrics: ['diskReadIops', 'diskWriteIops'] },
+    { id: 'disk-kbps', title: 'Disk throughput', unit: 'KBps', metrics: ['diskReadKBps', 'diskWriteKBps'] },
+    {
+      id: 'disk-latency',
+      title: 'Disk latency',
+      unit: 'ms',
+      metrics: ['diskReadLatencyMs', 'diskWriteLatencyMs', 'diskMaxLatencyMs'],
+    },
+  ],
+  datastore: [
+    { id: 'space', title: 'Space', unit: 'GB', metrics: ['capacityGB', 'provisionedGB', 'usedGB', 'freeGB'] },
+    { id: 'io', title: 'Throughput', unit: 'KBps', metrics: ['readKBps', 'writeKBps'] },
+    { id: 'latency', title: 'Latency', unit: 'ms', metrics: ['readLatencyMs', 'writeLatencyMs'] },
+  ],
+  nic: [
+    { id: 'net-kbps', title: 'Throughput', unit: 'KBps', metrics: ['netRxKBps', 'netTxKBps'] },
+    { id: 'net-pps', title: 'Packets', unit: 'pps', metrics: ['netRxPps', 'netTxPps'] },
+  ],
+  datacenter: [],
+  cluster: [],
+};
+
+/**
+ * The charts to draw for an entity: the kind's usual groups restricted to the metrics the
+ * entity has, then one chart per unit for any other metric, so that nothing the API offers is
+ * left out.
+ */
+export function chartGroups(
+  kind: EntityKind,
+  available: readonly { readonly metric: string; readonly unit: string; readonly label: string }[],
+): ChartGroup[] {
+  const have = new Set(available.map((a) => a.metric));
+  const groups: ChartGroup[] = [];
+  const used = new Set<string>();
+  for (const group of groupsByKind[kind]) {
+    const metrics = group.metrics.filter((m) => have.has(m));
+    if (metrics.length === 0) continue;
+    metrics.forEach((m) => used.add(m));
+    groups.push({ ...group, metrics });
+  }
+  const leftovers = new Map<string, string[]>();
+  for (const a of available) {
+    if (used.has(a.metric)) continue;
+    leftovers.set(a.unit, [...(leftovers.get(a.unit) ?? []), a.metric]);
+  }
+  for (const [unit, metrics] of leftovers) {
+    const labels = metrics.map((m) => available.find((a) => a.metric === m)?.label ?? m);
+    groups.push({ id: `other-${unit}`, title: labels.join(', '), unit, metrics });
+  }
+  return groups;
+}
+
+/** What one uPlot series (data column after the x column) shows. */
+export interface ChartSeriesSpec {
+  readonly metric: string;
+  readonly label: string;
+  readonly unit: string;
+  /** avg is the line; min and max bound the band around it. */
+  readonly role: 'avg' | 'min' | 'max';
+  /** Index of the metric in the chart, to pick its colour. */
+  readonly colorIndex: number;
+}
+
+/** Aligned data: x values (unix seconds), then one column per series; null is a gap. */
+export type AlignedColumns = [number[], ...(number | null)[][]];
+
+export interface ChartModel {
+  readonly data: AlignedColumns;
+  /** series[i] describes data[i + 1] (uPlot series index i + 1). */
+  readonly series: readonly ChartSeriesSpec[];
+  /** uPlot band bounds as series indices (1-based, like uPlot's): fill from max down to min. */
+  readonly bands: readonly { readonly upper: number; readonly lower: number }[];
+  readonly unit: string;
+  readonly stepSec: number;
+}
+
+/**
+ * Inserts a null row wherever consecutive timestamps are more than 1.5 steps apart, so that a
+ * line with `spanGaps: false` breaks there instead of joining across missing buckets.
+ * Returns new arrays; the inputs are left as they are.
+ */
+export function withGaps(
+  ts: readonly number[],
+  stepSec: number,
+  columns: readonly (readonly (number | null)[])[],
+): { ts: number[]; columns: (number | null)[][] } {
+  const outTs: number[] = [];
+  const out: (number | null)[][] = columns.map(() => []);
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i] as number;
+    const previous = ts[i - 1];
+    if (previous !== undefined && stepSec > 0 && t - previous > 1.5 * stepSec) {
+      outTs.push(previous + stepSec);
+      out.forEach((col) => col.push(null));
+    }
+    outTs.push(t);
+    columns.forEach((col, c) => out[c]?.push(col[i] ?? null));
+  }
+  return { ts: outTs, columns: out };
+}
+
+/**
+ * uPlot data for one chart group: for each of the group's metrics found in the response, its
+ * avg, min and max columns (in that order), and a band from max to min.
+ * @param numCpu the VM's vCPU count, used when the group shows CPU ready per vCPU
+ * @returns null when the response holds none of the group's metrics
+ */
+export function toChartModel(response: SeriesResponse, group: ChartGroup, numCpu?: number): ChartModel | null {
+  const found = group.metrics
+    .map((metric) => response.series.find((s) => s.metric === metric))
+    .filter((s): s is SeriesResponse['series'][number] => s !== undefined);
+  if (found.length === 0) return null;
+
+  const asReadyPct = group.readyPerVcpu === true && numCpu !== undefined && numCpu > 0;
+  const convert = (v: number | null): number | null =>
+    v === null ? null : asReadyPct ? cpuReadyPctPerVcpu(v, numCpu) : v;
+  const unit = group.readyPerVcpu === true && !asReadyPct ? (found[0]?.unit ?? group.unit) : group.unit;
+
+  const columns: (readonly (number | null)[])[] = [];
+  const series: ChartSeriesSpec[] = [];
+  const bands: { upper: number; lower: number }[] = [];
+  found.forEach((s, colorIndex) => {
+    const label = asReadyPct ? `${s.label} per vCPU` : s.label;
+    const first = columns.length + 1;
+    columns.push(s.avg.map(convert), s.min.map(convert), s.max.map(convert));
+    series.push(
+      { metric: s.metric, label, unit, role: 'avg', colorIndex },
+      { metric: s.metric, label: `${label} min`, unit, role: 'min', colorIndex },
+      { metric: s.metric, label: `${label} max`, unit, role: 'max', colorIndex },
+    );
+    bands.push({ upper: first + 2, lower: first + 1 });
+  });
+
+  const gapped = withGaps(response.ts, response.stepSec, columns);
+  return { data: [gapped.ts, ...gapped.columns], series, bands, unit, stepSec: response.stepSec };
+}

@@ -15,7 +15,7 @@ import {
 } from './rollup.ts';
 import { bucketStart } from './tiers.ts';
 
-describe('rollupOf: samples into one bucket', () => {
+void describe('rollupOf: samples into one bucket', () => {
   const cases: { name: string; values: (number | null)[]; weight?: number; expected: Rollup | null; avg: number | null }[] = [
     { name: 'empty bucket', values: [], expected: null, avg: null },
     { name: 'only nulls', values: [null, null], expected: null, avg: null },
@@ -27,7 +27,7 @@ describe('rollupOf: samples into one bucket', () => {
     { name: 'a 5-minute sample weighs 15', values: [10], weight: 15, expected: { sum: 150, count: 15, min: 10, max: 10 }, avg: 10 },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const rollup = rollupOf(c.values, c.weight);
       assert.deepEqual(rollup, c.expected);
       assert.equal(rollupAvg(rollup), c.avg);
@@ -35,19 +35,19 @@ describe('rollupOf: samples into one bucket', () => {
   }
 });
 
-describe('addSample', () => {
-  it('does not change its input', () => {
+void describe('addSample', () => {
+  void it('does not change its input', () => {
     const before: Rollup = { sum: 3, count: 1, min: 3, max: 3 };
     const after = addSample(before, 5);
     assert.deepEqual(before, { sum: 3, count: 1, min: 3, max: 3 });
     assert.deepEqual(after, { sum: 8, count: 2, min: 3, max: 5 });
   });
-  it('ignores a zero weight', () => {
+  void it('ignores a zero weight', () => {
     assert.equal(addSample(null, 5, 0), null);
   });
 });
 
-describe('mergeRollups', () => {
+void describe('mergeRollups', () => {
   const a: Rollup = { sum: 10, count: 2, min: 4, max: 6 };
   const cases: { name: string; left: Rollup | null; right: Rollup | null; expected: Rollup | null; avg: number | null }[] = [
     { name: 'null with null', left: null, right: null, expected: null, avg: null },
@@ -71,7 +71,7 @@ describe('mergeRollups', () => {
     },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const merged = mergeRollups(c.left, c.right);
       assert.deepEqual(merged, c.expected);
       assert.equal(rollupAvg(merged), c.avg);
@@ -79,7 +79,7 @@ describe('mergeRollups', () => {
   }
 });
 
-describe('sampleWeight', () => {
+void describe('sampleWeight', () => {
   const cases: [number, number][] = [
     [20, 1],
     [300, 15],
@@ -89,12 +89,12 @@ describe('sampleWeight', () => {
     [5, 1],
   ];
   for (const [intervalSec, weight] of cases) {
-    it(`${intervalSec} s weighs ${weight}`, () => assert.equal(sampleWeight(intervalSec), weight));
+    void it(`${intervalSec} s weighs ${weight}`, () => assert.equal(sampleWeight(intervalSec), weight));
   }
 });
 
-describe('bucket alignment', () => {
-  it('aligns down and up', () => {
+void describe('bucket alignment', () => {
+  void it('aligns down and up', () => {
     assert.equal(alignDown(599, 300), 300);
     assert.equal(alignDown(600, 300), 600);
     assert.equal(alignUp(600, 300), 600);
@@ -107,17 +107,17 @@ describe('bucket alignment', () => {
     { name: 'sample inside a bucket', sampleEndSec: 450, expectedStart: 300 },
   ];
   for (const c of cases) {
-    it(c.name, () => assert.equal(bucketStart(c.sampleEndSec, 20, 300), c.expectedStart));
+    void it(c.name, () => assert.equal(bucketStart(c.sampleEndSec, 20, 300), c.expectedStart));
   }
-  it('lists bucket starts of an inclusive range', () => {
+  void it('lists bucket starts of an inclusive range', () => {
     assert.deepEqual(bucketStarts(0, 900, 300), [0, 300, 600, 900]);
     assert.deepEqual(bucketStarts(1, 899, 300), [300, 600]);
     assert.deepEqual(bucketStarts(900, 0, 300), []);
   });
 });
 
-describe('combineBuckets', () => {
-  it('combines 5-minute buckets into 30-minute ones with their weights', () => {
+void describe('combineBuckets', () => {
+  void it('combines 5-minute buckets into 30-minute ones with their weights', () => {
     const fine = [
       { startSec: 0, rollup: rollupOf([1, 3]) }, // sum 4, count 2
       { startSec: 300, rollup: rollupOf([10]) }, // sum 10, count 1
@@ -130,13 +130,13 @@ describe('combineBuckets', () => {
     assert.equal(rollupAvg(combined.get(0) ?? null), 14 / 3);
     assert.deepEqual(combined.get(1800), { sum: 75, count: 15, min: 5, max: 5 });
   });
-  it('gives nothing for nothing', () => {
+  void it('gives nothing for nothing', () => {
     assert.equal(combineBuckets([], 1800).size, 0);
   });
 });
 
-describe('fillGaps', () => {
-  it('puts null where no bucket was found', () => {
+void describe('fillGaps', () => {
+  void it('puts null where no bucket was found', () => {
     assert.deepEqual(fillGaps([0, 300, 600, 900], new Map([[300, 'a'], [900, 'b'], [1200, 'c']])), [null, 'a', null, 'b']);
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * The database schema, as a dated, append-only list of migrations. Each runs once, in order,
+ * inside the transaction that records it in the `migrations` table. Never edit or reorder an
+ * entry that has shipped: append a new one.
+ */
+import { tiers, type Tier } from '../shared/tiers.ts';
+
+export interface Migration {
+  /** `YYYY-MM-DD-what`, unique; the order of the list is the order of application. */
+  readonly id: string;
+  readonly sql: string;
+}
+
+/** Name of the bucket table of a tier: `samples_5m`, `samples_30m`, `samples_2h`, `samples_1d`. */
+export function sampleTable(tier: Tier): string {
+  return `samples_${tier}`;
+}
+
+/*
+ * Why one `entities` table rather than one table per kind: the inventory fields are only ever
+ * read whole (a view lists every field of every VM), never filtered inside SQL, so they live in
+ * a JSON column; the columns SQL does filter on (id, kind, vCenter, datacenter, removal) are
+ * real, indexed columns shared by all kinds. One table keeps upsert, removal, un-removal and
+ * retention one code path, and gives every entity of any kind one INTEGER key for the sample
+ * tables (a 14-character text id repeated in millions of bucket rows would double their size).
+ *
+ * Sample tables: one per tier, one row per (entity, bucket) carrying all of the kind's metrics
+ * in one BLOB (bucket-codec.ts). WITHOUT ROWID makes the primary key the table itself: no
+ * hidden rowid, no second b-tree, rows of one entity stored together in time order, so a
+ * series is one range scan and "latest bucket" one seek.
+ */
+const initialSchema = `
+CREATE TABLE entities (
+  int_id INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  vcenter_id TEXT NOT NULL,
+  datacenter_id TEXT,
+  name TEXT NOT NULL,
+  first_seen_sec INTEGER NOT NULL,
+  last_seen_sec INTEGER NOT NULL,
+  removed_at_sec INTEGER,
+  -- End of the newest realtime sample stored; NULL before the first one.
+  high_water_sec INTEGER,
+  info TEXT NOT NULL
+);
+CREATE INDEX entities_present ON entities (datacenter_id, kind) WHERE removed_at_sec IS NULL;
+CREATE INDEX entities_by_vcenter ON entities (vcenter_id);
+CREATE INDEX entities_removed ON entities (removed_at_sec) WHERE removed_at_sec IS NOT NULL;
+${tiers
+  .map(
+    (tier) => `CREATE TABLE ${sampleTable(tier)} (
+  entity INTEGER NOT NULL REFERENCES entities (int_id) ON DELETE CASCADE,
+  bucket_sec INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (entity, bucket_sec)
+) WITHOUT ROWID;`,
+  )
+  .join('\n')}
+CREATE TABLE statuses (
+  vcenter_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL
+);
+`;
+
+export const migrations: readonly Migration[] = [{ id: '2026-11-28-initial', sql: initialSchema }];

@@ -1,0 +1,473 @@
+/**
+ * The Store on an embedded SQLite file (better-sqlite3, synchronous). Schema in migrations.ts,
+ * bucket encoding in bucket-codec.ts, rollup math in shared/rollup.ts: this file only moves
+ * rows. Every write is one transaction, so a killed process leaves the last committed state
+ * (WAL journal), and high-water marks move in the same transaction as the buckets they cover,
+ * so a resumed collector never counts a sample twice.
+ */
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { kindOfId } from '../shared/entity-id.ts';
+import type { EntityKind, InventorySnapshot } from '../shared/inventory.ts';
+import { metricsByKind, type MetricDef } from '../shared/metrics.ts';
+import { addSample, bucketStarts, mergeRollups, rollupAvg, sampleWeight, type Rollup } from '../shared/rollup.ts';
+import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../shared/tiers.ts';
+import { decodeBucket, encodeBucket } from './bucket-codec.ts';
+import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
+import type {
+  CollectionStatus,
+  LatestFigures,
+  SampleBatch,
+  SeriesData,
+  SeriesQuery,
+  Store,
+  StoredCluster,
+  StoredDatacenter,
+  StoredDatastore,
+  StoredEntity,
+  StoredHost,
+  StoredVm,
+} from './store.ts';
+
+/** Entities removed longer ago than this are deleted with their history: the 1-day tier's retention. */
+export const removedEntityRetentionSec = tierRetentionSec['1d'];
+
+/** Most buckets one series query may span; a guard against a year of 5-minute buckets. */
+export const maxSeriesBuckets = 100_000;
+
+export interface SqliteStoreOptions {
+  readonly log?: Logger;
+  /** Schema migrations, the shipped list by default. */
+  readonly migrations?: readonly Migration[];
+}
+
+/** Per-metric rollups of a range of buckets, as stored (sum and count included). */
+export interface RollupSeries {
+  readonly stepSec: number;
+  readonly ts: readonly number[];
+  readonly series: readonly { readonly metric: string; readonly rollups: readonly (Rollup | null)[] }[];
+}
+
+interface EntityRow {
+  int_id: number;
+  id: string;
+  kind: EntityKind;
+  first_seen_sec: number;
+  last_seen_sec: number;
+  removed_at_sec: number | null;
+  high_water_sec: number | null;
+  info: string;
+}
+
+interface BucketRow {
+  bucket_sec: number;
+  data: Buffer;
+}
+
+interface EntityUpsert {
+  id: string;
+  kind: EntityKind;
+  vcenterId: string;
+  datacenterId: string | null;
+  name: string;
+  info: string;
+}
+
+/** Thrown when the database was written by a newer vscope (it holds migrations we do not know). */
+export class DatabaseTooNewError extends Error {
+  readonly code = 'DATABASE_TOO_NEW';
+  constructor(path: string, unknownIds: readonly string[]) {
+    super(
+      `The database ${path} was written by a newer version of vscope (unknown schema migrations: ` +
+        `${unknownIds.join(', ')}). Upgrade vscope, or point it at another database file.`,
+    );
+    this.name = 'DatabaseTooNewError';
+  }
+}
+
+/**
+ * Opens (creating if needed) a vscope database and brings its schema up to date.
+ * @param path file path, or `':memory:'` for a private in-memory database
+ * @throws DatabaseTooNewError when the file holds migrations this version does not know
+ */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(path, options);
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly log: Logger | undefined;
+  private readonly statements;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.log = options.log;
+    this.db = new Database(path);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      migrate(this.db, path, options.migrations ?? knownMigrations, this.log);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.statements = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    const byTier = <T>(make: (table: string) => T): Record<Tier, T> =>
+      Object.fromEntries(tiers.map((tier) => [tier, make(sampleTable(tier))])) as Record<Tier, T>;
+    return {
+      upsertEntity: db.prepare<EntityUpsert & { now: number }>(
+        `INSERT INTO entities (id, kind, vcenter_id, datacenter_id, name, first_seen_sec, last_seen_sec, removed_at_sec, info)
+         VALUES (@id, @kind, @vcenterId, @datacenterId, @name, @now, @now, NULL, @info)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, vcenter_id = excluded.vcenter_id,
+           datacenter_id = excluded.datacenter_id, name = excluded.name,
+           last_seen_sec = excluded.last_seen_sec, removed_at_sec = NULL, info = excluded.info`,
+      ),
+      markRemoved: db.prepare<{ vcenterId: string; now: number; ids: string }>(
+        `UPDATE entities SET removed_at_sec = @now
+         WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL
+           AND id NOT IN (SELECT value FROM json_each(@ids))`,
+      ),
+      entityById: db.prepare<[string], EntityRow>(
+        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
+         FROM entities WHERE id = ?`,
+      ),
+      presentEntities: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
+        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
+         FROM entities WHERE datacenter_id IS @datacenterId AND kind = @kind AND removed_at_sec IS NULL
+         ORDER BY name, id`,
+      ),
+      setHighWater: db.prepare<[number, number]>('UPDATE entities SET high_water_sec = ? WHERE int_id = ?'),
+      highWaterMarks: db.prepare<[string], { id: string; high_water_sec: number }>(
+        'SELECT id, high_water_sec FROM entities WHERE vcenter_id = ? AND high_water_sec IS NOT NULL',
+      ),
+      allEntityIds: db.prepare<[], { int_id: number }>('SELECT int_id FROM entities'),
+      dropRemoved: db.prepare<[number]>(
+        'DELETE FROM entities WHERE removed_at_sec IS NOT NULL AND removed_at_sec < ?',
+      ),
+      saveStatus: db.prepare<[string, string]>(
+        `INSERT INTO statuses (vcenter_id, status) VALUES (?, ?)
+         ON CONFLICT (vcenter_id) DO UPDATE SET status = excluded.status`,
+      ),
+      statuses: db.prepare<[], { status: string }>('SELECT status FROM statuses ORDER BY vcenter_id'),
+      ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
+      bucket: byTier((table) =>
+        db.prepare<[number, number], { data: Buffer }>(`SELECT data FROM ${table} WHERE entity = ? AND bucket_sec = ?`),
+      ),
+      putBucket: byTier((table) =>
+        db.prepare<[number, number, Buffer]>(
+          `INSERT INTO ${table} (entity, bucket_sec, data) VALUES (?, ?, ?)
+           ON CONFLICT (entity, bucket_sec) DO UPDATE SET data = excluded.data`,
+        ),
+      ),
+      range: byTier((table) =>
+        db.prepare<[number, number, number], BucketRow>(
+          `SELECT bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec BETWEEN ? AND ? ORDER BY bucket_sec`,
+        ),
+      ),
+      dropOld: byTier((table) => db.prepare<[number, number]>(`DELETE FROM ${table} WHERE entity = ? AND bucket_sec <= ?`)),
+      // One seek per entity: MAX over the leading primary-key column is answered from the b-tree.
+      latest: db.prepare<[string], { id: string; kind: EntityKind; bucket_sec: number | null; data: Buffer | null }>(
+        `SELECT e.id, e.kind, s.bucket_sec, s.data
+         FROM json_each(?) AS j
+         JOIN entities AS e ON e.id = j.value
+         LEFT JOIN ${sampleTable('5m')} AS s
+           ON s.entity = e.int_id
+          AND s.bucket_sec = (SELECT MAX(bucket_sec) FROM ${sampleTable('5m')} WHERE entity = e.int_id)`,
+      ),
+    };
+  }
+
+  saveInventory(snapshot: InventorySnapshot): void {
+    const { vcenterId, collectedAtSec: now } = snapshot;
+    const rows: EntityUpsert[] = [];
+    const add = (id: string, kind: EntityKind, datacenterId: string | null, name: string, info: object): void => {
+      rows.push({ id, kind, vcenterId, datacenterId, name, info: JSON.stringify(info) });
+    };
+    for (const dc of snapshot.datacenters) add(dc.id, 'datacenter', null, dc.name, dc);
+    for (const cluster of snapshot.clusters) add(cluster.id, 'cluster', cluster.datacenterId, cluster.name, cluster);
+    for (const host of snapshot.hosts) {
+      add(host.id, 'host', host.datacenterId, host.name, host);
+      for (const nic of host.nics) add(nic.id, 'nic', host.datacenterId, nic.device, nic);
+    }
+    for (const vm of snapshot.vms) add(vm.id, 'vm', vm.datacenterId, vm.name, vm);
+    for (const ds of snapshot.datastores) add(ds.id, 'datastore', ds.datacenterId, ds.name, ds);
+
+    this.db.transaction(() => {
+      for (const row of rows) this.statements.upsertEntity.run({ ...row, now });
+      const removed = this.statements.markRemoved.run({ vcenterId, now, ids: JSON.stringify(rows.map((row) => row.id)) });
+      if (removed.changes > 0) this.log?.info({ vcenterId, removed: removed.changes }, 'entities no longer in the inventory');
+    })();
+  }
+
+  writeRealtime(batches: readonly SampleBatch[]): void {
+    this.db.transaction(() => {
+      for (const batch of batches) {
+        const entity = this.knownEntity(batch);
+        if (entity === null) continue;
+        const metrics = metricsByKind[entity.kind];
+        const highWater = entity.high_water_sec ?? Number.NEGATIVE_INFINITY;
+        // Only samples past the mark, each timestamp once, even if the batch repeats one.
+        const accepted: number[] = [];
+        let newest = highWater;
+        batch.ts.forEach((ts, index) => {
+          if (ts > newest) {
+            accepted.push(index);
+            newest = ts;
+          }
+        });
+        if (accepted.length === 0) continue;
+        for (const tier of tiers) {
+          const buckets = accumulate(batch, accepted, metrics, tierStepSec[tier]);
+          for (const [startSec, rollups] of buckets) {
+            const existing = this.statements.bucket[tier].get(entity.int_id, startSec);
+            const merged = existing ? mergeAll(decodeBucket(existing.data, metrics.length), rollups) : rollups;
+            if (merged.every((rollup) => rollup === null)) continue;
+            this.statements.putBucket[tier].run(entity.int_id, startSec, encodeBucket(merged));
+          }
+        }
+        this.statements.setHighWater.run(newest, entity.int_id);
+      }
+    })();
+  }
+
+  importHistorical(tier: Tier, batches: readonly SampleBatch[]): void {
+    const stepSec = tierStepSec[tier];
+    this.db.transaction(() => {
+      // Batches of one entity are gathered first, so that several batches of one call fill a
+      // bucket together; buckets that already held something before the call are left alone.
+      const gathered = new Map<number, { metrics: readonly MetricDef[]; buckets: Map<number, (Rollup | null)[]> }>();
+      for (const batch of batches) {
+        const entity = this.knownEntity(batch);
+        if (entity === null) continue;
+        const metrics = metricsByKind[entity.kind];
+        const indices = batch.ts.map((_, index) => index);
+        const buckets = accumulate(batch, indices, metrics, stepSec);
+        const into = gathered.get(entity.int_id);
+        if (into === undefined) {
+          gathered.set(entity.int_id, { metrics, buckets });
+          continue;
+        }
+        for (const [startSec, rollups] of buckets) {
+          const before = into.buckets.get(startSec);
+          into.buckets.set(startSec, before ? mergeAll(before, rollups) : rollups);
+        }
+      }
+      for (const [intId, { buckets }] of gathered) {
+        for (const [startSec, rollups] of buckets) {
+          if (rollups.every((rollup) => rollup === null)) continue;
+          if (this.statements.bucket[tier].get(intId, startSec)) continue;
+          this.statements.putBucket[tier].run(intId, startSec, encodeBucket(rollups));
+        }
+      }
+    })();
+  }
+
+  highWaterMarks(vcenterId: string): ReadonlyMap<string, number> {
+    return new Map(this.statements.highWaterMarks.all(vcenterId).map((row) => [row.id, row.high_water_sec]));
+  }
+
+  saveStatus(status: CollectionStatus): void {
+    this.statements.saveStatus.run(status.vcenterId, JSON.stringify(status));
+  }
+
+  statuses(): readonly CollectionStatus[] {
+    return this.statements.statuses.all().map((row) => JSON.parse(row.status) as CollectionStatus);
+  }
+
+  datacenters(): readonly StoredDatacenter[] {
+    return this.present(null, 'datacenter') as StoredDatacenter[];
+  }
+
+  clusters(datacenterId: string): readonly StoredCluster[] {
+    return this.present(datacenterId, 'cluster') as StoredCluster[];
+  }
+
+  hosts(datacenterId: string): readonly StoredHost[] {
+    return this.present(datacenterId, 'host') as StoredHost[];
+  }
+
+  vms(datacenterId: string): readonly StoredVm[] {
+    return this.present(datacenterId, 'vm') as StoredVm[];
+  }
+
+  datastores(datacenterId: string): readonly StoredDatastore[] {
+    return this.present(datacenterId, 'datastore') as StoredDatastore[];
+  }
+
+  entity(id: string): StoredEntity | null {
+    const row = this.statements.entityById.get(id);
+    return row ? toStored(row) : null;
+  }
+
+  latest(entityIds: readonly string[]): ReadonlyMap<string, LatestFigures> {
+    const found = new Map<string, LatestFigures>();
+    for (const row of this.statements.latest.all(JSON.stringify(entityIds))) {
+      const metrics = metricsByKind[row.kind];
+      const rollups = row.data ? decodeBucket(row.data, metrics.length) : [];
+      const values = Object.fromEntries(metrics.map((metric, i) => [metric.key, rollupAvg(rollups[i] ?? null)]));
+      found.set(row.id, { bucketSec: row.bucket_sec, values });
+    }
+    const figures = new Map<string, LatestFigures>();
+    for (const id of entityIds) {
+      const kind = kindOfId(id);
+      const empty = Object.fromEntries((kind ? metricsByKind[kind] : []).map((metric) => [metric.key, null]));
+      figures.set(id, found.get(id) ?? { bucketSec: null, values: empty });
+    }
+    return figures;
+  }
+
+  series(query: SeriesQuery): SeriesData {
+    const { stepSec, ts, series } = this.rollups(query);
+    return {
+      stepSec,
+      ts,
+      series: series.map(({ metric, rollups }) => ({
+        metric,
+        avg: rollups.map((rollup) => rollupAvg(rollup)),
+        min: rollups.map((rollup) => rollup?.min ?? null),
+        max: rollups.map((rollup) => rollup?.max ?? null),
+      })),
+    };
+  }
+
+  /**
+   * Like `series`, with each bucket's rollup as stored: sum and count (in 20-second samples)
+   * beside min and max. Unknown metric keys are left out; an unknown entity gives all nulls.
+   * @throws RangeError when the range spans more than `maxSeriesBuckets` buckets
+   */
+  rollups(query: SeriesQuery): RollupSeries {
+    const stepSec = tierStepSec[query.tier];
+    if ((query.toSec - query.fromSec) / stepSec > maxSeriesBuckets) {
+      throw new RangeError(`a series may span at most ${maxSeriesBuckets} buckets of ${stepSec} s: narrow the range or use a coarser tier`);
+    }
+    const ts = bucketStarts(query.fromSec, query.toSec, stepSec);
+    const entity = this.statements.entityById.get(query.entityId);
+    const kind = entity?.kind ?? kindOfId(query.entityId);
+    const metrics = kind ? metricsByKind[kind] : [];
+    const wanted = query.metrics
+      ? query.metrics.flatMap((key) => {
+          const index = metrics.findIndex((metric) => metric.key === key);
+          return index >= 0 ? [{ key, index }] : [];
+        })
+      : metrics.map((metric, index) => ({ key: metric.key, index }));
+    const columns = wanted.map(() => new Array<Rollup | null>(ts.length).fill(null));
+    const first = ts[0];
+    if (entity && first !== undefined) {
+      for (const row of this.statements.range[query.tier].iterate(entity.int_id, first, query.toSec)) {
+        const position = (row.bucket_sec - first) / stepSec;
+        if (!Number.isInteger(position)) continue;
+        const rollups = decodeBucket(row.data, metrics.length);
+        wanted.forEach(({ index }, column) => {
+          const target = columns[column];
+          if (target) target[position] = rollups[index] ?? null;
+        });
+      }
+    }
+    return { stepSec, ts, series: wanted.map(({ key }, column) => ({ metric: key, rollups: columns[column] ?? [] })) };
+  }
+
+  applyRetention(nowSec: number): void {
+    const entityIds = this.statements.allEntityIds.all().map((row) => row.int_id);
+    let dropped = 0;
+    // One transaction per tier keeps each write lock short; per-entity deletes use the primary key.
+    for (const tier of tiers) {
+      // Keep every bucket that ends within the retention window.
+      const lastDropped = nowSec - tierRetentionSec[tier] - tierStepSec[tier];
+      this.db.transaction(() => {
+        for (const intId of entityIds) dropped += this.statements.dropOld[tier].run(intId, lastDropped).changes;
+      })();
+    }
+    const removed = this.statements.dropRemoved.run(nowSec - removedEntityRetentionSec).changes;
+    this.log?.info({ droppedBuckets: dropped, droppedEntities: removed }, 'retention applied');
+  }
+
+  ping(): boolean {
+    try {
+      return this.statements.ping.get()?.ok === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.pragma('optimize');
+    this.db.close();
+  }
+
+  private present(datacenterId: string | null, kind: EntityKind): StoredEntity[] {
+    return this.statements.presentEntities.all({ datacenterId, kind }).map(toStored);
+  }
+
+  /** The stored entity a batch belongs to, or null (logged) when inventory never saw it. */
+  private knownEntity(batch: SampleBatch): EntityRow | null {
+    const entity = this.statements.entityById.get(batch.entityId);
+    if (!entity) {
+      this.log?.warn({ entityId: batch.entityId }, 'samples for an entity not in the inventory: skipped');
+      return null;
+    }
+    if (entity.kind !== batch.kind) {
+      this.log?.warn({ entityId: batch.entityId, kind: batch.kind, stored: entity.kind }, 'samples of the wrong kind: skipped');
+      return null;
+    }
+    return entity;
+  }
+}
+
+/** Applies the schema migrations that are missing, refusing a database from a newer version. */
+function migrate(db: Database.Database, path: string, list: readonly Migration[], log: Logger | undefined): void {
+  db.exec('CREATE TABLE IF NOT EXISTS migrations (id TEXT PRIMARY KEY, applied_at_sec INTEGER NOT NULL)');
+  db.transaction(() => {
+    const applied = new Set(db.prepare<[], { id: string }>('SELECT id FROM migrations').all().map((row) => row.id));
+    const known = new Set(list.map((migration) => migration.id));
+    const unknown = [...applied].filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new DatabaseTooNewError(path, unknown);
+    const record = db.prepare<[string, number]>('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)');
+    for (const migration of list) {
+      if (applied.has(migration.id)) continue;
+      db.exec(migration.sql);
+      record.run(migration.id, Math.floor(Date.now() / 1000));
+      log?.info({ migration: migration.id, path }, 'database migration applied');
+    }
+  }).immediate();
+}
+
+/** Groups the samples at `indices` into buckets of `stepSec`, one rollup per metric. */
+function accumulate(
+  batch: SampleBatch,
+  indices: readonly number[],
+  metrics: readonly MetricDef[],
+  stepSec: number,
+): Map<number, (Rollup | null)[]> {
+  const weight = sampleWeight(batch.intervalSec);
+  const columns = metrics.map((metric) => batch.values[metric.key]);
+  const buckets = new Map<number, (Rollup | null)[]>();
+  for (const index of indices) {
+    const ts = batch.ts[index];
+    if (ts === undefined) continue;
+    const startSec = bucketStart(ts, batch.intervalSec, stepSec);
+    let rollups = buckets.get(startSec);
+    if (rollups === undefined) {
+      rollups = new Array<Rollup | null>(metrics.length).fill(null);
+      buckets.set(startSec, rollups);
+    }
+    for (let m = 0; m < metrics.length; m++) {
+      rollups[m] = addSample(rollups[m] ?? null, columns[m]?.[index] ?? null, weight);
+    }
+  }
+  return buckets;
+}
+
+function mergeAll(left: readonly (Rollup | null)[], right: readonly (Rollup | null)[]): (Rollup | null)[] {
+  return left.map((rollup, i) => mergeRollups(rollup, right[i] ?? null));
+}
+
+function toStored(row: EntityRow): StoredEntity {
+  const info = JSON.parse(row.info) as Omit<StoredEntity, 'firstSeenSec' | 'lastSeenSec' | 'removedAtSec'>;
+  return { ...info, firstSeenSec: row.first_seen_sec, lastSeenSec: row.last_seen_sec, removedAtSec: row.removed_at_sec } as StoredEntity;
+}

@@ -1,0 +1,466 @@
+/**
+ * The collector: one loop per vCenter. Each cycle discovers the inventory, writes every
+ * realtime sample since the stored high-water marks, the datastore figures, then takes a
+ * bounded step of history import. A failing vCenter (down, slow, refusing the login) fails its
+ * own cycle with a logged reason and is retried with exponential backoff; the others go on.
+ */
+import type { Logger } from 'pino';
+import type { InventorySnapshot } from '../shared/inventory.ts';
+import type { CollectionStatus, ImportProgress, SampleBatch, Store } from '../store/store.ts';
+import { VsphereClient } from '../vsphere/client.ts';
+import { discoverInventory, OnceLogger } from './discovery.ts';
+import { HistoryImporter, importableIntervals } from './history-import.ts';
+import {
+  datastoreSpaceBatch,
+  datastoreTarget,
+  defaultQueryTuning,
+  hostTarget,
+  metricsAtLevel,
+  realtimeIntervalSec,
+  realtimeRetentionSec,
+  realtimeTargets,
+  realtimeWindow,
+  resolveMetrics,
+  runPerfPlan,
+  vmTarget,
+  type PerfTarget,
+  type QueryTuning,
+  type ResolvedMetrics,
+} from './performance.ts';
+import type { CollectorClient, ConnectFn, HistoricalInterval, VcenterConnection } from './vsphere-api.ts';
+
+export interface VcenterTarget extends VcenterConnection {
+  /** vscope's id of this vCenter (config), used in entity ids. */
+  readonly id: string;
+}
+
+export interface CollectorTuning extends QueryTuning {
+  /** Wall time a cycle may spend on history import after its collection, ms. Default: half the interval. */
+  readonly importBudgetMs: number;
+  /** First retry delay after a failed cycle, seconds; doubles per failure. Default: min(30, interval). */
+  readonly retryBaseSec: number;
+  /** Backoff cap as a multiple of the interval. Default 4. */
+  readonly maxBackoffIntervals: number;
+}
+
+export interface CollectorOptions {
+  readonly store: Store;
+  readonly vcenters: readonly VcenterTarget[];
+  /** Cycle period, seconds (default config: 120). */
+  readonly intervalSec: number;
+  readonly log: Logger;
+  /** Clock, unix seconds (may be fractional). Default: the system clock. */
+  readonly now?: () => number;
+  /** Opens a session; default `VsphereClient.connect`. */
+  readonly connect?: ConnectFn;
+  readonly tuning?: Partial<CollectorTuning>;
+}
+
+export type CycleCounts = CollectionStatus['counts'];
+
+/** Outcome of one cycle of one vCenter. */
+export interface CycleResult {
+  readonly vcenterId: string;
+  readonly ok: boolean;
+  /** Why the cycle failed (never a password); null when ok. */
+  readonly error: string | null;
+  readonly startSec: number;
+  readonly endSec: number;
+  readonly durationMs: number;
+  readonly counts: CycleCounts;
+  readonly import: ImportProgress;
+}
+
+/** The stored status plus what the scheduler knows. */
+export interface CollectorStatus extends CollectionStatus {
+  /** Failed cycles in a row. */
+  readonly consecutiveFailures: number;
+  /** When the next cycle is due, unix seconds; null when not scheduled. */
+  readonly nextRunSec: number | null;
+}
+
+export interface Collector {
+  /** Starts one loop per vCenter; the first cycles run at once. */
+  start(): void;
+  /** Stops the loops; resolves once no cycle can write any more (running ones are abandoned). */
+  stop(): Promise<void>;
+  /** Runs one cycle of every vCenter now (after any running one) and returns their outcomes. */
+  runOnce(): Promise<CycleResult[]>;
+  status(): readonly CollectorStatus[];
+}
+
+const zeroCounts: CycleCounts = { datacenters: 0, clusters: 0, hosts: 0, vms: 0, datastores: 0, nics: 0, samples: 0 };
+
+/**
+ * Delay before the next attempt after `failures` failed cycles in a row, seconds:
+ * base, 2 × base, 4 × base... capped at `maxIntervals` × the interval.
+ */
+export function backoffDelaySec(failures: number, intervalSec: number, baseSec: number, maxIntervals = 4): number {
+  if (failures <= 0) return intervalSec;
+  return Math.min(baseSec * 2 ** (failures - 1), intervalSec * maxIntervals);
+}
+
+class Abandoned extends Error {
+  constructor() {
+    super('the collector is stopping');
+  }
+}
+
+function describe(error: unknown, password: string): string {
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.cause instanceof Error && !message.includes(error.cause.message)) message += ` (${error.cause.message})`;
+  // Defence in depth: no message we build holds the password, but a server could echo it.
+  if (password.length >= 3) message = message.split(password).join('***');
+  return message;
+}
+
+function importTargets(snapshot: InventorySnapshot): PerfTarget[] {
+  return [
+    ...snapshot.hosts.map(hostTarget),
+    ...snapshot.vms.filter((vm) => !vm.isTemplate).map(vmTarget),
+    ...snapshot.datastores.map(datastoreTarget),
+  ];
+}
+
+/** Everything one vCenter's loop keeps between cycles. */
+class VcenterLoop {
+  private client: CollectorClient | null = null;
+  private metrics: ResolvedMetrics | null = null;
+  private intervals: readonly HistoricalInterval[] = [];
+  private readonly once: OnceLogger;
+  private readonly importer: HistoryImporter;
+  /** Datastore id -> newest 5-minute IO sample already written. */
+  private readonly datastoreIoSeen = new Map<string, number>();
+  private resumeImport: boolean;
+  private running: Promise<CycleResult> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private nextRunSec: number | null = null;
+  private stored: CollectionStatus;
+  stopped = false;
+
+  constructor(
+    readonly target: VcenterTarget,
+    private readonly store: Store,
+    private readonly intervalSec: number,
+    private readonly tuning: CollectorTuning,
+    private readonly log: Logger,
+    private readonly now: () => number,
+    private readonly connect: ConnectFn,
+  ) {
+    this.once = new OnceLogger(log);
+    this.importer = new HistoryImporter(log);
+    const previous = store.statuses().find((s) => s.vcenterId === target.id);
+    this.stored = previous ?? {
+      vcenterId: target.id,
+      lastStartSec: null,
+      lastEndSec: null,
+      lastDurationMs: null,
+      lastSuccessSec: null,
+      lastError: null,
+      counts: zeroCounts,
+      import: { state: 'pending', entitiesDone: 0, entitiesTotal: 0 },
+    };
+    // An import a previous run did not finish is taken up again for every entity (it only fills empty buckets).
+    this.resumeImport = previous !== undefined && previous.import.state !== 'done';
+  }
+
+  status(): CollectorStatus {
+    return { ...this.stored, consecutiveFailures: this.failures, nextRunSec: this.nextRunSec };
+  }
+
+  schedule(delaySec: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.runCycle().then(() => this.schedule(Math.max(0, (this.nextRunSec ?? this.now()) - this.now())));
+    }, Math.max(0, delaySec * 1000));
+    this.timer.unref?.();
+  }
+
+  /** Runs one cycle, after the running one if any: a cycle never runs twice at once. */
+  async runCycle(): Promise<CycleResult> {
+    while (this.running) await this.running;
+    const cycle = this.cycle();
+    this.running = cycle;
+    try {
+      return await cycle;
+    } finally {
+      if (this.running === cycle) this.running = null;
+    }
+  }
+
+  async halt(graceMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.nextRunSec = null;
+    const running = this.running;
+    if (running) {
+      // Writes are gated on `stopped`, so the wait only lets a cycle release its client.
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(graceTimer);
+    }
+    const client = this.client;
+    this.client = null;
+    if (client) await client.logout();
+  }
+
+  private gate(): void {
+    if (this.stopped) throw new Abandoned();
+  }
+
+  private async ensureClient(): Promise<CollectorClient> {
+    if (this.client) return this.client;
+    const { url, username, password, insecure, caFile } = this.target;
+    this.log.debug({ url, username }, 'connecting to vCenter');
+    const client = await this.connect({
+      url,
+      username,
+      password,
+      ...(insecure === undefined ? {} : { insecure }),
+      ...(caFile === undefined ? {} : { caFile }),
+      log: this.log,
+    });
+    if (this.stopped) {
+      await client.logout();
+      throw new Abandoned();
+    }
+    this.client = client;
+    this.metrics = null;
+    return client;
+  }
+
+  private async cycle(): Promise<CycleResult> {
+    const startSec = Math.floor(this.now());
+    const started = performance.now();
+    let counts: CycleCounts = zeroCounts;
+    let error: string | null = null;
+    try {
+      this.gate();
+      counts = await this.collect();
+    } catch (caught) {
+      error = caught instanceof Abandoned ? 'abandoned: the collector stopped during the cycle' : describe(caught, this.target.password);
+      if (!(caught instanceof Abandoned)) {
+        this.log.warn({ err: error, url: this.target.url }, 'collection cycle failed');
+        // A fresh session next time: the old one may be what failed.
+        const client = this.client;
+        this.client = null;
+        if (client) void client.logout();
+      }
+    }
+    const endSec = Math.floor(this.now());
+    const durationMs = Math.round(performance.now() - started);
+    const ok = error === null;
+    this.failures = ok ? 0 : this.failures + 1;
+    this.nextRunSec = ok
+      ? Math.max(endSec, startSec + this.intervalSec)
+      : endSec + backoffDelaySec(this.failures, this.intervalSec, this.tuning.retryBaseSec, this.tuning.maxBackoffIntervals);
+    const importProgress = this.importer.progress();
+    this.stored = {
+      vcenterId: this.target.id,
+      lastStartSec: startSec,
+      lastEndSec: endSec,
+      lastDurationMs: durationMs,
+      lastSuccessSec: ok ? endSec : this.stored.lastSuccessSec,
+      lastError: error,
+      counts: ok ? counts : this.stored.counts,
+      import: importProgress,
+    };
+    if (!this.stopped) {
+      this.store.saveStatus(this.stored);
+      if (ok) this.log.info({ durationMs, ...counts, import: importProgress }, 'collection cycle done');
+    }
+    return { vcenterId: this.target.id, ok, error, startSec, endSec, durationMs, counts, import: importProgress };
+  }
+
+  private async collect(): Promise<CycleCounts> {
+    const client = await this.ensureClient();
+    this.gate();
+    const snapshot = await discoverInventory(client, this.target.id, Math.floor(this.now()), { log: this.log, once: this.once });
+    this.gate();
+    this.store.saveInventory(snapshot);
+
+    if (!this.metrics) {
+      this.metrics = resolveMetrics(await client.perfCounters(), this.log);
+      this.intervals = await client.historicalIntervals();
+      this.gate();
+    }
+    const metrics = this.metrics;
+
+    // Marks are read before this cycle writes: an old or missing one means a hole to import.
+    const marks = this.store.highWaterMarks(this.target.id);
+    const nowSec = Math.floor(this.now());
+    const candidates = importTargets(snapshot);
+    if (this.resumeImport) {
+      this.importer.enqueue(candidates, nowSec);
+      this.resumeImport = false;
+    } else {
+      this.importer.enqueueStale(candidates, marks, nowSec, realtimeRetentionSec);
+    }
+
+    const write = (batches: SampleBatch[]): void => {
+      this.gate();
+      this.store.writeRealtime(batches);
+    };
+    const realtime = await runPerfPlan(
+      client,
+      {
+        intervalSec: realtimeIntervalSec,
+        targets: realtimeTargets(snapshot),
+        metrics,
+        window: (t) => realtimeWindow(marks.get(t.entityId), nowSec),
+      },
+      this.tuning,
+      write,
+      this.log,
+    );
+
+    const io = await this.datastoreIo(client, snapshot, metrics, nowSec);
+    write(snapshot.datastores.map((ds) => datastoreSpaceBatch(ds, nowSec, io.get(ds.id))));
+
+    await this.importStep(client, metrics, candidates, nowSec);
+
+    return {
+      datacenters: snapshot.datacenters.length,
+      clusters: snapshot.clusters.length,
+      hosts: snapshot.hosts.length,
+      vms: snapshot.vms.length,
+      datastores: snapshot.datastores.length,
+      nics: snapshot.hosts.reduce((sum, h) => sum + h.nics.length, 0),
+      samples: realtime.samples + snapshot.datastores.length,
+    };
+  }
+
+  /**
+   * Datastore IO and latency: vCenter keeps those counters in its 5-minute interval only. Each
+   * new 5-minute sample is written once, in the datastore's sample of the cycle that first sees
+   * it (the average when several arrived), so late rollups are never dropped by the high-water mark.
+   */
+  private async datastoreIo(
+    client: CollectorClient,
+    snapshot: InventorySnapshot,
+    metrics: ResolvedMetrics,
+    nowSec: number,
+  ): Promise<Map<string, Record<string, number | null>>> {
+    const out = new Map<string, Record<string, number | null>>();
+    const fiveMinutes = importableIntervals(this.intervals).find((i) => i.samplingPeriodSec === 300);
+    if (!fiveMinutes || snapshot.datastores.length === 0) return out;
+    const atLevel = metricsAtLevel(metrics, fiveMinutes.level);
+    if (atLevel.datastore.length === 0) return out;
+    const lookbackSec = 3 * 300;
+    const batches: SampleBatch[] = [];
+    await runPerfPlan(
+      client,
+      {
+        intervalSec: 300,
+        targets: snapshot.datastores.filter((ds) => ds.accessible).map(datastoreTarget),
+        metrics: atLevel,
+        window: (t) => {
+          const seen = this.datastoreIoSeen.get(t.entityId);
+          const startSec = Math.max(nowSec - 3600, seen ?? nowSec - lookbackSec);
+          return { startSec, maxSample: Math.ceil((nowSec - startSec) / 300) + 1 };
+        },
+      },
+      this.tuning,
+      (b) => batches.push(...b),
+      this.log,
+    );
+    for (const batch of batches) {
+      const seen = this.datastoreIoSeen.get(batch.entityId);
+      // First sight: only the newest sample; afterwards every sample newer than the last written.
+      const newest = batch.ts[batch.ts.length - 1];
+      if (newest === undefined) continue;
+      const indices = batch.ts.flatMap((ts, i) => ((seen === undefined ? ts === newest : ts > seen) ? [i] : []));
+      if (indices.length === 0) continue;
+      const values: Record<string, number | null> = {};
+      for (const [key, series] of Object.entries(batch.values)) {
+        const present = indices.map((i) => series[i]).filter((v): v is number => typeof v === 'number');
+        values[key] = present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+      }
+      out.set(batch.entityId, values);
+      this.datastoreIoSeen.set(batch.entityId, newest);
+    }
+    return out;
+  }
+
+  private async importStep(client: CollectorClient, metrics: ResolvedMetrics, candidates: readonly PerfTarget[], nowSec: number): Promise<void> {
+    if (this.importer.pending === 0) return;
+    try {
+      await this.importer.step({
+        client,
+        store: this.store,
+        metrics,
+        intervals: this.intervals,
+        nowSec,
+        tuning: this.tuning,
+        present: new Set(candidates.map((t) => t.entityId)),
+        budgetMs: this.tuning.importBudgetMs,
+        abandoned: () => this.stopped,
+      });
+    } catch (caught) {
+      if (this.stopped) throw new Abandoned();
+      // The collection itself succeeded: the import retries its chunk next cycle.
+      this.log.warn({ err: describe(caught, this.target.password) }, 'history import step failed; retrying next cycle');
+    }
+  }
+}
+
+/** Builds the collector; nothing runs before `start()` or `runOnce()`. */
+export function createCollector(options: CollectorOptions): Collector {
+  const intervalSec = Math.max(1, options.intervalSec);
+  const tuning: CollectorTuning = {
+    ...defaultQueryTuning,
+    importBudgetMs: (intervalSec * 1000) / 2,
+    retryBaseSec: Math.min(30, intervalSec),
+    maxBackoffIntervals: 4,
+    ...options.tuning,
+  };
+  const now = options.now ?? ((): number => Date.now() / 1000);
+  const connect: ConnectFn = options.connect ?? ((o) => VsphereClient.connect(o));
+  const loops = options.vcenters.map(
+    (target) => new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect),
+  );
+  let started = false;
+
+  return {
+    start(): void {
+      if (started) return;
+      started = true;
+      for (const loop of loops) loop.schedule(0);
+    },
+    async stop(): Promise<void> {
+      await Promise.all(loops.map((loop) => loop.halt(5000)));
+    },
+    async runOnce(): Promise<CycleResult[]> {
+      return Promise.all(loops.map((loop) => loop.runCycle()));
+    },
+    status(): readonly CollectorStatus[] {
+      return loops.map((loop) => loop.status());
+    },
+  };
+}
+
+export interface CollectOnceOptions extends Omit<CollectorOptions, 'intervalSec'> {
+  /** Recorded for the backoff only; default 120. */
+  readonly intervalSec?: number;
+}
+
+/**
+ * `vscope collect --once`: one full cycle per vCenter, including the whole history import,
+ * then logs out. Never throws for a vCenter's failure: each result says ok or why not.
+ */
+export async function runCollectOnce(options: CollectOnceOptions): Promise<CycleResult[]> {
+  const collector = createCollector({
+    ...options,
+    intervalSec: options.intervalSec ?? 120,
+    tuning: { importBudgetMs: Number.POSITIVE_INFINITY, ...options.tuning },
+  });
+  try {
+    return await collector.runOnce();
+  } finally {
+    await collector.stop();
+  }
+}

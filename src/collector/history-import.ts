@@ -1,0 +1,153 @@
+/**
+ * History import: after a first start or an outage, fills the history tiers from what vCenter
+ * still holds in its historical intervals (5 min for a day, 30 min for a week, 2 h for a month,
+ * 1 day for a year). The last hour comes from realtime samples through the normal cycle; this
+ * imports the rest into empty buckets only (`Store.importHistorical`), in bounded steps run
+ * after each cycle's collection so that current data always comes first.
+ */
+import type { Logger } from 'pino';
+import { tierForIntervalSec } from '../shared/tiers.ts';
+import type { ImportProgress, SampleBatch, Store } from '../store/store.ts';
+import { metricsAtLevel, runPerfPlan, type PerfTarget, type QueryTuning, type ResolvedMetrics } from './performance.ts';
+import type { CollectorClient, HistoricalInterval } from './vsphere-api.ts';
+
+/** vCenter's default historical intervals (statistics level 1), used when a server lists none. */
+export const defaultHistoricalIntervals: readonly HistoricalInterval[] = [
+  { key: 1, samplingPeriodSec: 300, name: 'Past day', lengthSec: 86400, level: 1, enabled: true },
+  { key: 2, samplingPeriodSec: 1800, name: 'Past week', lengthSec: 7 * 86400, level: 1, enabled: true },
+  { key: 3, samplingPeriodSec: 7200, name: 'Past month', lengthSec: 30 * 86400, level: 1, enabled: true },
+  { key: 4, samplingPeriodSec: 86400, name: 'Past year', lengthSec: 365 * 86400, level: 1, enabled: true },
+];
+
+/** The enabled intervals that feed one of vscope's tiers, finest first. */
+export function importableIntervals(intervals: readonly HistoricalInterval[]): HistoricalInterval[] {
+  const listed = intervals.length > 0 ? intervals : defaultHistoricalIntervals;
+  return listed
+    .filter((i) => i.enabled && tierForIntervalSec[i.samplingPeriodSec] !== undefined && i.lengthSec > 0)
+    .sort((a, b) => a.samplingPeriodSec - b.samplingPeriodSec);
+}
+
+/** Samples per query for a whole interval: 288 for a day of 5 min, 336 for a week of 30 min... */
+export function historicalMaxSample(interval: HistoricalInterval): number {
+  return Math.max(1, Math.ceil(interval.lengthSec / interval.samplingPeriodSec));
+}
+
+export interface ImportStepContext {
+  readonly client: Pick<CollectorClient, 'queryPerf'>;
+  readonly store: Pick<Store, 'importHistorical'>;
+  readonly metrics: ResolvedMetrics;
+  readonly intervals: readonly HistoricalInterval[];
+  readonly nowSec: number;
+  readonly tuning: QueryTuning;
+  /** Entity ids present in the latest inventory: queued entities gone since are dropped. */
+  readonly present: ReadonlySet<string>;
+  /** Stop starting new steps after this many milliseconds (at least one step runs). */
+  readonly budgetMs: number;
+  /** Returns true when the collector is stopping: nothing more is written. */
+  readonly abandoned: () => boolean;
+}
+
+/** The import queue of one vCenter and its progress. */
+export class HistoryImporter {
+  private readonly queue: PerfTarget[] = [];
+  private readonly queued = new Set<string>();
+  /** Entity id -> unix seconds its import was queued (an entity is imported once per outage). */
+  private readonly lastQueuedSec = new Map<string, number>();
+  private done = 0;
+  private total = 0;
+  private state: ImportProgress['state'] = 'pending';
+
+  constructor(private readonly log?: Logger) {}
+
+  /**
+   * Queues entities whose stored history may have a hole: no high-water mark, or one older than
+   * vCenter's realtime hour that moved since their last import (an idle VM whose mark stays
+   * old is not imported again every cycle).
+   */
+  enqueueStale(targets: readonly PerfTarget[], marks: ReadonlyMap<string, number>, nowSec: number, staleAfterSec: number): number {
+    const stale = targets.filter((t) => {
+      const mark = marks.get(t.entityId);
+      if (mark !== undefined && mark >= nowSec - staleAfterSec) return false;
+      const queuedAt = this.lastQueuedSec.get(t.entityId);
+      return queuedAt === undefined || (mark !== undefined && mark > queuedAt);
+    });
+    return this.enqueue(stale, nowSec);
+  }
+
+  /** Queues entities unconditionally (a restart that interrupted an import). */
+  enqueue(targets: readonly PerfTarget[], nowSec: number): number {
+    if (this.queue.length === 0 && this.state !== 'failed') {
+      this.done = 0;
+      this.total = 0;
+    }
+    let added = 0;
+    for (const t of targets) {
+      this.lastQueuedSec.set(t.entityId, nowSec);
+      if (this.queued.has(t.entityId)) continue;
+      this.queued.add(t.entityId);
+      this.queue.push(t);
+      added += 1;
+    }
+    this.total += added;
+    if (added > 0 && this.state !== 'running') this.state = 'pending';
+    return added;
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  progress(): ImportProgress {
+    const state = this.queue.length === 0 && this.state !== 'failed' && this.total > 0 ? 'done' : this.state;
+    return { state, entitiesDone: this.done, entitiesTotal: this.total };
+  }
+
+  /** Imports queued entities for up to `budgetMs`; throws (and keeps the queue) when vCenter fails. */
+  async step(ctx: ImportStepContext): Promise<void> {
+    if (this.queue.length === 0) {
+      if (this.total === 0) this.state = 'done';
+      return;
+    }
+    const intervals = importableIntervals(ctx.intervals);
+    const started = performance.now();
+    const perStep = Math.max(1, ctx.tuning.entitiesPerQuery * Math.max(1, ctx.tuning.concurrency));
+    this.state = 'running';
+    try {
+      do {
+        const chunk = this.queue.slice(0, perStep).filter((t) => ctx.present.has(t.entityId));
+        for (const interval of intervals) {
+          const tier = tierForIntervalSec[interval.samplingPeriodSec];
+          if (tier === undefined || chunk.length === 0) continue;
+          const startSec = ctx.nowSec - interval.lengthSec;
+          const maxSample = historicalMaxSample(interval);
+          await runPerfPlan(
+            ctx.client,
+            {
+              intervalSec: interval.samplingPeriodSec,
+              targets: chunk,
+              metrics: metricsAtLevel(ctx.metrics, interval.level),
+              window: () => ({ startSec, maxSample }),
+            },
+            ctx.tuning,
+            (batches: SampleBatch[]) => {
+              if (ctx.abandoned()) throw new Error('collector stopping');
+              ctx.store.importHistorical(tier, batches);
+            },
+            this.log,
+          );
+        }
+        if (ctx.abandoned()) return;
+        // Only now is the chunk done: a failure above leaves it queued for the next cycle.
+        const removed = this.queue.splice(0, perStep);
+        for (const t of removed) this.queued.delete(t.entityId);
+        this.done += removed.length;
+        this.log?.info({ done: this.done, total: this.total }, 'history import progress');
+      } while (this.queue.length > 0 && performance.now() - started < ctx.budgetMs);
+      this.state = this.queue.length === 0 ? 'done' : 'pending';
+      if (this.queue.length === 0) this.log?.info({ entities: this.done }, 'history import done');
+    } catch (error) {
+      this.state = 'failed';
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Performance queries: counters resolved by name once per connection, QueryPerf batched within
+ * vCenter's limits (entities and metric ids per query, bounded concurrency), split in half when
+ * vCenter refuses a query as too large, and results mapped to the store's SampleBatch.
+ * `toMetricValue` (shared/metrics.ts) is the only place raw values change unit.
+ */
+import type { Logger } from 'pino';
+import type { DatastoreInfo, EntityKind, HostInfo, InventorySnapshot, VmInfo } from '../shared/inventory.ts';
+import { metricsByKind, toMetricValue, type Conversion } from '../shared/metrics.ts';
+import type { SampleBatch } from '../store/store.ts';
+import { InvalidLogin, NotAuthenticated, SoapFault } from '../vsphere/errors.ts';
+import { runPool } from './pool.ts';
+import type { CollectorClient, MoRef, PerfCounterInfo, PerfEntityResult, PerfQuerySpec } from './vsphere-api.ts';
+
+/** vCenter keeps 20-second realtime samples for one hour. */
+export const realtimeIntervalSec = 20;
+export const realtimeRetentionSec = 3600;
+/** vCenter refuses more than 180 realtime samples per entity and query (an hour of them). */
+export const maxRealtimeSamples = 180;
+
+export type PerfKind = 'host' | 'vm' | 'nic' | 'datastore';
+
+/** A vscope metric bound to the counter this vCenter offers for it. */
+export interface ResolvedMetric {
+  readonly key: string;
+  readonly counterId: number;
+  readonly conversion: Conversion;
+  /** Statistics level of the counter (historical intervals keep counters at or below theirs). */
+  readonly level: number;
+}
+
+export type ResolvedMetrics = Readonly<Record<PerfKind, readonly ResolvedMetric[]>>;
+
+/**
+ * Binds every metric with counters to the first candidate counter the vCenter offers.
+ * Metrics without any offered counter are left out, with one log line each.
+ */
+export function resolveMetrics(counters: ReadonlyMap<string, PerfCounterInfo>, log?: Logger): ResolvedMetrics {
+  const resolve = (kind: PerfKind): ResolvedMetric[] => {
+    const resolved: ResolvedMetric[] = [];
+    for (const def of metricsByKind[kind]) {
+      if (def.counters.length === 0) continue; // from properties, not counters
+      const name = def.counters.find((candidate) => counters.has(candidate));
+      const counter = name === undefined ? undefined : counters.get(name);
+      if (!counter) {
+        log?.info({ kind, metric: def.key, counters: def.counters }, 'vCenter offers no counter for this metric; skipped');
+        continue;
+      }
+      resolved.push({ key: def.key, counterId: counter.id, conversion: def.conversion, level: counter.level });
+    }
+    return resolved;
+  };
+  return { host: resolve('host'), vm: resolve('vm'), nic: resolve('nic'), datastore: resolve('datastore') };
+}
+
+/** Keeps the metrics an interval of statistics level `level` holds. */
+export function metricsAtLevel(metrics: ResolvedMetrics, level: number): ResolvedMetrics {
+  const keep = (list: readonly ResolvedMetric[]): ResolvedMetric[] => list.filter((m) => m.level <= level);
+  return { host: keep(metrics.host), vm: keep(metrics.vm), nic: keep(metrics.nic), datastore: keep(metrics.datastore) };
+}
+
+/** One entity to query: a host (with its vmnics), a VM or a datastore. */
+export interface PerfTarget {
+  readonly kind: 'host' | 'vm' | 'datastore';
+  readonly entity: MoRef;
+  readonly entityId: string;
+  /** vmnic device -> NIC entity id (hosts only). */
+  readonly nics: readonly { readonly device: string; readonly id: string }[];
+}
+
+export function hostTarget(host: HostInfo): PerfTarget {
+  return {
+    kind: 'host',
+    entity: { type: 'HostSystem', value: host.moRef },
+    entityId: host.id,
+    nics: host.nics.map((nic) => ({ device: nic.device, id: nic.id })),
+  };
+}
+
+export function vmTarget(vm: VmInfo): PerfTarget {
+  return { kind: 'vm', entity: { type: 'VirtualMachine', value: vm.moRef }, entityId: vm.id, nics: [] };
+}
+
+export function datastoreTarget(ds: DatastoreInfo): PerfTarget {
+  return { kind: 'datastore', entity: { type: 'Datastore', value: ds.moRef }, entityId: ds.id, nics: [] };
+}
+
+/** Hosts and VMs with realtime statistics: templates have none, and neither do VMs that are not running. */
+export function realtimeTargets(snapshot: InventorySnapshot): PerfTarget[] {
+  const hosts = snapshot.hosts.filter((h) => h.connectionState === 'connected').map(hostTarget);
+  const vms = snapshot.vms.filter((vm) => !vm.isTemplate && vm.powerState === 'poweredOn').map(vmTarget);
+  return [...hosts, ...vms];
+}
+
+export interface QueryTuning {
+  /** Entities per QueryPerf call. Default 50. */
+  readonly entitiesPerQuery: number;
+  /** Metric ids per query spec (one entity's spec is split beyond). Default 64. */
+  readonly metricsPerQuery: number;
+  /** QueryPerf calls in flight. Default 4. */
+  readonly concurrency: number;
+}
+
+export const defaultQueryTuning: QueryTuning = { entitiesPerQuery: 50, metricsPerQuery: 64, concurrency: 4 };
+
+export interface PerfPlan {
+  readonly intervalSec: number;
+  readonly targets: readonly PerfTarget[];
+  readonly metrics: ResolvedMetrics;
+  /** Query window of one target; null skips it. */
+  readonly window: (target: PerfTarget) => { readonly startSec: number; readonly maxSample: number } | null;
+}
+
+/** Where one returned series goes: entity, metric key and unit conversion. */
+interface Destination {
+  readonly entityId: string;
+  readonly kind: EntityKind;
+  readonly key: string;
+  readonly conversion: Conversion;
+}
+
+interface PreparedTarget {
+  readonly target: PerfTarget;
+  readonly specs: readonly PerfQuerySpec[];
+  /** `${counterId}|${instance}` -> destinations. */
+  readonly routes: ReadonlyMap<string, readonly Destination[]>;
+}
+
+function prepare(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number): PreparedTarget | null {
+  const window = plan.window(target);
+  if (!window) return null;
+  const routes = new Map<string, Destination[]>();
+  const metricIds: { counterId: number; instance: string }[] = [];
+  const add = (counterId: number, instance: string, destination: Destination): void => {
+    const route = `${counterId}|${instance}`;
+    const list = routes.get(route);
+    if (list) list.push(destination);
+    else {
+      routes.set(route, [destination]);
+      metricIds.push({ counterId, instance });
+    }
+  };
+  for (const m of plan.metrics[target.kind]) {
+    add(m.counterId, '', { entityId: target.entityId, kind: target.kind, key: m.key, conversion: m.conversion });
+  }
+  for (const nic of target.nics) {
+    for (const m of plan.metrics.nic) {
+      add(m.counterId, nic.device, { entityId: nic.id, kind: 'nic', key: m.key, conversion: m.conversion });
+    }
+  }
+  if (metricIds.length === 0) return null;
+  const specs: PerfQuerySpec[] = [];
+  const perSpec = Math.max(1, metricsPerQuery);
+  for (let i = 0; i < metricIds.length; i += perSpec) {
+    specs.push({
+      entity: target.entity,
+      metricIds: metricIds.slice(i, i + perSpec),
+      intervalSec: plan.intervalSec,
+      startSec: window.startSec,
+      maxSample: window.maxSample,
+    });
+  }
+  return { target, specs, routes };
+}
+
+/** vCenter refusing a query for its size (vpxd.stats.maxQueryMetrics and friends). */
+export function isQueryTooLarge(error: unknown): boolean {
+  return error instanceof Error && /maxQueryMetrics|maxQuery|too (large|many|big)|exceed|limit/i.test(error.message);
+}
+
+/** Faults that concern the query rather than the session or the connection. */
+function isQueryFault(error: unknown): boolean {
+  return error instanceof SoapFault && !(error instanceof NotAuthenticated) && !(error instanceof InvalidLogin);
+}
+
+/** Turns the results for some prepared targets into one SampleBatch per entity (host, NIC, VM, datastore). */
+export function toBatches(prepared: readonly PreparedTarget[], results: readonly PerfEntityResult[], intervalSec: number): SampleBatch[] {
+  const byEntity = new Map<string, PreparedTarget>();
+  for (const p of prepared) byEntity.set(`${p.target.entity.type}:${p.target.entity.value}`, p);
+
+  // entity id -> ts -> metric key -> value; several results for one entity merge here.
+  const acc = new Map<string, { kind: EntityKind; keys: Set<string>; points: Map<number, Map<string, number | null>> }>();
+  const bucketFor = (entityIdValue: string, kind: EntityKind): { keys: Set<string>; points: Map<number, Map<string, number | null>> } => {
+    let entry = acc.get(entityIdValue);
+    if (!entry) {
+      entry = { kind, keys: new Set(), points: new Map() };
+      acc.set(entityIdValue, entry);
+    }
+    return entry;
+  };
+
+  for (const result of results) {
+    const p = byEntity.get(`${result.entity.type}:${result.entity.value}`);
+    if (!p) continue;
+    // Register every destination so that an entity with samples but no values still has its columns.
+    for (const destinations of p.routes.values()) for (const d of destinations) bucketFor(d.entityId, d.kind).keys.add(d.key);
+    for (const series of result.series) {
+      const destinations = p.routes.get(`${series.counterId}|${series.instance}`);
+      if (!destinations) continue;
+      for (const d of destinations) {
+        const entry = bucketFor(d.entityId, d.kind);
+        const count = Math.min(series.values.length, result.samples.length);
+        for (let i = 0; i < count; i++) {
+          const sample = result.samples[i];
+          const raw = series.values[i];
+          if (sample === undefined || raw === undefined) continue;
+          let point = entry.points.get(sample.tsSec);
+          if (!point) {
+            point = new Map();
+            entry.points.set(sample.tsSec, point);
+          }
+          point.set(d.key, toMetricValue(d.conversion, raw, sample.intervalSec > 0 ? sample.intervalSec : intervalSec));
+        }
+      }
+    }
+  }
+
+  const batches: SampleBatch[] = [];
+  for (const [id, entry] of acc) {
+    if (entry.points.size === 0) continue;
+    const ts = [...entry.points.keys()].sort((a, b) => a - b);
+    const values: Record<string, (number | null)[]> = {};
+    for (const key of entry.keys) values[key] = ts.map((t) => entry.points.get(t)?.get(key) ?? null);
+    batches.push({ entityId: id, kind: entry.kind, intervalSec, ts, values });
+  }
+  return batches;
+}
+
+export interface PerfRunResult {
+  /** Samples (timestamps) returned, summed over entities. */
+  readonly samples: number;
+  /** Entities vCenter refused to answer for even alone. */
+  readonly skippedEntities: number;
+}
+
+/**
+ * Runs a plan: queries in groups, hands each group's batches to `write` as they arrive (so
+ * memory stays bounded at thousands of VMs). A group vCenter refuses is split in half down to
+ * one entity (and one spec); what fails alone is logged and skipped. Session and transport
+ * errors fail the whole run.
+ */
+export async function runPerfPlan(
+  client: Pick<CollectorClient, 'queryPerf'>,
+  plan: PerfPlan,
+  tuning: QueryTuning,
+  write: (batches: SampleBatch[]) => void,
+  log?: Logger,
+): Promise<PerfRunResult> {
+  const prepared = plan.targets.map((t) => prepare(plan, t, tuning.metricsPerQuery)).filter((p): p is PreparedTarget => p !== null);
+  const groups: PreparedTarget[][] = [];
+  const perGroup = Math.max(1, tuning.entitiesPerQuery);
+  for (let i = 0; i < prepared.length; i += perGroup) groups.push(prepared.slice(i, i + perGroup));
+
+  let samples = 0;
+  let skippedEntities = 0;
+
+  const fetch = async (specs: readonly PerfQuerySpec[], entities: number): Promise<PerfEntityResult[]> => {
+    try {
+      return [...(await client.queryPerf(specs, { entitiesPerQuery: specs.length, concurrency: 1 }))];
+    } catch (error) {
+      if (!isQueryFault(error) && !isQueryTooLarge(error)) throw error;
+      if (specs.length <= 1) {
+        skippedEntities += 1;
+        log?.warn({ entity: specs[0]?.entity, err: (error as Error).message }, 'vCenter refused the performance query for this entity; skipped this cycle');
+        return [];
+      }
+      const tooLarge = isQueryTooLarge(error);
+      log?.[tooLarge ? 'info' : 'debug']({ specs: specs.length, entities, err: (error as Error).message }, 'performance query refused; splitting it in half');
+      const half = Math.ceil(specs.length / 2);
+      const first = await fetch(specs.slice(0, half), Math.ceil(entities / 2));
+      const second = await fetch(specs.slice(half), Math.floor(entities / 2));
+      return [...first, ...second];
+    }
+  };
+
+  await runPool(groups, tuning.concurrency, async (group) => {
+    const specs = group.flatMap((p) => p.specs);
+    const results = await fetch(specs, group.length);
+    const batches = toBatches(group, results, plan.intervalSec);
+    for (const b of batches) if (b.kind !== 'nic') samples += b.ts.length;
+    if (batches.length > 0) write(batches);
+  });
+  return { samples, skippedEntities };
+}
+
+/** Realtime window of one entity: every sample since its high-water mark, at most the hour vCenter keeps. */
+export function realtimeWindow(markSec: number | undefined, nowSec: number): { startSec: number; maxSample: number } {
+  const oldest = nowSec - realtimeRetentionSec;
+  const startSec = markSec === undefined || markSec < oldest ? oldest : Math.min(markSec, nowSec);
+  const span = Math.max(0, nowSec - startSec);
+  return { startSec, maxSample: Math.min(maxRealtimeSamples, Math.ceil(span / realtimeIntervalSec) + 1) };
+}
+
+/** Datastore space figures from the inventory, as one 20-second sample at the cycle time. */
+export function datastoreSpaceBatch(ds: DatastoreInfo, nowSec: number, io: Readonly<Record<string, number | null>> = {}): SampleBatch {
+  const values: Record<string, (number | null)[]> = {
+    capacityGB: [ds.capacityGB],
+    usedGB: [Math.max(0, Math.round((ds.capacityGB - ds.freeGB) * 1000) / 1000)],
+    freeGB: [ds.freeGB],
+    provisionedGB: [ds.provisionedGB],
+  };
+  for (const [key, value] of Object.entries(io)) values[key] = [value];
+  return { entityId: ds.id, kind: 'datastore', intervalSec: realtimeIntervalSec, ts: [nowSec], values };
+}

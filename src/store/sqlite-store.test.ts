@@ -1,0 +1,401 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { entityId, nicId } from '../shared/entity-id.ts';
+import type { DatastoreInfo, HostInfo, InventorySnapshot, VmInfo } from '../shared/inventory.ts';
+import type { Tier } from '../shared/tiers.ts';
+import { DatabaseTooNewError, openSqliteStore, removedEntityRetentionSec, type SqliteStore } from './sqlite-store.ts';
+import type { CollectionStatus, SampleBatch } from './store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vscope-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const vc = 'vc1.example';
+const dcId = entityId('datacenter', vc, 'datacenter-1');
+const clusterId = entityId('cluster', vc, 'domain-c1');
+const hostId = entityId('host', vc, 'host-1');
+const dsId = entityId('datastore', vc, 'datastore-1');
+const vmA = entityId('vm', vc, 'vm-1');
+const vmB = entityId('vm', vc, 'vm-2');
+
+function vm(id: string, name: string): VmInfo {
+  return {
+    kind: 'vm', id, vcenterId: vc, moRef: id, name, datacenterId: dcId, hostId, clusterId, datastoreIds: [dsId],
+    powerState: 'poweredOn', overallStatus: 'green', guestOs: null, ipAddress: null, numCpu: 2, memoryMB: 4096,
+    diskProvisionedGB: 40, diskUsedGB: 12, toolsRunningStatus: 'guestToolsRunning', toolsVersionStatus: 'guestToolsCurrent',
+    toolsVersion: '12352', faultToleranceState: 'notConfigured', snapshotCount: 0, isTemplate: false,
+  };
+}
+
+function host(devices: readonly string[]): HostInfo {
+  return {
+    kind: 'host', id: hostId, vcenterId: vc, moRef: 'host-1', name: 'esx1', datacenterId: dcId, clusterId,
+    connectionState: 'connected', powerState: 'poweredOn', inMaintenanceMode: false, overallStatus: 'green',
+    cpuModel: null, cpuCores: 16, cpuThreads: 32, cpuCapacityMhz: 40000, memoryCapacityMB: 262144, esxVersion: '8.0.2',
+    bootTimeSec: 1000,
+    nics: devices.map((device) => ({ kind: 'nic', id: nicId(hostId, device), hostId, device, linkSpeedMbps: 10000, mac: null, driver: 'ixgben' })),
+  };
+}
+
+const datastore: DatastoreInfo = {
+  kind: 'datastore', id: dsId, vcenterId: vc, moRef: 'datastore-1', name: 'ds1', datacenterId: dcId, type: 'VMFS',
+  capacityGB: 1000, freeGB: 400, provisionedGB: 700, accessible: true, maintenanceMode: null, overallStatus: 'green',
+  hostIds: [hostId], vmIds: [vmA],
+};
+
+function snapshot(collectedAtSec: number, vms: readonly VmInfo[], devices: readonly string[] = ['vmnic0', 'vmnic1']): InventorySnapshot {
+  return {
+    vcenterId: vc,
+    collectedAtSec,
+    datacenters: [{ kind: 'datacenter', id: dcId, vcenterId: vc, moRef: 'datacenter-1', name: 'DC1' }],
+    clusters: [{ kind: 'cluster', id: clusterId, vcenterId: vc, moRef: 'domain-c1', name: 'Cluster1', datacenterId: dcId }],
+    hosts: [host(devices)],
+    vms,
+    datastores: [datastore],
+  };
+}
+
+/** Realtime samples of one VM: `cpuUsagePct` and `memUsagePct` per timestamp. */
+function vmBatch(id: string, ts: number[], cpu: (number | null)[], mem: (number | null)[] = cpu): SampleBatch {
+  return { entityId: id, kind: 'vm', intervalSec: 20, ts, values: { cpuUsagePct: cpu, memUsagePct: mem } };
+}
+
+/** One bucket's stored rollup of one metric, or null. */
+function bucketOf(store: SqliteStore, id: string, tier: Tier, startSec: number, metric = 'cpuUsagePct') {
+  const data = store.rollups({ entityId: id, tier, fromSec: startSec, toSec: startSec, metrics: [metric] });
+  return data.series[0]?.rollups[0] ?? null;
+}
+
+function openWithInventory(path = ':memory:'): SqliteStore {
+  const store = openSqliteStore(path);
+  store.saveInventory(snapshot(1000, [vm(vmA, 'alpha'), vm(vmB, 'beta')]));
+  return store;
+}
+
+// A day boundary far from the epoch, so that every tier's buckets are exercised.
+const D = 86400 * 20000;
+
+void describe('inventory', () => {
+  void it('stores every kind, lists present entities per datacenter, and finds NICs by id', () => {
+    const store = openWithInventory();
+    assert.deepEqual(store.datacenters().map((dc) => [dc.id, dc.name, dc.firstSeenSec, dc.removedAtSec]), [[dcId, 'DC1', 1000, null]]);
+    assert.deepEqual(store.clusters(dcId).map((c) => c.name), ['Cluster1']);
+    const [storedHost] = store.hosts(dcId);
+    assert.equal(storedHost?.cpuCores, 16);
+    assert.deepEqual(storedHost?.nics.map((nic) => nic.device), ['vmnic0', 'vmnic1']);
+    assert.deepEqual(store.vms(dcId).map((v) => v.name), ['alpha', 'beta']);
+    assert.deepEqual(store.datastores(dcId).map((d) => [d.name, d.capacityGB]), [['ds1', 1000]]);
+    const nic = store.entity(nicId(hostId, 'vmnic1'));
+    assert.equal(nic?.kind, 'nic');
+    assert.equal(nic?.kind === 'nic' ? nic.device : null, 'vmnic1');
+    assert.equal(store.entity('vm-AAAAAAAAAAAAAA'), null);
+    assert.deepEqual(store.vms('dc-unknownxxxxxx'), []);
+    store.close();
+  });
+
+  void it('renames, marks removed, and un-removes entities that come back', () => {
+    const store = openWithInventory();
+    // Second cycle: vmB gone, vmA renamed, vmnic1 gone.
+    store.saveInventory(snapshot(2000, [vm(vmA, 'alpha-renamed')], ['vmnic0']));
+    assert.deepEqual(store.vms(dcId).map((v) => [v.id, v.name, v.firstSeenSec, v.lastSeenSec]), [[vmA, 'alpha-renamed', 1000, 2000]]);
+    const gone = store.entity(vmB);
+    assert.equal(gone?.removedAtSec, 2000);
+    assert.equal(gone?.lastSeenSec, 1000);
+    assert.equal(store.entity(nicId(hostId, 'vmnic1'))?.removedAtSec, 2000);
+    assert.equal(store.entity(nicId(hostId, 'vmnic0'))?.removedAtSec, null);
+    // A third cycle that still misses vmB keeps the first time it was missed.
+    store.saveInventory(snapshot(2500, [vm(vmA, 'alpha-renamed')], ['vmnic0']));
+    assert.equal(store.entity(vmB)?.removedAtSec, 2000);
+    // vmB comes back.
+    store.saveInventory(snapshot(3000, [vm(vmA, 'alpha-renamed'), vm(vmB, 'beta')]));
+    const back = store.entity(vmB);
+    assert.deepEqual([back?.removedAtSec, back?.firstSeenSec, back?.lastSeenSec], [null, 1000, 3000]);
+    assert.equal(store.vms(dcId).length, 2);
+    store.close();
+  });
+
+  void it('leaves the entities of other vCenters alone', () => {
+    const store = openWithInventory();
+    store.saveInventory({ vcenterId: 'vc2.example', collectedAtSec: 5000, datacenters: [], clusters: [], hosts: [], vms: [], datastores: [] });
+    assert.equal(store.entity(vmA)?.removedAtSec, null);
+    assert.equal(store.vms(dcId).length, 2);
+    store.close();
+  });
+});
+
+void describe('realtime samples', () => {
+  void it('stores no duplicates when two writes overlap', () => {
+    const store = openWithInventory();
+    // 5-minute bucket D holds the samples ending D+20 .. D+300 (15 of them).
+    const ts = Array.from({ length: 15 }, (_, i) => D + 20 * (i + 1));
+    store.writeRealtime([vmBatch(vmA, ts.slice(0, 10), ts.slice(0, 10).map((_, i) => i + 1))]);
+    store.writeRealtime([vmBatch(vmA, ts, ts.map((_, i) => i + 1))]);
+    store.writeRealtime([vmBatch(vmA, ts, ts.map((_, i) => i + 1))]);
+    for (const tier of ['5m', '30m', '2h', '1d'] as const) {
+      // 1 + 2 + ... + 15 = 120
+      assert.deepEqual(bucketOf(store, vmA, tier, D), { sum: 120, count: 15, min: 1, max: 15 }, tier);
+    }
+    assert.deepEqual([...store.highWaterMarks(vc)], [[vmA, D + 300]]);
+    store.close();
+  });
+
+  void it('skips repeated timestamps inside one batch', () => {
+    const store = openWithInventory();
+    store.writeRealtime([vmBatch(vmA, [D + 20, D + 20, D + 40], [1, 1, 3])]);
+    assert.deepEqual(bucketOf(store, vmA, '5m', D), { sum: 4, count: 2, min: 1, max: 3 });
+    store.close();
+  });
+
+  void it('resumes from the high-water mark after close and reopen', () => {
+    const path = join(dir, 'resume.db');
+    const first = openWithInventory(path);
+    first.writeRealtime([vmBatch(vmA, [D + 20, D + 40], [10, 20]), vmBatch(vmB, [D + 20], [5])]);
+    first.close();
+    const second = openSqliteStore(path);
+    assert.deepEqual(new Map(second.highWaterMarks(vc)), new Map([[vmA, D + 40], [vmB, D + 20]]));
+    assert.deepEqual(second.highWaterMarks('other-vc').size, 0);
+    second.writeRealtime([vmBatch(vmA, [D + 20, D + 40, D + 60], [10, 20, 30])]);
+    assert.deepEqual(bucketOf(second, vmA, '5m', D), { sum: 60, count: 3, min: 10, max: 30 });
+    assert.equal(second.highWaterMarks(vc).get(vmA), D + 60);
+    second.close();
+  });
+
+  void it('writes a list of batches whole or not at all', () => {
+    const store = openWithInventory();
+    const broken = { ...vmBatch(vmB, [D + 20], [1]), ts: null } as unknown as SampleBatch;
+    assert.throws(() => store.writeRealtime([vmBatch(vmA, [D + 20], [1]), broken]));
+    assert.equal(bucketOf(store, vmA, '5m', D), null);
+    assert.equal(store.highWaterMarks(vc).size, 0);
+    store.close();
+  });
+
+  void it('skips samples of entities the inventory never saw', () => {
+    const store = openWithInventory();
+    const stranger = entityId('vm', vc, 'vm-999');
+    store.writeRealtime([vmBatch(stranger, [D + 20], [1]), vmBatch(vmA, [D + 20], [2])]);
+    assert.equal(store.entity(stranger), null);
+    assert.equal(bucketOf(store, vmA, '5m', D)?.sum, 2);
+    store.close();
+  });
+});
+
+void describe('series', () => {
+  // Samples (end timestamps) chosen to fall in distinct buckets of each tier; values by hand.
+  const ts = [D + 20, D + 300, D + 320, D + 1820, D + 7220, D + 86420];
+  const cpu = [10, 20, 30, 40, 50, 60];
+  const mem = [1.5, null, 2.25, 4, null, 8];
+  const store = openWithInventory();
+  // Two cycles, so that buckets are merged across writes too.
+  store.writeRealtime([vmBatch(vmA, ts.slice(0, 3), cpu.slice(0, 3), mem.slice(0, 3))]);
+  store.writeRealtime([vmBatch(vmA, ts, cpu, mem)]);
+  after(() => store.close());
+
+  const expected: Record<Tier, { start: number; cpu: [number, number, number, number]; mem: [number, number, number, number] | null }[]> = {
+    // [avg, min, max, count]
+    '5m': [
+      { start: D, cpu: [15, 10, 20, 2], mem: [1.5, 1.5, 1.5, 1] }, // D+20 and D+300 (covers D+280..D+300)
+      { start: D + 300, cpu: [30, 30, 30, 1], mem: [2.25, 2.25, 2.25, 1] },
+      { start: D + 600, cpu: [NaN, 0, 0, 0], mem: null }, // gap
+      { start: D + 1800, cpu: [40, 40, 40, 1], mem: [4, 4, 4, 1] },
+      { start: D + 7200, cpu: [50, 50, 50, 1], mem: null },
+      { start: D + 86400, cpu: [60, 60, 60, 1], mem: [8, 8, 8, 1] },
+    ],
+    '30m': [
+      { start: D, cpu: [20, 10, 30, 3], mem: [3.75 / 2, 1.5, 2.25, 2] },
+      { start: D + 1800, cpu: [40, 40, 40, 1], mem: [4, 4, 4, 1] },
+      { start: D + 7200, cpu: [50, 50, 50, 1], mem: null },
+      { start: D + 86400, cpu: [60, 60, 60, 1], mem: [8, 8, 8, 1] },
+    ],
+    '2h': [
+      { start: D, cpu: [25, 10, 40, 4], mem: [7.75 / 3, 1.5, 4, 3] },
+      { start: D + 7200, cpu: [50, 50, 50, 1], mem: null },
+      { start: D + 86400, cpu: [60, 60, 60, 1], mem: [8, 8, 8, 1] },
+    ],
+    '1d': [
+      { start: D, cpu: [30, 10, 50, 5], mem: [7.75 / 3, 1.5, 4, 3] },
+      { start: D + 86400, cpu: [60, 60, 60, 1], mem: [8, 8, 8, 1] },
+    ],
+  };
+
+  for (const tier of ['5m', '30m', '2h', '1d'] as const) {
+    void it(`matches hand-computed rollups in the ${tier} tier`, () => {
+      for (const bucket of expected[tier]) {
+        const cpuRollup = bucketOf(store, vmA, tier, bucket.start, 'cpuUsagePct');
+        const memRollup = bucketOf(store, vmA, tier, bucket.start, 'memUsagePct');
+        const [avg, min, max, count] = bucket.cpu;
+        if (count === 0) {
+          assert.equal(cpuRollup, null, `${tier} ${bucket.start - D}`);
+        } else {
+          assert.deepEqual(cpuRollup, { sum: avg * count, count, min, max }, `${tier} ${bucket.start - D}`);
+        }
+        if (bucket.mem === null) assert.equal(memRollup, null);
+        else {
+          const [memAvg, memMin, memMax, memCount] = bucket.mem;
+          assert.equal(memRollup?.count, memCount);
+          assert.equal(memRollup?.min, memMin);
+          assert.equal(memRollup?.max, memMax);
+          assert.ok(Math.abs((memRollup?.sum ?? NaN) / memCount - memAvg) < 1e-9);
+        }
+      }
+    });
+  }
+
+  void it('returns one entry per bucket of the range, nulls for gaps, requested metrics only', () => {
+    const data = store.series({ entityId: vmA, tier: '5m', fromSec: D - 1, toSec: D + 900, metrics: ['cpuUsagePct', 'noSuchMetric'] });
+    assert.equal(data.stepSec, 300);
+    assert.deepEqual(data.ts, [D, D + 300, D + 600, D + 900]);
+    assert.deepEqual(data.series, [{ metric: 'cpuUsagePct', avg: [15, 30, null, null], min: [10, 30, null, null], max: [20, 30, null, null] }]);
+  });
+
+  void it('returns every metric of the kind when none is asked for', () => {
+    const data = store.series({ entityId: vmA, tier: '1d', fromSec: D, toSec: D + 86400 });
+    assert.equal(data.series.length, 15);
+    assert.equal(data.series[0]?.metric, 'cpuUsagePct');
+    assert.deepEqual(data.series.find((s) => s.metric === 'netRxKBps')?.avg, [null, null]);
+    assert.deepEqual(data.series.find((s) => s.metric === 'cpuUsagePct')?.max, [50, 60]);
+  });
+
+  void it('gives nulls for an entity without history', () => {
+    const data = store.series({ entityId: vmB, tier: '30m', fromSec: D, toSec: D + 1800, metrics: ['cpuUsagePct'] });
+    assert.deepEqual(data.series, [{ metric: 'cpuUsagePct', avg: [null, null], min: [null, null], max: [null, null] }]);
+  });
+
+  void it('refuses a range of too many buckets', () => {
+    assert.throws(() => store.series({ entityId: vmA, tier: '5m', fromSec: 0, toSec: D }), RangeError);
+  });
+
+  void it('gives the latest 5-minute averages of many entities at once', () => {
+    const unknown = entityId('vm', vc, 'vm-404');
+    const latest = store.latest([vmA, vmB, unknown]);
+    assert.equal(latest.get(vmA)?.bucketSec, D + 86400);
+    assert.equal(latest.get(vmA)?.values.cpuUsagePct, 60);
+    assert.equal(latest.get(vmA)?.values.netRxKBps, null);
+    assert.deepEqual(latest.get(vmB)?.bucketSec, null);
+    assert.equal(latest.get(vmB)?.values.cpuUsagePct, null);
+    assert.equal(latest.get(unknown)?.bucketSec, null);
+    assert.equal(latest.size, 3);
+  });
+});
+
+void describe('historical import', () => {
+  void it('fills empty buckets with weighted samples, leaves realtime-filled ones, and merges later samples by weight', () => {
+    const store = openWithInventory();
+    store.writeRealtime([vmBatch(vmA, [D + 20, D + 40], [2, 4])]);
+    // vCenter 5-minute samples ending D+300 (bucket D, already filled) and D+600 (bucket D+300).
+    store.importHistorical('5m', [{ entityId: vmA, kind: 'vm', intervalSec: 300, ts: [D + 300, D + 600], values: { cpuUsagePct: [50, 20], memUsagePct: [null, 7] } }]);
+    assert.deepEqual(bucketOf(store, vmA, '5m', D), { sum: 6, count: 2, min: 2, max: 4 });
+    assert.deepEqual(bucketOf(store, vmA, '5m', D + 300), { sum: 300, count: 15, min: 20, max: 20 });
+    assert.deepEqual(bucketOf(store, vmA, '5m', D + 300, 'memUsagePct'), { sum: 105, count: 15, min: 7, max: 7 });
+    // Only the 5-minute tier, and the high-water mark does not move.
+    assert.deepEqual(bucketOf(store, vmA, '30m', D), { sum: 6, count: 2, min: 2, max: 4 });
+    assert.equal(store.highWaterMarks(vc).get(vmA), D + 40);
+    // Realtime samples arriving into the imported bucket: (15 * 20 + 8 + 11) / 17.
+    store.writeRealtime([vmBatch(vmA, [D + 320, D + 340], [8, 11])]);
+    const merged = bucketOf(store, vmA, '5m', D + 300);
+    assert.deepEqual(merged, { sum: 319, count: 17, min: 8, max: 20 });
+    assert.equal(store.series({ entityId: vmA, tier: '5m', fromSec: D + 300, toSec: D + 300, metrics: ['cpuUsagePct'] }).series[0]?.avg[0], 319 / 17);
+    // A second import does not overwrite what the first one filled.
+    store.importHistorical('5m', [{ entityId: vmA, kind: 'vm', intervalSec: 300, ts: [D + 600], values: { cpuUsagePct: [99] } }]);
+    assert.equal(bucketOf(store, vmA, '5m', D + 300)?.max, 20);
+    store.close();
+  });
+
+  void it('fills a coarser tier, several samples and batches into one bucket', () => {
+    const store = openWithInventory();
+    // Unaligned 30-minute samples (as vcsim gives them), two batches of one call.
+    const batch = (ts: number, value: number): SampleBatch => ({ entityId: vmA, kind: 'vm', intervalSec: 1800, ts: [ts], values: { cpuUsagePct: [value] } });
+    store.importHistorical('30m', [batch(D + 1810, 10), batch(D + 1830, 30)]);
+    assert.deepEqual(bucketOf(store, vmA, '30m', D), { sum: 3600, count: 180, min: 10, max: 30 });
+    assert.equal(bucketOf(store, vmA, '5m', D), null);
+    store.close();
+  });
+});
+
+void describe('retention', () => {
+  void it('drops buckets past each tier retention and keeps recent ones', () => {
+    const store = openWithInventory();
+    const now = D + 1000 * 86400;
+    const ages = { old1d: 800 * 86400, old2h: 70 * 86400, old30m: 20 * 86400, old5m: 3 * 86400, recent: 3600 };
+    const ts = Object.values(ages).map((age) => now - age);
+    store.writeRealtime([vmBatch(vmA, ts, ts.map(() => 1))]);
+    store.applyRetention(now);
+    const has = (tier: Tier, age: number): boolean => {
+      const sampleEnd = now - age;
+      const step = { '5m': 300, '30m': 1800, '2h': 7200, '1d': 86400 }[tier];
+      return bucketOf(store, vmA, tier, Math.floor((sampleEnd - 20) / step) * step) !== null;
+    };
+    assert.deepEqual(
+      (['5m', '30m', '2h', '1d'] as const).map((tier) => [tier, ...Object.values(ages).map((age) => has(tier, age))]),
+      [
+        // 1d, 2h, 30m, 5m ages, recent
+        ['5m', false, false, false, false, true],
+        ['30m', false, false, false, true, true],
+        ['2h', false, false, true, true, true],
+        ['1d', false, true, true, true, true],
+      ],
+    );
+    store.close();
+  });
+
+  void it('deletes entities removed longer ago than the retention, with their buckets', () => {
+    const store = openWithInventory();
+    store.writeRealtime([vmBatch(vmA, [D + 20], [1]), vmBatch(vmB, [D + 20], [1])]);
+    const removedAt = D + 86400;
+    // Both VMs vanish, vmB comes back later.
+    store.saveInventory(snapshot(removedAt, []));
+    store.saveInventory(snapshot(removedAt + 10, [vm(vmB, 'beta')]));
+    store.applyRetention(removedAt + removedEntityRetentionSec - 1);
+    assert.notEqual(store.entity(vmA), null, 'kept until its retention');
+    store.applyRetention(removedAt + removedEntityRetentionSec + 1);
+    assert.equal(store.entity(vmA), null);
+    assert.equal(store.latest([vmA]).get(vmA)?.bucketSec, null);
+    assert.notEqual(store.entity(vmB), null);
+    store.close();
+  });
+});
+
+void describe('database file', () => {
+  void it('records its migrations and refuses a database from a newer version', () => {
+    const path = join(dir, 'migrations.db');
+    openSqliteStore(path).close();
+    openSqliteStore(path).close(); // reopening applies nothing twice
+    const raw = new Database(path);
+    assert.deepEqual(raw.prepare('SELECT id FROM migrations').pluck().all(), ['2026-11-28-initial']);
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);
+    raw.close();
+    assert.throws(() => openSqliteStore(path), (error: unknown) => error instanceof DatabaseTooNewError && /2099-01-01-from-the-future/.test(error.message));
+  });
+
+  void it('applies a migration appended later, once', () => {
+    const path = join(dir, 'appended.db');
+    openSqliteStore(path).close();
+    const later = [
+      { id: '2026-11-28-initial', sql: 'SELECT 1' },
+      { id: '2026-12-01-notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' },
+    ];
+    openSqliteStore(path, { migrations: later }).close();
+    openSqliteStore(path, { migrations: later }).close();
+    const raw = new Database(path);
+    assert.deepEqual(raw.prepare('SELECT id FROM migrations ORDER BY rowid').pluck().all(), ['2026-11-28-initial', '2026-12-01-notes']);
+    raw.close();
+  });
+
+  void it('keeps collection statuses and answers ping', () => {
+    const store = openSqliteStore(':memory:');
+    const status: CollectionStatus = {
+      vcenterId: vc, lastStartSec: 10, lastEndSec: 12, lastDurationMs: 2000, lastSuccessSec: 12, lastError: null,
+      counts: { datacenters: 1, clusters: 1, hosts: 1, vms: 2, datastores: 1, nics: 2, samples: 90 },
+      import: { state: 'done', entitiesDone: 3, entitiesTotal: 3 },
+    };
+    store.saveStatus(status);
+    store.saveStatus({ ...status, lastError: 'timeout' });
+    assert.deepEqual(store.statuses(), [{ ...status, lastError: 'timeout' }]);
+    assert.equal(store.ping(), true);
+    store.close();
+    assert.equal(store.ping(), false);
+  });
+});

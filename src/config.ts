@@ -1,0 +1,372 @@
+/**
+ * The one validated configuration of vscope, from a YAML file (`--config FILE` or
+ * `VSCOPE_CONFIG`) and environment variables (which override the file's scalar settings and
+ * describe one more vCenter). Every problem becomes a ConfigError naming the field and what is
+ * allowed; no message ever contains a password (or any other received value).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export interface VcenterConfig {
+  /** Short URL-safe id ([A-Za-z0-9._-]); default: the URL's host name. */
+  readonly id: string;
+  /** SDK endpoint, normalized: `https://HOST/sdk` for a bare host name. */
+  readonly url: string;
+  readonly username: string;
+  /** Never log it. */
+  readonly password: string;
+  /** Skip certificate verification. */
+  readonly insecure: boolean;
+  /** PEM file of the CA(s) to trust, or null for the system store. */
+  readonly caFile: string | null;
+}
+
+export interface CollectorTuning {
+  /** Entities per QueryPerf call. Default 50. */
+  readonly perfEntitiesPerQuery: number;
+  /** Metric ids per entity per QueryPerf call. Default 64. */
+  readonly perfMetricsPerQuery: number;
+  /** QueryPerf calls in flight. Default 4. */
+  readonly perfConcurrency: number;
+  /** RetrievePropertiesEx maxObjects. Default 1000. */
+  readonly pageSize: number;
+}
+
+export interface Config {
+  /** Where the SQLite database lives. Default `./data`. */
+  readonly dataDir: string;
+  /** Web server address. Default 127.0.0.1:8080. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Collection cycle in seconds, 20..900. Default 120. */
+  readonly intervalSec: number;
+  readonly logLevel: LogLevel;
+  /** Web sessions: end after `idleSec` unused (default 8 h) and `maxSec` in any case (24 h). */
+  readonly session: { readonly idleSec: number; readonly maxSec: number };
+  /** Serve https when set. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly collector: CollectorTuning;
+  /** May be empty (the demo fills one in; see `withVcenters`). */
+  readonly vcenters: readonly VcenterConfig[];
+  /** Things to log as warnings at start (e.g. certificate verification disabled). */
+  readonly warnings: readonly string[];
+}
+
+/** A vCenter as written in the file or passed programmatically. */
+export interface VcenterInput {
+  readonly id?: string;
+  readonly url: string;
+  readonly username: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly insecure?: boolean;
+  readonly caFile?: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const idPattern = /^[A-Za-z0-9._-]+$/;
+
+const positiveInt = (max: number): z.ZodNumber => z.number().int().min(1).max(max);
+
+const vcenterSchema = z.strictObject({
+  id: z.string().regex(idPattern, { error: 'must use only letters, digits, ".", "_" and "-"' }).max(64).optional(),
+  url: z.string().min(1),
+  username: z.string().min(1),
+  password: z.string().min(1).optional(),
+  passwordFile: z.string().min(1).optional(),
+  insecure: z.boolean().optional(),
+  caFile: z.string().min(1).optional(),
+});
+
+const fileSchema = z.strictObject({
+  dataDir: z.string().min(1).optional(),
+  listen: z.union([z.string().min(1), z.number().int()]).optional(),
+  intervalSec: z.number().int().min(20).max(900).optional(),
+  logLevel: z.enum(logLevels).optional(),
+  session: z.strictObject({ idleSec: positiveInt(31_536_000).optional(), maxSec: positiveInt(31_536_000).optional() }).optional(),
+  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+  collector: z
+    .strictObject({
+      perfEntitiesPerQuery: positiveInt(1000).optional(),
+      perfMetricsPerQuery: positiveInt(10_000).optional(),
+      perfConcurrency: positiveInt(64).optional(),
+      pageSize: positiveInt(100_000).optional(),
+    })
+    .optional(),
+  vcenters: z.array(vcenterSchema).optional(),
+});
+
+type FileConfig = z.infer<typeof fileSchema>;
+
+/** `vcenters[1].url` from a zod path. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${String(part)}]` : `${out ? '.' : ''}${String(part)}`;
+  return out || '(top level)';
+}
+
+/** Describes an issue without the received value (zod's default messages do not echo it). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
+  return issue.message;
+}
+
+function zodToConfigError(error: z.ZodError, where: string): ConfigError {
+  const lines = error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    return `${where}${path}: ${describeIssue(issue)}`;
+  });
+  return new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+}
+
+/** Normalizes a vCenter URL: bare host -> https://HOST/sdk, missing path -> /sdk. */
+export function normalizeVcenterUrl(raw: string, field: string): URL {
+  const text = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`);
+  } catch {
+    throw new ConfigError(`invalid configuration: ${field}: not a URL or host name (expected e.g. https://vcenter.example.com/sdk)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`invalid configuration: ${field}: scheme must be https or http (expected e.g. https://vcenter.example.com/sdk)`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(`invalid configuration: ${field}: must not contain credentials (use the username and password settings)`);
+  }
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/sdk';
+  return url;
+}
+
+function readSecretFile(path: string, field: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const password = text.replace(/\r?\n$/, '');
+  if (!password) throw new ConfigError(`invalid configuration: ${field}: ${path} is empty`);
+  return password;
+}
+
+function requireFile(path: string, field: string): void {
+  if (!existsSync(path)) throw new ConfigError(`invalid configuration: ${field}: file ${path} does not exist`);
+}
+
+/** Validates and normalizes one vCenter; `field` prefixes error messages (e.g. `vcenters[0]`). */
+export function parseVcenter(input: VcenterInput | z.input<typeof vcenterSchema>, field = 'vcenter'): VcenterConfig {
+  const parsed = vcenterSchema.safeParse(input);
+  if (!parsed.success) throw zodToConfigError(parsed.error, `${field}.`);
+  const value = parsed.data;
+  const url = normalizeVcenterUrl(value.url, `${field}.url`);
+  if (value.password !== undefined && value.passwordFile !== undefined) {
+    throw new ConfigError(`invalid configuration: ${field}: set password or passwordFile, not both`);
+  }
+  let password: string;
+  if (value.passwordFile !== undefined) password = readSecretFile(value.passwordFile, `${field}.passwordFile`);
+  else if (value.password !== undefined) password = value.password;
+  else throw new ConfigError(`invalid configuration: ${field}.password: required (or passwordFile)`);
+  if (value.caFile !== undefined) requireFile(value.caFile, `${field}.caFile`);
+  const id = value.id ?? url.hostname.replace(/[^A-Za-z0-9._-]/g, '-');
+  return { id, url: url.toString(), username: value.username, password, insecure: value.insecure ?? false, caFile: value.caFile ?? null };
+}
+
+function parseListen(raw: string | number, field: string): { host: string; port: number } {
+  const text = String(raw).trim();
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? (/^(\d+)$/.exec(text) ? [text, undefined, '', text] : null);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`invalid configuration: ${field}: expected HOST:PORT (e.g. 127.0.0.1:8080 or 0.0.0.0:8443), port 0..65535`);
+  }
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+function validateVcenters(vcenters: readonly VcenterConfig[]): void {
+  const seen = new Set<string>();
+  for (const [index, vcenter] of vcenters.entries()) {
+    if (!idPattern.test(vcenter.id)) {
+      throw new ConfigError(`invalid configuration: vcenters[${String(index)}].id: must use only letters, digits, ".", "_" and "-"`);
+    }
+    if (seen.has(vcenter.id)) {
+      throw new ConfigError(`invalid configuration: vcenters[${String(index)}].id: "${vcenter.id}" is used twice; ids must be unique`);
+    }
+    seen.add(vcenter.id);
+  }
+}
+
+/** Returns `config` with `vcenters` appended (a vCenter with an existing id replaces it). */
+export function withVcenters(config: Config, vcenters: readonly VcenterInput[]): Config {
+  const merged = [...config.vcenters];
+  const warnings = [...config.warnings];
+  for (const [index, input] of vcenters.entries()) {
+    const vcenter = parseVcenter(input, `vcenters(added)[${String(index)}]`);
+    const at = merged.findIndex((v) => v.id === vcenter.id);
+    if (at >= 0) merged[at] = vcenter;
+    else merged.push(vcenter);
+    if (vcenter.insecure) warnings.push(insecureWarning(vcenter.id));
+  }
+  validateVcenters(merged);
+  return { ...config, vcenters: merged, warnings };
+}
+
+function insecureWarning(id: string): string {
+  return `certificate verification is disabled for vCenter ${id}: prefer a CA file (caFile / VSCOPE_VCENTER_CA_FILE)`;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function envInt(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`invalid configuration: ${name}: must be a whole number from ${String(min)} to ${String(max)}`);
+  }
+  return value;
+}
+
+function envBool(env: Env, name: string): boolean | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`invalid configuration: ${name}: must be true or false`);
+}
+
+function envString(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function readFileConfig(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the configuration file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    // The YAML parser's message quotes the line, which could hold a password: keep position only.
+    const linePos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new ConfigError(`${path}: invalid YAML${linePos ? ` at line ${String(linePos.line)}, column ${String(linePos.col)}` : ''}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) throw zodToConfigError(parsed.error, `${path}: `);
+  return parsed.data;
+}
+
+/** The vCenter described by VSCOPE_VCENTER_*, or null when VSCOPE_VCENTER_URL is unset. */
+function envVcenter(env: Env): VcenterInput | null {
+  const url = envString(env, 'VSCOPE_VCENTER_URL');
+  const related = ['VSCOPE_VCENTER_USER', 'VSCOPE_VCENTER_PASSWORD', 'VSCOPE_VCENTER_PASSWORD_FILE', 'VSCOPE_VCENTER_NAME'];
+  if (url === undefined) {
+    const set = related.filter((name) => envString(env, name) !== undefined);
+    if (set.length > 0) throw new ConfigError(`invalid configuration: VSCOPE_VCENTER_URL: required when ${set.join(', ')} is set`);
+    return null;
+  }
+  const username = envString(env, 'VSCOPE_VCENTER_USER');
+  if (username === undefined) throw new ConfigError('invalid configuration: VSCOPE_VCENTER_USER: required with VSCOPE_VCENTER_URL');
+  const password = env['VSCOPE_VCENTER_PASSWORD'];
+  const passwordFile = envString(env, 'VSCOPE_VCENTER_PASSWORD_FILE');
+  if ((password === undefined || password === '') && passwordFile === undefined) {
+    throw new ConfigError('invalid configuration: VSCOPE_VCENTER_PASSWORD: required with VSCOPE_VCENTER_URL (or VSCOPE_VCENTER_PASSWORD_FILE)');
+  }
+  const id = envString(env, 'VSCOPE_VCENTER_NAME');
+  if (id !== undefined && !idPattern.test(id)) {
+    throw new ConfigError('invalid configuration: VSCOPE_VCENTER_NAME: must use only letters, digits, ".", "_" and "-"');
+  }
+  const insecure = envBool(env, 'VSCOPE_VCENTER_INSECURE');
+  const caFile = envString(env, 'VSCOPE_VCENTER_CA_FILE');
+  return {
+    url,
+    username,
+    ...(id !== undefined ? { id } : {}),
+    ...(passwordFile !== undefined ? { passwordFile } : { password: password ?? '' }),
+    ...(insecure !== undefined ? { insecure } : {}),
+    ...(caFile !== undefined ? { caFile } : {}),
+  };
+}
+
+export interface LoadConfigOptions {
+  /** `--config FILE`; wins over VSCOPE_CONFIG. */
+  readonly argvConfigPath?: string;
+  readonly env: Env;
+  /** vCenters added programmatically (after the file's and the environment's). */
+  readonly vcenters?: readonly VcenterInput[];
+}
+
+/** Reads, merges and validates the configuration. Throws ConfigError. */
+export function loadConfig(options: LoadConfigOptions): Config {
+  const { env } = options;
+  const path = options.argvConfigPath ?? envString(env, 'VSCOPE_CONFIG');
+  const file: FileConfig = path !== undefined ? readFileConfig(path) : {};
+  const where = path !== undefined ? `${path}: ` : '';
+
+  const vcenters: VcenterConfig[] = (file.vcenters ?? []).map((input, index) => parseVcenter(input, `${where}vcenters[${String(index)}]`));
+  const fromEnv = envVcenter(env);
+  if (fromEnv) {
+    const vcenter = parseVcenter(fromEnv, 'VSCOPE_VCENTER');
+    const at = vcenters.findIndex((v) => v.id === vcenter.id);
+    if (at >= 0) vcenters[at] = vcenter;
+    else vcenters.push(vcenter);
+  }
+
+  const listenRaw = envString(env, 'VSCOPE_LISTEN') ?? file.listen ?? '127.0.0.1:8080';
+  const listen = parseListen(listenRaw, envString(env, 'VSCOPE_LISTEN') !== undefined ? 'VSCOPE_LISTEN' : `${where}listen`);
+
+  const logLevelRaw = envString(env, 'VSCOPE_LOG_LEVEL');
+  if (logLevelRaw !== undefined && !(logLevels as readonly string[]).includes(logLevelRaw)) {
+    throw new ConfigError(`invalid configuration: VSCOPE_LOG_LEVEL: must be one of ${logLevels.join(', ')}`);
+  }
+
+  const certFile = envString(env, 'VSCOPE_TLS_CERT_FILE') ?? file.tls?.certFile;
+  const keyFile = envString(env, 'VSCOPE_TLS_KEY_FILE') ?? file.tls?.keyFile;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError('invalid configuration: VSCOPE_TLS_CERT_FILE / VSCOPE_TLS_KEY_FILE (tls.certFile / tls.keyFile): set both or neither');
+  }
+  if (certFile !== undefined) requireFile(certFile, 'tls.certFile');
+  if (keyFile !== undefined) requireFile(keyFile, 'tls.keyFile');
+
+  const session = {
+    idleSec: envInt(env, 'VSCOPE_SESSION_IDLE_SEC', 1, 31_536_000) ?? file.session?.idleSec ?? 8 * 3600,
+    maxSec: envInt(env, 'VSCOPE_SESSION_MAX_SEC', 1, 31_536_000) ?? file.session?.maxSec ?? 24 * 3600,
+  };
+  if (session.idleSec > session.maxSec) {
+    throw new ConfigError('invalid configuration: session.idleSec: must not exceed session.maxSec');
+  }
+
+  const collector: CollectorTuning = {
+    perfEntitiesPerQuery: envInt(env, 'VSCOPE_PERF_ENTITIES_PER_QUERY', 1, 1000) ?? file.collector?.perfEntitiesPerQuery ?? 50,
+    perfMetricsPerQuery: envInt(env, 'VSCOPE_PERF_METRICS_PER_QUERY', 1, 10_000) ?? file.collector?.perfMetricsPerQuery ?? 64,
+    perfConcurrency: envInt(env, 'VSCOPE_PERF_CONCURRENCY', 1, 64) ?? file.collector?.perfConcurrency ?? 4,
+    pageSize: envInt(env, 'VSCOPE_PAGE_SIZE', 1, 100_000) ?? file.collector?.pageSize ?? 1000,
+  };
+
+  validateVcenters(vcenters);
+  const config: Config = {
+    dataDir: envString(env, 'VSCOPE_DATA_DIR') ?? file.dataDir ?? './data',
+    listen,
+    intervalSec: envInt(env, 'VSCOPE_INTERVAL_SEC', 20, 900) ?? file.intervalSec ?? 120,
+    logLevel: (logLevelRaw as LogLevel | undefined) ?? file.logLevel ?? 'info',
+    session,
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
+    collector,
+    vcenters,
+    warnings: vcenters.filter((v) => v.insecure).map((v) => insecureWarning(v.id)),
+  };
+  return options.vcenters && options.vcenters.length > 0 ? withVcenters(config, options.vcenters) : config;
+}

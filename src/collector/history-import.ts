@@ -76,7 +76,9 @@ export class HistoryImporter {
 
   /** Queues entities unconditionally (a restart that interrupted an import). */
   enqueue(targets: readonly PerfTarget[], nowSec: number): number {
-    if (this.queue.length === 0 && this.state !== 'failed') {
+    const fresh = targets.filter((t) => !this.queued.has(t.entityId));
+    if (fresh.length > 0 && this.queue.length === 0 && this.state !== 'failed') {
+      // A new round (a later outage): progress counts this round only.
       this.done = 0;
       this.total = 0;
     }

@@ -1,0 +1,449 @@
+/**
+ * The HTTP app factory: builds the Fastify instance (routes, session check, error handler,
+ * static UI) without listening. Only main.ts listens (see `listen`).
+ */
+import { fastifyCookie } from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { DatacenterRow, SessionInfo, VcenterSummary } from '../shared/api.ts';
+import { kindOfId } from '../shared/entity-id.ts';
+import type { CollectionStatus, Store, StoredDatacenter } from '../store/store.ts';
+import type { Authenticator } from './auth.ts';
+import {
+  AppError,
+  badRequest,
+  forbiddenOrigin,
+  internalErrorBody,
+  invalidCredentials,
+  methodNotAllowed,
+  notAuthenticated,
+  notFound,
+  tooManyAttempts,
+  unavailable,
+} from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { renderMetrics } from './prometheus.ts';
+import { planSeries, seriesResponse } from './series.ts';
+import { FailureLimiter, SessionStore, type Session } from './sessions.ts';
+import { statusResponse } from './status.ts';
+import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
+import { DatacenterData, datacenterRows, datastoreRows, entityDetail, hostRows, locate, selectLive, vmRows } from './views.ts';
+
+export const sessionCookieName = 'vscope_session';
+
+/** Failed logins allowed per client address and per username within `loginWindowMs`. */
+export const loginFailureLimit = 5;
+export const loginWindowMs = 60_000;
+
+export interface AppConfig {
+  /** Collection interval, seconds (for staleness). */
+  readonly intervalSec: number;
+  readonly version: string;
+  /** A session unused this long expires (8 h is a sensible default). */
+  readonly sessionIdleSec: number;
+  /** A session expires this long after login whatever its use. */
+  readonly sessionMaxSec: number;
+  /** Mark the session cookie Secure (serve over https, or behind a TLS proxy). */
+  readonly secureCookies: boolean;
+  /** Folder of the built UI, served at / with SPA fallback to index.html. */
+  readonly webRoot?: string;
+  /** Serve GET /metrics (Prometheus, no authentication). Off unless true. */
+  readonly metrics?: boolean;
+  /** Serve https with this certificate and key (PEM). */
+  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Fastify's trustProxy: take the client address from X-Forwarded-For (for the login limiter). */
+  readonly trustProxy?: boolean | string;
+}
+
+/** Live collection status, when the collector runs in this process (else the store's copy is used). */
+export interface CollectorStatusSource {
+  status(): readonly CollectionStatus[];
+}
+
+export interface AppDeps {
+  readonly store: Store;
+  readonly auth: Authenticator;
+  readonly log: Logger;
+  /** Clock, ms since the epoch. Default Date.now. */
+  readonly now?: () => number;
+  readonly config: AppConfig;
+  readonly collector?: CollectorStatusSource;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    vscopeSession: Session | null;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without a session. */
+    public?: boolean;
+  }
+}
+
+/** One info line per request: method, path (no query), status, ms. Nothing else of the request. */
+class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+  override routeNotFound(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const path = request.url.split('?', 1)[0] ?? '';
+    reply.log.info(
+      {
+        method: request.method,
+        url: path.length > 200 ? `${path.slice(0, 200)}...` : path,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(error ? { failed: true } : {}),
+      },
+      'request',
+    );
+  }
+}
+
+const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The Origin header, when present, must name the same host as the Host header. */
+function checkOrigin(request: FastifyRequest): void {
+  if (!stateChanging.has(request.method)) return;
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    throw forbiddenOrigin();
+  }
+  if (originHost === '' || originHost.toLowerCase() !== (request.headers.host ?? '').toLowerCase()) throw forbiddenOrigin();
+}
+
+const fastifyCodes: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  431: 'headers_too_large',
+};
+
+/** A route pattern as a regex, for the 405 check (`:id` matches one segment). */
+function patternRegex(url: string): RegExp {
+  const escaped = url
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${escaped}$`);
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { store, auth, log, config } = deps;
+  const nowMs = deps.now ?? Date.now;
+  const nowSec = (): number => Math.floor(nowMs() / 1000);
+
+  const common = {
+    loggerInstance: log,
+    logController: new RequestLogController(),
+    requestIdHeader: false as const,
+    bodyLimit: 64 * 1024,
+    maxParamLength: 200,
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+  };
+  const app = (config.https ? Fastify({ ...common, https: { cert: config.https.cert, key: config.https.key } }) : Fastify(common)) as unknown as FastifyInstance;
+
+  const pendingLogouts = new Set<Promise<void>>();
+  const sessions = new SessionStore({
+    idleSec: config.sessionIdleSec,
+    maxSec: config.sessionMaxSec,
+    nowMs,
+    onEnd: (session) => {
+      const pending = session.vsphere
+        .logout()
+        .catch((error: unknown) => {
+          log.warn({ err: error, vcenterId: session.vcenterId }, 'vSphere logout failed (the vCenter session will expire by itself)');
+        })
+        .finally(() => pendingLogouts.delete(pending));
+      pendingLogouts.add(pending);
+    },
+  });
+  const limiter = new FailureLimiter(loginFailureLimit, loginWindowMs, nowMs);
+  const statuses = (): readonly CollectionStatus[] => deps.collector?.status() ?? store.statuses();
+
+  // Routes this app declares, for the 405 answer and the OpenAPI coverage test.
+  const declared: { method: string; url: string; regex: RegExp }[] = [];
+  declaredByApp.set(app, declared);
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api') && route.url !== '/healthz' && route.url !== '/metrics') return;
+    for (const method of [route.method].flat()) declared.push({ method, url: route.url, regex: patternRegex(route.url) });
+  });
+
+  void app.register(fastifyCookie, { hook: false });
+  if (config.webRoot !== undefined) {
+    void app.register(fastifyStatic, {
+      root: config.webRoot,
+      wildcard: true,
+      setHeaders: (reply, path) => {
+        // Vite names assets by content hash: cache them for good; index.html never.
+        reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
+
+  app.decorateRequest('vscopeSession', null);
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      checkOrigin(request);
+      const token = fastifyCookie.parse(request.headers.cookie ?? '')[sessionCookieName];
+      request.vscopeSession = token === undefined ? null : sessions.touch(token);
+      const route = request.routeOptions.url;
+      const needsSession = route !== undefined && route.startsWith('/api') && request.routeOptions.config.public !== true;
+      if (needsSession && request.vscopeSession === null) throw notAuthenticated();
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
+    if (request.url.startsWith('/api')) reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.statusCode >= 500) request.log.warn({ code: error.code, cause: error.cause }, error.message);
+      void reply.code(error.statusCode).headers(error.headers).send({ error: { code: error.code, message: error.message } });
+      return;
+    }
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors (bad JSON, body too large...) have safe, useful messages.
+      void reply.code(status).send({ error: { code: fastifyCodes[status] ?? 'bad_request', message: error.message } });
+      return;
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    void reply.code(500).send(internalErrorBody);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '';
+    const isApi = path === '/api' || path.startsWith('/api/');
+    if (
+      !isApi &&
+      config.webRoot !== undefined &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      path !== '/healthz' &&
+      path !== '/metrics'
+    ) {
+      // The UI routes on the client: any other page path gets index.html.
+      void reply.header('cache-control', 'no-cache').sendFile('index.html');
+      return;
+    }
+    const allowed = [...new Set(declared.filter((route) => route.regex.test(path)).map((route) => route.method))];
+    if (allowed.length > 0) throw methodNotAllowed(request.method, path.slice(0, 200), allowed);
+    throw notFound(`${request.method} ${path.slice(0, 200)}`);
+  });
+
+  const session = (request: FastifyRequest): Session => {
+    if (!request.vscopeSession) throw notAuthenticated();
+    return request.vscopeSession;
+  };
+  const sessionInfo = (current: Session): SessionInfo => ({
+    username: current.username,
+    vcenterId: current.vcenterId,
+    expiresAtSec: Math.floor(sessions.expiresAtMs(current) / 1000),
+  });
+
+  /** The datacenter `id` when it belongs to the session's vCenter, else 404. */
+  const datacenterFor = (request: FastifyRequest, id: string, includeRemoved: boolean): StoredDatacenter => {
+    const current = session(request);
+    const entity = kindOfId(id) === 'datacenter' ? store.entity(id) : null;
+    if (entity?.kind !== 'datacenter' || entity.vcenterId !== current.vcenterId || (entity.removedAtSec !== null && !includeRemoved)) {
+      throw notFound('This datacenter');
+    }
+    return entity;
+  };
+  const locateFor = (request: FastifyRequest, id: string): NonNullable<ReturnType<typeof locate>> => {
+    const current = session(request);
+    const place = kindOfId(id) === null ? null : locate(store, id);
+    if (!place || place.vcenterId !== current.vcenterId) throw notFound('This entity');
+    return place;
+  };
+
+  // --- session ---------------------------------------------------------------------------
+
+  app.post('/api/session', { config: { public: true } }, async (request, reply) => {
+    const body = parseInput(loginBody, request.body, 'login request');
+    const ipKey = `ip:${request.ip}`;
+    const userKey = `user:${body.username.toLowerCase()}`;
+    const waitSec = Math.max(limiter.retryAfterSec(ipKey), limiter.retryAfterSec(userKey));
+    if (waitSec > 0) throw tooManyAttempts(waitSec);
+
+    const known = auth.vcenters();
+    if (known.length === 0) throw unavailable('No vCenter is configured on this server.');
+    let targets = known;
+    if (body.vcenter !== undefined) {
+      const wanted = body.vcenter;
+      targets = known.filter((vcenter) => vcenter.id === wanted);
+      if (targets.length === 0) throw badRequest(`Unknown vcenter; allowed: ${known.map((vcenter) => vcenter.id).join(', ')}.`);
+    }
+
+    let rejected = false;
+    let unreachable: AppError | null = null;
+    for (const vcenter of targets) {
+      try {
+        const handle = await auth.login(vcenter.id, body.username, body.password);
+        const created = sessions.create(body.username, vcenter.id, handle);
+        limiter.clear(userKey);
+        request.log.info({ username: body.username, vcenterId: vcenter.id }, 'login');
+        void reply.setCookie(sessionCookieName, created.id, {
+          httpOnly: true,
+          sameSite: 'strict',
+          path: '/',
+          secure: config.secureCookies,
+          maxAge: config.sessionMaxSec,
+        });
+        return sessionInfo(created);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'invalid_credentials') rejected = true;
+        else if (error instanceof AppError && error.code === 'vcenter_unavailable') unreachable ??= error;
+        else throw error;
+      }
+    }
+    if (rejected) {
+      limiter.fail(ipKey);
+      limiter.fail(userKey);
+      request.log.info({ username: body.username }, 'login refused');
+    }
+    throw unreachable ?? invalidCredentials();
+  });
+
+  app.get('/api/session', (request) => sessionInfo(session(request)));
+
+  app.delete('/api/session', (request, reply) => {
+    sessions.end(session(request).id);
+    void reply.clearCookie(sessionCookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure: config.secureCookies });
+    void reply.code(204).send();
+  });
+
+  app.get('/api/vcenters', { config: { public: true } }, (): VcenterSummary[] =>
+    auth.vcenters().map((vcenter) => ({ id: vcenter.id, name: vcenter.name })),
+  );
+
+  // --- inventory ---------------------------------------------------------------------------
+
+  app.get('/api/datacenters', (request): DatacenterRow[] =>
+    datacenterRows(store, session(request).vcenterId, statuses()),
+  );
+
+  app.get<{ Params: { id: string } }>('/api/datacenters/:id/hosts', (request) => {
+    const { removed } = parseInput(listQuery, request.query, 'query');
+    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed));
+    return hostRows(data, selectLive(data.hosts, removed), nowSec());
+  });
+
+  app.get<{ Params: { id: string } }>('/api/datacenters/:id/vms', (request) => {
+    const { removed } = parseInput(listQuery, request.query, 'query');
+    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed));
+    return vmRows(data, selectLive(data.vms, removed));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/datacenters/:id/datastores', (request) => {
+    const { removed } = parseInput(listQuery, request.query, 'query');
+    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed));
+    return datastoreRows(data, selectLive(data.datastores, removed));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/entities/:id', (request) =>
+    entityDetail(store, locateFor(request, request.params.id), nowSec()),
+  );
+
+  app.get<{ Params: { id: string } }>('/api/entities/:id/series', (request) => {
+    const place = locateFor(request, request.params.id);
+    const query = parseInput(seriesQuery, request.query, 'query');
+    return seriesResponse(store, place.entity, planSeries(place.entity.kind, query, nowSec()));
+  });
+
+  // --- operations --------------------------------------------------------------------------
+
+  app.get('/api/status', (request) => {
+    const current = session(request);
+    return statusResponse({
+      version: config.version,
+      intervalSec: config.intervalSec,
+      nowSec: nowSec(),
+      vcenters: auth.vcenters().filter((vcenter) => vcenter.id === current.vcenterId),
+      statuses: statuses(),
+    });
+  });
+
+  app.get('/api/openapi.json', () => openApiDocument(config.version));
+
+  app.get('/healthz', (_request, reply) => {
+    let ok = false;
+    try {
+      ok = store.ping();
+    } catch (error) {
+      log.warn({ err: error }, 'store ping failed');
+    }
+    void reply.code(ok ? 200 : 503);
+    return { ok };
+  });
+
+  if (config.metrics === true) {
+    app.get('/metrics', (_request, reply) => {
+      void reply.type('text/plain; version=0.0.4; charset=utf-8');
+      return renderMetrics({ store, vcenters: auth.vcenters(), statuses: statuses(), nowSec: nowSec(), intervalSec: config.intervalSec });
+    });
+  }
+
+  app.addHook('onClose', async () => {
+    sessions.endAll();
+    await Promise.allSettled([...pendingLogouts]);
+  });
+
+  return app;
+}
+
+const declaredByApp = new WeakMap<FastifyInstance, readonly { method: string; url: string }[]>();
+
+/** Routes the app declares under /api, /healthz and /metrics (HEAD included), for docs and tests. */
+export function declaredRoutes(app: FastifyInstance): readonly { method: string; url: string }[] {
+  return declaredByApp.get(app) ?? [];
+}
+
+/**
+ * Parses a listen spec: `8080` (loopback), `:8080` (every interface), `host:port`, `[v6]:port`.
+ * @throws Error naming the expected forms
+ */
+export function parseListen(spec: string): { host: string; port: number } {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]*):)?(\d{1,5})$/.exec(spec.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    throw new Error(`listen "${spec}" is not valid: use PORT, :PORT, HOST:PORT or [IPv6]:PORT`);
+  }
+  const rawHost = match[1];
+  const host = rawHost === undefined ? '127.0.0.1' : rawHost === '' ? '0.0.0.0' : rawHost.replace(/^\[|\]$/g, '');
+  return { host, port };
+}
+
+/** True when the listen spec binds only the loopback interface. */
+export function isLoopbackListen(spec: string): boolean {
+  const { host } = parseListen(spec);
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/**
+ * Listens on the spec (see parseListen) and resolves with the bound address, e.g.
+ * `http://127.0.0.1:8080`. TLS is chosen when building the app (`config.https`).
+ */
+export async function listen(app: FastifyInstance, listenSpec: string): Promise<string> {
+  const { host, port } = parseListen(listenSpec);
+  return app.listen({ host, port });
+}

@@ -1,0 +1,361 @@
+/**
+ * Turns stored inventory and latest figures into the API's rows. Each list is built with maps
+ * in one pass over the datacenter's entities (O(n)), so 5,000 VMs answer in milliseconds.
+ */
+import type {
+  DatacenterRow,
+  DatastoreRow,
+  EntityDetail,
+  EntityLink,
+  HostRow,
+  NicRow,
+  VmRow,
+} from '../shared/api.ts';
+import { cpuReadyPctPerVcpu, metricsByKind } from '../shared/metrics.ts';
+import type { HostNicInfo } from '../shared/inventory.ts';
+import type {
+  CollectionStatus,
+  LatestFigures,
+  Store,
+  StoredCluster,
+  StoredDatacenter,
+  StoredDatastore,
+  StoredEntity,
+  StoredHost,
+  StoredVm,
+} from '../store/store.ts';
+
+const noFigures: LatestFigures = { bucketSec: null, values: {} };
+
+function figure(latest: ReadonlyMap<string, LatestFigures>, id: string, metric: string): number | null {
+  const value = (latest.get(id) ?? noFigures).values[metric];
+  return value === undefined || value === null || !Number.isFinite(value) ? null : value;
+}
+
+const isLive = (entity: { removedAtSec: number | null }): boolean => entity.removedAtSec === null;
+
+/** The list without removed entities unless `includeRemoved`. */
+export function selectLive<T extends { removedAtSec: number | null }>(list: readonly T[], includeRemoved: boolean): readonly T[] {
+  return includeRemoved ? list : list.filter(isLive);
+}
+
+/** Rounds to 2 decimals: derived ratios are displayed, not summed again. */
+const round2 = (value: number): number => Math.round(value * 100) / 100;
+
+/** Every entity of one datacenter, indexed. Loaded once per request. */
+export class DatacenterData {
+  readonly clusters: readonly StoredCluster[];
+  readonly hosts: readonly StoredHost[];
+  readonly vms: readonly StoredVm[];
+  readonly datastores: readonly StoredDatastore[];
+  readonly clusterById: ReadonlyMap<string, StoredCluster>;
+  readonly hostById: ReadonlyMap<string, StoredHost>;
+  readonly datastoreById: ReadonlyMap<string, StoredDatastore>;
+
+  constructor(
+    readonly store: Store,
+    readonly datacenter: StoredDatacenter,
+  ) {
+    this.clusters = store.clusters(datacenter.id);
+    this.hosts = store.hosts(datacenter.id);
+    this.vms = store.vms(datacenter.id);
+    this.datastores = store.datastores(datacenter.id);
+    this.clusterById = new Map(this.clusters.map((cluster) => [cluster.id, cluster]));
+    this.hostById = new Map(this.hosts.map((host) => [host.id, host]));
+    this.datastoreById = new Map(this.datastores.map((datastore) => [datastore.id, datastore]));
+  }
+}
+
+/** Live (non-removed) VMs per host, templates aside: they use no CPU. */
+function vmsByHost(vms: readonly StoredVm[]): Map<string, StoredVm[]> {
+  const byHost = new Map<string, StoredVm[]>();
+  for (const vm of vms) {
+    if (!isLive(vm) || vm.isTemplate || vm.hostId === null) continue;
+    let list = byHost.get(vm.hostId);
+    if (!list) byHost.set(vm.hostId, (list = []));
+    list.push(vm);
+  }
+  return byHost;
+}
+
+export function datacenterRows(
+  store: Store,
+  vcenterId: string,
+  statuses: readonly CollectionStatus[],
+): DatacenterRow[] {
+  const lastSuccess = new Map(statuses.map((status) => [status.vcenterId, status.lastSuccessSec]));
+  const count = (list: readonly { removedAtSec: number | null }[]): number => list.filter(isLive).length;
+  return store
+    .datacenters()
+    .filter((dc) => dc.vcenterId === vcenterId && isLive(dc))
+    .map((dc) => ({
+      id: dc.id,
+      name: dc.name,
+      vcenterId: dc.vcenterId,
+      clusters: count(store.clusters(dc.id)),
+      hosts: count(store.hosts(dc.id)),
+      vms: count(store.vms(dc.id)),
+      datastores: count(store.datastores(dc.id)),
+      collectedAt: lastSuccess.get(dc.vcenterId) ?? null,
+    }));
+}
+
+function nicRow(nic: HostNicInfo, latest: ReadonlyMap<string, LatestFigures>): NicRow {
+  return {
+    id: nic.id,
+    device: nic.device,
+    linkSpeedMbps: nic.linkSpeedMbps,
+    mac: nic.mac,
+    netRxKBps: figure(latest, nic.id, 'netRxKBps'),
+    netTxKBps: figure(latest, nic.id, 'netTxKBps'),
+    netRxPps: figure(latest, nic.id, 'netRxPps'),
+    netTxPps: figure(latest, nic.id, 'netTxPps'),
+  };
+}
+
+/**
+ * Host rows. vcpusAllocated, vms and vmsPoweredOn count the host's live VMs, templates aside.
+ * @param nowSec for uptimeSec (now - boot time; null when the boot time is unknown)
+ */
+export function hostRows(data: DatacenterData, hosts: readonly StoredHost[], nowSec: number): HostRow[] {
+  const ids: string[] = [];
+  for (const host of hosts) {
+    ids.push(host.id);
+    for (const nic of host.nics) ids.push(nic.id);
+  }
+  const latest = data.store.latest(ids);
+  const byHost = vmsByHost(data.vms);
+  return hosts.map((host) => {
+    const vms = byHost.get(host.id) ?? [];
+    let vcpus = 0;
+    let poweredOn = 0;
+    for (const vm of vms) {
+      vcpus += vm.numCpu;
+      if (vm.powerState === 'poweredOn') poweredOn++;
+    }
+    const cluster = host.clusterId === null ? undefined : data.clusterById.get(host.clusterId);
+    return {
+      id: host.id,
+      name: host.name,
+      clusterId: host.clusterId,
+      clusterName: cluster?.name ?? null,
+      connectionState: host.connectionState,
+      powerState: host.powerState,
+      inMaintenanceMode: host.inMaintenanceMode,
+      overallStatus: host.overallStatus,
+      cpuModel: host.cpuModel,
+      cpuCores: host.cpuCores,
+      cpuThreads: host.cpuThreads,
+      vcpusAllocated: vcpus,
+      vms: vms.length,
+      vmsPoweredOn: poweredOn,
+      cpuCapacityMhz: host.cpuCapacityMhz,
+      cpuUsedMhz: figure(latest, host.id, 'cpuUsedMhz'),
+      cpuUsagePct: figure(latest, host.id, 'cpuUsagePct'),
+      memoryCapacityMB: host.memoryCapacityMB,
+      memConsumedMB: figure(latest, host.id, 'memConsumedMB'),
+      memUsagePct: figure(latest, host.id, 'memUsagePct'),
+      netRxKBps: figure(latest, host.id, 'netRxKBps'),
+      netTxKBps: figure(latest, host.id, 'netTxKBps'),
+      esxVersion: host.esxVersion,
+      uptimeSec: host.bootTimeSec === null ? null : Math.max(0, nowSec - host.bootTimeSec),
+      nics: host.nics.map((nic) => nicRow(nic, latest)),
+      removed: !isLive(host),
+      collectedAt: host.lastSeenSec,
+    };
+  });
+}
+
+export function vmRows(data: DatacenterData, vms: readonly StoredVm[]): VmRow[] {
+  const latest = data.store.latest(vms.map((vm) => vm.id));
+  return vms.map((vm) => {
+    const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
+    const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
+    const readyMs = figure(latest, vm.id, 'cpuReadyMs');
+    const datastores: { id: string; name: string }[] = [];
+    for (const id of vm.datastoreIds) {
+      const datastore = data.datastoreById.get(id);
+      if (datastore) datastores.push({ id, name: datastore.name });
+    }
+    return {
+      id: vm.id,
+      name: vm.name,
+      powerState: vm.powerState,
+      overallStatus: vm.overallStatus,
+      hostId: vm.hostId,
+      hostName: host?.name ?? null,
+      clusterId: vm.clusterId,
+      clusterName: cluster?.name ?? null,
+      guestOs: vm.guestOs,
+      ipAddress: vm.ipAddress,
+      toolsRunningStatus: vm.toolsRunningStatus,
+      toolsVersionStatus: vm.toolsVersionStatus,
+      toolsVersion: vm.toolsVersion,
+      numCpu: vm.numCpu,
+      memoryMB: vm.memoryMB,
+      diskProvisionedGB: vm.diskProvisionedGB,
+      diskUsedGB: vm.diskUsedGB,
+      datastores,
+      faultToleranceState: vm.faultToleranceState,
+      snapshotCount: vm.snapshotCount,
+      cpuUsagePct: figure(latest, vm.id, 'cpuUsagePct'),
+      cpuUsedMhz: figure(latest, vm.id, 'cpuUsedMhz'),
+      cpuReadyMs: readyMs,
+      cpuReadyPctPerVcpu: readyMs === null ? null : round2(cpuReadyPctPerVcpu(readyMs, vm.numCpu)),
+      memUsagePct: figure(latest, vm.id, 'memUsagePct'),
+      netRxKBps: figure(latest, vm.id, 'netRxKBps'),
+      netTxKBps: figure(latest, vm.id, 'netTxKBps'),
+      netRxPps: figure(latest, vm.id, 'netRxPps'),
+      netTxPps: figure(latest, vm.id, 'netTxPps'),
+      diskReadIops: figure(latest, vm.id, 'diskReadIops'),
+      diskWriteIops: figure(latest, vm.id, 'diskWriteIops'),
+      diskReadKBps: figure(latest, vm.id, 'diskReadKBps'),
+      diskWriteKBps: figure(latest, vm.id, 'diskWriteKBps'),
+      diskReadLatencyMs: figure(latest, vm.id, 'diskReadLatencyMs'),
+      diskWriteLatencyMs: figure(latest, vm.id, 'diskWriteLatencyMs'),
+      diskMaxLatencyMs: figure(latest, vm.id, 'diskMaxLatencyMs'),
+      isTemplate: vm.isTemplate,
+      removed: !isLive(vm),
+      collectedAt: vm.lastSeenSec,
+    };
+  });
+}
+
+/** Datastore rows; usedGB = capacity - free; percentages of capacity (0 when capacity is 0). */
+export function datastoreRows(data: DatacenterData, datastores: readonly StoredDatastore[]): DatastoreRow[] {
+  const latest = data.store.latest(datastores.map((datastore) => datastore.id));
+  return datastores.map((ds) => {
+    const usedGB = Math.max(0, ds.capacityGB - ds.freeGB);
+    const pct = (part: number): number => (ds.capacityGB > 0 ? round2((part / ds.capacityGB) * 100) : 0);
+    return {
+      id: ds.id,
+      name: ds.name,
+      type: ds.type,
+      vms: ds.vmIds.length,
+      hosts: ds.hostIds.length,
+      capacityGB: ds.capacityGB,
+      usedGB: round2(usedGB),
+      freeGB: ds.freeGB,
+      provisionedGB: ds.provisionedGB,
+      usedPct: pct(usedGB),
+      provisionedPct: pct(ds.provisionedGB),
+      accessible: ds.accessible,
+      maintenanceMode: ds.maintenanceMode,
+      overallStatus: ds.overallStatus,
+      readKBps: figure(latest, ds.id, 'readKBps'),
+      writeKBps: figure(latest, ds.id, 'writeKBps'),
+      readLatencyMs: figure(latest, ds.id, 'readLatencyMs'),
+      writeLatencyMs: figure(latest, ds.id, 'writeLatencyMs'),
+      removed: !isLive(ds),
+      collectedAt: ds.lastSeenSec,
+    };
+  });
+}
+
+/** Where an entity sits: its vCenter, datacenter and (for a NIC) its host. */
+export interface EntityPlace {
+  readonly entity: StoredEntity;
+  readonly vcenterId: string;
+  readonly datacenter: StoredDatacenter | null;
+  readonly host: StoredHost | null;
+}
+
+/** Finds an entity and its datacenter; null when unknown. */
+export function locate(store: Store, id: string): EntityPlace | null {
+  const entity = store.entity(id);
+  if (!entity) return null;
+  if (entity.kind === 'datacenter') return { entity, vcenterId: entity.vcenterId, datacenter: entity, host: null };
+  if (entity.kind === 'nic') {
+    const host = store.entity(entity.hostId);
+    if (host?.kind !== 'host') return null;
+    const datacenter = store.entity(host.datacenterId);
+    return { entity, vcenterId: host.vcenterId, datacenter: datacenter?.kind === 'datacenter' ? datacenter : null, host };
+  }
+  const datacenter = store.entity(entity.datacenterId);
+  return { entity, vcenterId: entity.vcenterId, datacenter: datacenter?.kind === 'datacenter' ? datacenter : null, host: null };
+}
+
+export const entityName = (entity: StoredEntity): string => (entity.kind === 'nic' ? entity.device : entity.name);
+
+const link = (entity: StoredEntity): EntityLink => ({ id: entity.id, kind: entity.kind, name: entityName(entity) });
+
+/** The detail view of one located entity: its row and its live relations. */
+export function entityDetail(store: Store, place: EntityPlace, nowSec: number): EntityDetail {
+  const { entity } = place;
+  const base = {
+    id: entity.id,
+    kind: entity.kind,
+    name: entityName(entity),
+    datacenter: place.datacenter ? link(place.datacenter) : null,
+    metrics: metricsByKind[entity.kind].map((def) => ({ metric: def.key, unit: def.unit, label: def.label })),
+  };
+  if (!place.datacenter) return { ...base, row: null, related: {} };
+  const data = new DatacenterData(store, place.datacenter);
+  const live = <T extends { removedAtSec: number | null }>(list: readonly T[]): T[] => list.filter(isLive);
+  const links = (list: readonly StoredEntity[]): EntityLink[] => list.map(link);
+  switch (entity.kind) {
+    case 'datacenter':
+      return {
+        ...base,
+        row: null,
+        related: {
+          clusters: links(live(data.clusters)),
+          hosts: links(live(data.hosts)),
+          datastores: links(live(data.datastores)),
+        },
+      };
+    case 'cluster':
+      return {
+        ...base,
+        row: null,
+        related: {
+          hosts: links(live(data.hosts).filter((host) => host.clusterId === entity.id)),
+          vms: links(live(data.vms).filter((vm) => vm.clusterId === entity.id)),
+        },
+      };
+    case 'host': {
+      const row = hostRows(data, [entity], nowSec)[0] ?? null;
+      return {
+        ...base,
+        row,
+        related: {
+          cluster: links(entity.clusterId === null ? [] : [data.clusterById.get(entity.clusterId)].filter((c) => c !== undefined)),
+          vms: links(live(data.vms).filter((vm) => vm.hostId === entity.id)),
+          nics: entity.nics.map((nic) => ({ id: nic.id, kind: 'nic' as const, name: nic.device })),
+          datastores: links(live(data.datastores).filter((ds) => ds.hostIds.includes(entity.id))),
+        },
+      };
+    }
+    case 'vm': {
+      const row = vmRows(data, [entity])[0] ?? null;
+      const host = entity.hostId === null ? undefined : data.hostById.get(entity.hostId);
+      const cluster = entity.clusterId === null ? undefined : data.clusterById.get(entity.clusterId);
+      return {
+        ...base,
+        row,
+        related: {
+          host: links(host ? [host] : []),
+          cluster: links(cluster ? [cluster] : []),
+          datastores: links(entity.datastoreIds.map((id) => data.datastoreById.get(id)).filter((ds) => ds !== undefined)),
+        },
+      };
+    }
+    case 'datastore': {
+      const row = datastoreRows(data, [entity])[0] ?? null;
+      const vmIds = new Set(entity.vmIds);
+      return {
+        ...base,
+        row,
+        related: {
+          vms: links(live(data.vms).filter((vm) => vmIds.has(vm.id))),
+          hosts: links(entity.hostIds.map((id) => data.hostById.get(id)).filter((host) => host !== undefined)),
+        },
+      };
+    }
+    case 'nic': {
+      const host = place.host;
+      const latest = store.latest([entity.id]);
+      return { ...base, row: nicRow(entity, latest), related: { host: links(host ? [host] : []) } };
+    }
+  }
+}

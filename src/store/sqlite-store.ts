@@ -17,6 +17,7 @@ import { migrations as knownMigrations, sampleTable, type Migration } from './mi
 import type {
   CollectionStatus,
   LatestFigures,
+  ListOptions,
   SampleBatch,
   SeriesData,
   SeriesQuery,
@@ -139,6 +140,11 @@ export class SqliteStore implements Store {
       presentEntities: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
          FROM entities WHERE datacenter_id IS @datacenterId AND kind = @kind AND removed_at_sec IS NULL
+         ORDER BY name, id`,
+      ),
+      allEntitiesOfKind: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
+        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
+         FROM entities WHERE datacenter_id IS @datacenterId AND kind = @kind
          ORDER BY name, id`,
       ),
       setHighWater: db.prepare<[number, number]>('UPDATE entities SET high_water_sec = ? WHERE int_id = ?'),
@@ -279,24 +285,24 @@ export class SqliteStore implements Store {
     return this.statements.statuses.all().map((row) => JSON.parse(row.status) as CollectionStatus);
   }
 
-  datacenters(): readonly StoredDatacenter[] {
-    return this.present(null, 'datacenter') as StoredDatacenter[];
+  datacenters(options: ListOptions = {}): readonly StoredDatacenter[] {
+    return this.present(null, 'datacenter', options) as StoredDatacenter[];
   }
 
-  clusters(datacenterId: string): readonly StoredCluster[] {
-    return this.present(datacenterId, 'cluster') as StoredCluster[];
+  clusters(datacenterId: string, options: ListOptions = {}): readonly StoredCluster[] {
+    return this.present(datacenterId, 'cluster', options) as StoredCluster[];
   }
 
-  hosts(datacenterId: string): readonly StoredHost[] {
-    return this.present(datacenterId, 'host') as StoredHost[];
+  hosts(datacenterId: string, options: ListOptions = {}): readonly StoredHost[] {
+    return this.present(datacenterId, 'host', options) as StoredHost[];
   }
 
-  vms(datacenterId: string): readonly StoredVm[] {
-    return this.present(datacenterId, 'vm') as StoredVm[];
+  vms(datacenterId: string, options: ListOptions = {}): readonly StoredVm[] {
+    return this.present(datacenterId, 'vm', options) as StoredVm[];
   }
 
-  datastores(datacenterId: string): readonly StoredDatastore[] {
-    return this.present(datacenterId, 'datastore') as StoredDatastore[];
+  datastores(datacenterId: string, options: ListOptions = {}): readonly StoredDatastore[] {
+    return this.present(datacenterId, 'datastore', options) as StoredDatastore[];
   }
 
   entity(id: string): StoredEntity | null {
@@ -400,8 +406,9 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  private present(datacenterId: string | null, kind: EntityKind): StoredEntity[] {
-    return this.statements.presentEntities.all({ datacenterId, kind }).map(toStored);
+  private present(datacenterId: string | null, kind: EntityKind, options: ListOptions): StoredEntity[] {
+    const statement = options.includeRemoved === true ? this.statements.allEntitiesOfKind : this.statements.presentEntities;
+    return statement.all({ datacenterId, kind }).map(toStored);
   }
 
   /** The stored entity a batch belongs to, or null (logged) when inventory never saw it. */

@@ -91,6 +91,11 @@ export interface CollectionStatus {
   readonly import: ImportProgress;
 }
 
+export interface ListOptions {
+  /** Include entities marked removed (default false). */
+  readonly includeRemoved?: boolean;
+}
+
 export interface Store {
   /** Upserts every entity of the snapshot; entities of that vCenter it lacks are marked removed. */
   saveInventory(snapshot: InventorySnapshot): void;
@@ -110,11 +115,12 @@ export interface Store {
   saveStatus(status: CollectionStatus): void;
   statuses(): readonly CollectionStatus[];
 
-  datacenters(): readonly StoredDatacenter[];
-  clusters(datacenterId: string): readonly StoredCluster[];
-  hosts(datacenterId: string): readonly StoredHost[];
-  vms(datacenterId: string): readonly StoredVm[];
-  datastores(datacenterId: string): readonly StoredDatastore[];
+  /** Lists hold the entities present at the last inventory; removed ones too with `includeRemoved`. */
+  datacenters(options?: ListOptions): readonly StoredDatacenter[];
+  clusters(datacenterId: string, options?: ListOptions): readonly StoredCluster[];
+  hosts(datacenterId: string, options?: ListOptions): readonly StoredHost[];
+  vms(datacenterId: string, options?: ListOptions): readonly StoredVm[];
+  datastores(datacenterId: string, options?: ListOptions): readonly StoredDatastore[];
   /** One entity of any kind (including NICs), removed ones too; null when unknown. */
   entity(id: string): StoredEntity | null;
   /** Latest figures for many entities at once (one query, not one per entity). */

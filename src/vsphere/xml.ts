@@ -12,7 +12,7 @@
  *   (a single child stays single: read lists with `asArray`); when the element names its
  *   xsi:type (e.g. `VirtualDisk` inside `ArrayOfVirtualDevice`), the object gets `$type`.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -38,11 +38,25 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: false,
-  processEntities: true,
-  htmlEntities: false,
+  // Entities are decoded here (decodeEntities): the parser leaves numeric references alone.
+  processEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
 });
+
+const namedEntities: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Decodes the five XML entities and numeric character references; leaves others as is. */
+export function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
+    if (ref.startsWith('#')) {
+      const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return namedEntities[ref] ?? whole;
+  });
+}
 
 function splitQName(qname: string): [string, string] {
   const i = qname.indexOf(':');
@@ -63,7 +77,7 @@ function buildElement(tag: string, node: OrderedNode, parentScope: ReadonlyMap<s
     if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
     const [prefix, local] = splitQName(key);
     // Unprefixed attributes have no namespace (XML Namespaces 1.0, section 6.2).
-    attrs.set(prefix === '' ? local : `{${scope.get(prefix) ?? prefix}}${local}`, String(value));
+    attrs.set(prefix === '' ? local : `{${scope.get(prefix) ?? prefix}}${local}`, decodeEntities(String(value)));
   }
   const [prefix, local] = splitQName(tag);
   const children: XmlElement[] = [];
@@ -78,7 +92,7 @@ function buildElement(tag: string, node: OrderedNode, parentScope: ReadonlyMap<s
       else if (!childTag.startsWith('?') && !childTag.startsWith('!')) children.push(buildElement(childTag, child, scope));
     }
   }
-  return { name: local, ns: scope.get(prefix) ?? (prefix === '' ? '' : prefix), attrs, children, text, scope };
+  return { name: local, ns: scope.get(prefix) ?? (prefix === '' ? '' : prefix), attrs, children, text: decodeEntities(text), scope };
 }
 
 function cdataText(v: unknown): string {
@@ -86,8 +100,11 @@ function cdataText(v: unknown): string {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
 }
 
-/** Parses a document; returns its root element, or throws on malformed XML. */
+/** Parses a document; returns its root element, or throws on malformed (e.g. truncated) XML. */
 export function parseXml(body: string): XmlElement {
+  // The parser is lenient; a truncated response must not pass for a shorter valid one.
+  const valid = XMLValidator.validate(body);
+  if (valid !== true) throw new Error(`malformed XML at line ${String(valid.err.line)}: ${valid.err.msg}`);
   const nodes = parser.parse(body) as OrderedNode[];
   for (const node of nodes) {
     const tag = Object.keys(node).find((k) => k !== ':@');

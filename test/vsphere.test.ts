@@ -42,12 +42,13 @@ async function withClient<T>(fn: (client: VsphereClient) => Promise<T>, extra: P
 
 void describe('vSphere client against vcsim', () => {
   void it('logs in with good credentials and reads about and the service content', async () => {
-    await withClient(async (client) => {
+    await withClient((client) => {
       assert.equal(client.about.apiType, 'VirtualCenter');
       assert.match(client.about.version, /^\d+\.\d+/);
       assert.equal(client.serviceContent.perfManager.type, 'PerformanceManager');
       assert.equal(client.serviceContent.rootFolder.type, 'Folder');
       assert.match(client.sessionCookie ?? '', /^vmware_soap_session=.+/);
+      return Promise.resolve();
     });
   });
 

@@ -1,0 +1,254 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { JSX } from 'preact';
+import type { DatacenterRow, DatastoreRow, HostRow, SessionInfo, StatusResponse, VmRow } from '../../src/shared/api.ts';
+import { apiGet, apiLogout, apiSession, type ApiFailure, unauthorizedEvent } from './api.ts';
+import { ErrorNote } from './components/bits.tsx';
+import { Header } from './components/header.tsx';
+import { Login } from './components/login.tsx';
+import { RefreshContext, navigate, useApi, useRoute, useTheme, type Loaded } from './hooks.ts';
+import { formatRoute, type Route, type TableState } from './route.ts';
+import { EntityView } from './views/entity.tsx';
+import { FilerView } from './views/filer.tsx';
+import { HostsView } from './views/hosts.tsx';
+import { OverviewView } from './views/overview.tsx';
+import { VmsView } from './views/vms.tsx';
+
+const lastDcKey = 'vscope-dc';
+
+export function App() {
+  const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
+  const [failure, setFailure] = useState<string | null>(null);
+
+  useEffect(() => {
+    apiSession<SessionInfo>().then(
+      (s) => setSession(s),
+      (error: ApiFailure) => {
+        setFailure(error.message);
+        setSession(null);
+      },
+    );
+    const onUnauthorized = (): void => setSession(null);
+    window.addEventListener(unauthorizedEvent, onUnauthorized);
+    return () => window.removeEventListener(unauthorizedEvent, onUnauthorized);
+  }, []);
+
+  if (session === undefined) return <p class="note page-note">Loading…</p>;
+  if (session === null) {
+    return (
+      <>
+        {failure !== null && <ErrorNote message={failure} />}
+        <Login
+          onLogin={(s) => {
+            setFailure(null);
+            setSession(s);
+          }}
+        />
+      </>
+    );
+  }
+  return <Shell session={session} onLoggedOut={() => setSession(null)} />;
+}
+
+/** Polls /api/status and bumps the refresh tick when new data was collected (or every interval). */
+function useStatusPoll(): { status: StatusResponse | null; error: ApiFailure | null; tick: number; refreshedAt: number } {
+  const [status, setStatus] = useState<StatusResponse | null>(null);
+  const [error, setError] = useState<ApiFailure | null>(null);
+  const [tick, setTick] = useState(0);
+  const [refreshedAt, setRefreshedAt] = useState(() => Math.floor(Date.now() / 1000));
+  const lastBump = useRef({ atMs: Date.now(), ends: '' });
+
+  useEffect(() => {
+    let timer = 0;
+    let stopped = false;
+    const poll = async (): Promise<void> => {
+      let delaySec = 30;
+      try {
+        const s = await apiGet<StatusResponse>('/api/status');
+        if (stopped) return;
+        setStatus(s);
+        setError(null);
+        const intervalSec = Math.min(3600, Math.max(10, s.intervalSec));
+        const ends = s.vcenters.map((v) => `${v.id}:${v.lastEnd ?? ''}`).join(',');
+        const first = lastBump.current.ends === '';
+        const collected = !first && ends !== lastBump.current.ends;
+        const due = Date.now() - lastBump.current.atMs >= intervalSec * 1000;
+        if (first) lastBump.current = { atMs: Date.now(), ends };
+        else if (collected || due) {
+          lastBump.current = { atMs: Date.now(), ends };
+          setTick((t) => t + 1);
+          setRefreshedAt(Math.floor(Date.now() / 1000));
+        }
+        // Check often enough to pick new data up soon after each collection.
+        delaySec = Math.min(30, intervalSec);
+      } catch (e) {
+        if (stopped) return;
+        setError(e as ApiFailure);
+      }
+      timer = window.setTimeout(() => void poll(), delaySec * 1000);
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      window.clearTimeout(timer);
+    };
+  }, []);
+  return { status, error, tick, refreshedAt };
+}
+
+function Shell({ session, onLoggedOut }: { session: SessionInfo; onLoggedOut: () => void }) {
+  const poll = useStatusPoll();
+  return (
+    <RefreshContext.Provider value={poll.tick}>
+      <Body session={session} onLoggedOut={onLoggedOut} status={poll.status} statusError={poll.error} refreshedAt={poll.refreshedAt} />
+    </RefreshContext.Provider>
+  );
+}
+
+function csvStamp(): string {
+  const d = new Date();
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'datacenter';
+}
+
+function Body(props: { session: SessionInfo; onLoggedOut: () => void; status: StatusResponse | null; statusError: ApiFailure | null; refreshedAt: number }) {
+  const route = useRoute();
+  const [theme, toggleTheme] = useTheme();
+  const datacenters = useApi<readonly DatacenterRow[]>('/api/datacenters');
+  const dcs = datacenters.data ?? [];
+
+  const routeDc = route.view === 'home' || route.view === 'entity' ? null : route.dc;
+  const [lastDc, setLastDc] = useState<string | null>(() => {
+    try {
+      return localStorage.getItem(lastDcKey);
+    } catch {
+      return null;
+    }
+  });
+  useEffect(() => {
+    if (routeDc === null) return;
+    setLastDc(routeDc);
+    try {
+      localStorage.setItem(lastDcKey, routeDc);
+    } catch {
+      // Not remembered across visits then.
+    }
+  }, [routeDc]);
+
+  const fallbackDc = dcs.find((d) => d.id === lastDc)?.id ?? dcs[0]?.id ?? null;
+  useEffect(() => {
+    if (route.view === 'home' && fallbackDc !== null) navigate({ view: 'overview', dc: fallbackDc }, { replace: true });
+  }, [route.view, fallbackDc]);
+
+  const dc = routeDc ?? (dcs.some((d) => d.id === lastDc) ? lastDc : fallbackDc);
+  const dcRow = dcs.find((d) => d.id === dc) ?? null;
+
+  const selectDc = useCallback(
+    (id: string) => {
+      if (route.view === 'filer' || route.view === 'hosts' || route.view === 'vms') {
+        navigate({ ...route, dc: id, open: [] });
+      } else navigate({ view: 'overview', dc: id });
+    },
+    [route],
+  );
+  const logout = useCallback(() => {
+    apiLogout().then(props.onLoggedOut, props.onLoggedOut);
+  }, [props.onLoggedOut]);
+
+  return (
+    <>
+      <Header
+        route={route}
+        dc={dc}
+        datacenters={dcs}
+        status={props.status}
+        refreshedAt={props.refreshedAt}
+        session={props.session}
+        theme={theme}
+        onToggleTheme={toggleTheme}
+        onSelectDc={selectDc}
+        onLogout={logout}
+      />
+      <main class="content" id="content">
+        {props.statusError && (
+          <ErrorNote message={`The vscope server did not answer the last status check (${props.statusError.message}). The figures shown may be old; the page keeps retrying.`} />
+        )}
+        {datacenters.error && dcs.length === 0 && <ErrorNote message={`The datacenter list could not be loaded: ${datacenters.error.message}`} />}
+        {datacenters.data !== null && dcs.length === 0 && (
+          <p class="note">No datacenter yet: vscope has not finished its first collection, or your account may not see any. The page refreshes by itself.</p>
+        )}
+        <View route={route} dcName={dcRow?.name ?? ''} theme={theme} />
+      </main>
+    </>
+  );
+}
+
+function tableStateOf(route: Route & TableState): TableState {
+  return { sort: route.sort, dir: route.dir, q: route.q };
+}
+
+/** Shows a load's error (keeping stale data if any) or a loading line. */
+function gate<T>(loaded: Loaded<T>, what: string): T | JSX.Element {
+  if (loaded.data !== null) return loaded.data;
+  if (loaded.error) return <ErrorNote message={`The ${what} could not be loaded: ${loaded.error.message}`} />;
+  return <p class="note">Loading {what}…</p>;
+}
+
+function isElement<T>(value: T | JSX.Element): value is JSX.Element {
+  return typeof value === 'object' && value !== null && 'props' in value && 'type' in value;
+}
+
+function View({ route, dcName, theme }: { route: Route; dcName: string; theme: string }) {
+  const dc = route.view === 'home' || route.view === 'entity' ? null : route.dc;
+  const enc = dc === null ? '' : encodeURIComponent(dc);
+  const wantHosts = route.view === 'hosts' || route.view === 'overview';
+  const wantVms = route.view === 'vms' || route.view === 'overview';
+  const wantDs = route.view === 'filer' || route.view === 'overview';
+  const hosts = useApi<readonly HostRow[]>(dc !== null && wantHosts ? `/api/datacenters/${enc}/hosts` : null);
+  const vms = useApi<readonly VmRow[]>(dc !== null && wantVms ? `/api/datacenters/${enc}/vms` : null);
+  const datastores = useApi<readonly DatastoreRow[]>(dc !== null && wantDs ? `/api/datacenters/${enc}/datastores` : null);
+  const onState = useCallback(
+    (state: TableState) => {
+      if (route.view === 'filer' || route.view === 'hosts' || route.view === 'vms') navigate(formatRoute({ ...route, ...state }), { replace: true });
+    },
+    [route],
+  );
+  const onOpen = useCallback(
+    (open: readonly string[]) => {
+      if (route.view === 'hosts') navigate(formatRoute({ ...route, open }), { replace: true });
+    },
+    [route],
+  );
+  const csvName = (what: string): string => `vscope-${what}-${safeName(dcName)}-${csvStamp()}`;
+
+  switch (route.view) {
+    case 'home':
+      return null;
+    case 'entity':
+      return <EntityView key={route.id} id={route.id} period={route.period} from={route.from} to={route.to} theme={theme} />;
+    case 'overview': {
+      const h = gate(hosts, 'hosts');
+      const v = gate(vms, 'virtual machines');
+      const d = gate(datastores, 'datastores');
+      if (isElement(h)) return h;
+      if (isElement(v)) return v;
+      if (isElement(d)) return d;
+      return <OverviewView dc={route.dc} hosts={h} vms={v} datastores={d} />;
+    }
+    case 'filer': {
+      const d = gate(datastores, 'datastores');
+      return isElement(d) ? d : <FilerView rows={d} state={tableStateOf(route)} onState={onState} csvName={csvName('datastores')} />;
+    }
+    case 'hosts': {
+      const h = gate(hosts, 'hosts');
+      return isElement(h) ? h : <HostsView rows={h} state={tableStateOf(route)} open={route.open} onState={onState} onOpen={onOpen} csvName={csvName('hosts')} />;
+    }
+    case 'vms': {
+      const v = gate(vms, 'virtual machines');
+      return isElement(v) ? v : <VmsView rows={v} state={tableStateOf(route)} onState={onState} csvName={csvName('vms')} />;
+    }
+  }
+}

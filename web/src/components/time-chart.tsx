@@ -1,0 +1,133 @@
+/**
+ * A uPlot chart: the thin island around the pure model of src/shared/chart.ts. The plot is
+ * created once (again only when its series or the theme change), fed with `setData` on every
+ * refresh, resized with its container and destroyed on unmount.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { ChartModel } from '../../../src/shared/chart.ts';
+import { formatMetric, unitLabel } from '../../../src/shared/format.ts';
+
+export interface TimeChartProps {
+  readonly model: ChartModel;
+  readonly title: string;
+  readonly testId: string;
+  readonly theme: string;
+  /** Called with the dragged range (unix seconds). */
+  readonly onZoom: (fromSec: number, toSec: number) => void;
+}
+
+const chartHeight = 200;
+
+function cssVar(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value === '' ? fallback : value;
+}
+
+/** `#rrggbb` with an alpha, as rgba(). */
+function withAlpha(hex: string, alpha: number): string {
+  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!match) return hex;
+  const [r, g, b] = [match[1], match[2], match[3]].map((h) => parseInt(h ?? '0', 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
+function options(model: ChartModel, width: number, onZoom: { current: TimeChartProps['onZoom'] }): uPlot.Options {
+  const axis = cssVar('--chart-axis', '#666666');
+  const grid = cssVar('--chart-grid', '#dddddd');
+  const color = (i: number): string => cssVar(`--series-${i % 6}`, '#3b82f6');
+  const value = (_u: uPlot, v: number | null): string => formatMetric(v, model.unit);
+  return {
+    width,
+    height: chartHeight,
+    series: [
+      { label: 'Time' },
+      ...model.series.map(
+        (s): uPlot.Series => ({
+          label: s.label,
+          stroke: s.role === 'avg' ? color(s.colorIndex) : withAlpha(color(s.colorIndex), 0.35),
+          width: s.role === 'avg' ? 1.5 : 1,
+          spanGaps: false,
+          points: { show: false },
+          value,
+          class: `series-${s.role}`,
+        }),
+      ),
+    ],
+    bands: model.bands.map((b) => ({
+      series: [b.upper, b.lower] as [number, number],
+      fill: withAlpha(color(model.series[b.upper - 1]?.colorIndex ?? 0), 0.14),
+    })),
+    scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > min ? max * 1.05 : max + 1] } },
+    axes: [
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+      {
+        stroke: axis,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+        size: 78,
+        values: (_u, splits) => splits.map((v) => formatMetric(v, model.unit)),
+        label: unitLabel(model.unit),
+        labelSize: 0,
+      },
+    ],
+    cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: 'vscope-entity' } },
+    legend: { live: true },
+    hooks: {
+      setSelect: [
+        (u) => {
+          if (u.select.width < 2) return;
+          const from = u.posToVal(u.select.left, 'x');
+          const to = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          u.setScale('x', { min: from, max: to });
+          onZoom.current(Math.floor(from), Math.ceil(to));
+        },
+      ],
+    },
+  };
+}
+
+export function TimeChart({ model, title, testId, theme, onZoom }: TimeChartProps) {
+  const container = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const zoomHandler = useRef(onZoom);
+  zoomHandler.current = onZoom;
+  const latest = useRef(model);
+  latest.current = model;
+
+  // The plot's shape: a change of series, unit or theme needs a new plot, data alone does not.
+  const shape = `${theme}|${model.unit}|${model.series.map((s) => `${s.label}:${s.role}`).join(',')}`;
+
+  useEffect(() => {
+    const el = container.current;
+    if (!el) return undefined;
+    const u = new uPlot(options(latest.current, Math.max(200, el.clientWidth), zoomHandler), latest.current.data, el);
+    plot.current = u;
+    const observer = new ResizeObserver(() => {
+      const width = Math.max(200, el.clientWidth);
+      if (Math.abs(width - u.width) > 1) u.setSize({ width, height: chartHeight });
+    });
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+  }, [shape]);
+
+  useEffect(() => {
+    const u = plot.current;
+    if (u && u.data !== model.data) u.setData(model.data);
+  }, [model]);
+
+  const empty = model.data.slice(1).every((col) => col.every((v) => v === null));
+  return (
+    <figure class="chart" data-testid={testId}>
+      <figcaption>{title}</figcaption>
+      <div class="chart-plot" ref={container} role="img" aria-label={`${title} chart`} />
+      {empty && <p class="chart-empty">No data in this period yet.</p>}
+    </figure>
+  );
+}

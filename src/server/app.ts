@@ -344,19 +344,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get<{ Params: { id: string } }>('/api/datacenters/:id/hosts', (request) => {
     const { removed } = parseInput(listQuery, request.query, 'query');
-    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed));
+    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed), removed);
     return hostRows(data, selectLive(data.hosts, removed), nowSec());
   });
 
   app.get<{ Params: { id: string } }>('/api/datacenters/:id/vms', (request) => {
     const { removed } = parseInput(listQuery, request.query, 'query');
-    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed));
+    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed), removed);
     return vmRows(data, selectLive(data.vms, removed));
   });
 
   app.get<{ Params: { id: string } }>('/api/datacenters/:id/datastores', (request) => {
     const { removed } = parseInput(listQuery, request.query, 'query');
-    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed));
+    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed), removed);
     return datastoreRows(data, selectLive(data.datastores, removed));
   });
 

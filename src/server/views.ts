@@ -52,14 +52,17 @@ export class DatacenterData {
   readonly hostById: ReadonlyMap<string, StoredHost>;
   readonly datastoreById: ReadonlyMap<string, StoredDatastore>;
 
+  /** @param includeRemoved load removed entities too (for ?removed=true and details of removed ones) */
   constructor(
     readonly store: Store,
     readonly datacenter: StoredDatacenter,
+    includeRemoved = false,
   ) {
-    this.clusters = store.clusters(datacenter.id);
-    this.hosts = store.hosts(datacenter.id);
-    this.vms = store.vms(datacenter.id);
-    this.datastores = store.datastores(datacenter.id);
+    const options = { includeRemoved };
+    this.clusters = store.clusters(datacenter.id, options);
+    this.hosts = store.hosts(datacenter.id, options);
+    this.vms = store.vms(datacenter.id, options);
+    this.datastores = store.datastores(datacenter.id, options);
     this.clusterById = new Map(this.clusters.map((cluster) => [cluster.id, cluster]));
     this.hostById = new Map(this.hosts.map((host) => [host.id, host]));
     this.datastoreById = new Map(this.datastores.map((datastore) => [datastore.id, datastore]));
@@ -290,7 +293,7 @@ export function entityDetail(store: Store, place: EntityPlace, nowSec: number): 
     metrics: metricsByKind[entity.kind].map((def) => ({ metric: def.key, unit: def.unit, label: def.label })),
   };
   if (!place.datacenter) return { ...base, row: null, related: {} };
-  const data = new DatacenterData(store, place.datacenter);
+  const data = new DatacenterData(store, place.datacenter, true);
   const live = <T extends { removedAtSec: number | null }>(list: readonly T[]): T[] => list.filter(isLive);
   const links = (list: readonly StoredEntity[]): EntityLink[] => list.map(link);
   switch (entity.kind) {

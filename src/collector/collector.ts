@@ -350,7 +350,6 @@ class VcenterLoop {
     if (!fiveMinutes || snapshot.datastores.length === 0) return out;
     const atLevel = metricsAtLevel(metrics, fiveMinutes.level);
     if (atLevel.datastore.length === 0) return out;
-    const lookbackSec = 3 * 300;
     const batches: SampleBatch[] = [];
     await runPerfPlan(
       client,
@@ -360,7 +359,9 @@ class VcenterLoop {
         metrics: atLevel,
         window: (t) => {
           const seen = this.datastoreIoSeen.get(t.entityId);
-          const startSec = Math.max(nowSec - 3600, seen ?? nowSec - lookbackSec);
+          // First sight: the newest sample only (maxSample 1 returns the most recent one).
+          if (seen === undefined) return { startSec: nowSec - 2 * 300, maxSample: 1 };
+          const startSec = Math.max(nowSec - 3600, seen);
           return { startSec, maxSample: Math.ceil((nowSec - startSec) / 300) + 1 };
         },
       },

@@ -11,12 +11,16 @@ import type { ImportProgress, SampleBatch, Store } from '../store/store.ts';
 import { metricsAtLevel, runPerfPlan, type PerfTarget, type QueryTuning, type ResolvedMetrics } from './performance.ts';
 import type { CollectorClient, HistoricalInterval } from './vsphere-api.ts';
 
-/** vCenter's default historical intervals (statistics level 1), used when a server lists none. */
+/**
+ * vCenter's default historical intervals, used when a server lists none. A real vCenter always
+ * lists its own (with their statistics level); the simulator lists none but serves every
+ * counter for any interval, hence level 4 here.
+ */
 export const defaultHistoricalIntervals: readonly HistoricalInterval[] = [
-  { key: 1, samplingPeriodSec: 300, name: 'Past day', lengthSec: 86400, level: 1, enabled: true },
-  { key: 2, samplingPeriodSec: 1800, name: 'Past week', lengthSec: 7 * 86400, level: 1, enabled: true },
-  { key: 3, samplingPeriodSec: 7200, name: 'Past month', lengthSec: 30 * 86400, level: 1, enabled: true },
-  { key: 4, samplingPeriodSec: 86400, name: 'Past year', lengthSec: 365 * 86400, level: 1, enabled: true },
+  { key: 1, samplingPeriodSec: 300, name: 'Past day', lengthSec: 86400, level: 4, enabled: true },
+  { key: 2, samplingPeriodSec: 1800, name: 'Past week', lengthSec: 7 * 86400, level: 4, enabled: true },
+  { key: 3, samplingPeriodSec: 7200, name: 'Past month', lengthSec: 30 * 86400, level: 4, enabled: true },
+  { key: 4, samplingPeriodSec: 86400, name: 'Past year', lengthSec: 365 * 86400, level: 4, enabled: true },
 ];
 
 /** The enabled intervals that feed one of vscope's tiers, finest first. */
@@ -100,7 +104,7 @@ export class HistoryImporter {
   }
 
   progress(): ImportProgress {
-    const state = this.queue.length === 0 && this.state !== 'failed' && this.total > 0 ? 'done' : this.state;
+    const state = this.queue.length === 0 && this.state !== 'failed' ? 'done' : this.state;
     return { state, entitiesDone: this.done, entitiesTotal: this.total };
   }
 

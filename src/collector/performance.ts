@@ -196,10 +196,12 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     for (const destinations of p.routes.values()) for (const d of destinations) bucketFor(d.entityId, d.kind).keys.add(d.key);
     for (const series of result.series) {
       const destinations = p.routes.get(`${series.counterId}|${series.instance}`);
-      if (!destinations) continue;
+      // A series shorter than the samples cannot be placed in time (vcsim omits its zero
+      // values): dropped rather than shifted onto the wrong timestamps.
+      if (!destinations || series.values.length !== result.samples.length) continue;
       for (const d of destinations) {
         const entry = bucketFor(d.entityId, d.kind);
-        const count = Math.min(series.values.length, result.samples.length);
+        const count = result.samples.length;
         for (let i = 0; i < count; i++) {
           const sample = result.samples[i];
           const raw = series.values[i];

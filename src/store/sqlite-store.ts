@@ -108,6 +108,8 @@ export class SqliteStore implements Store {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
       this.db.pragma('busy_timeout = 5000');
+      // 64 MiB of page cache (the default is 2 MiB): a cycle touches one page per entity and tier.
+      this.db.pragma('cache_size = -65536');
       migrate(this.db, path, options.migrations ?? knownMigrations, this.log);
     } catch (error) {
       this.db.close();
@@ -318,13 +320,12 @@ export class SqliteStore implements Store {
       const values = Object.fromEntries(metrics.map((metric, i) => [metric.key, rollupAvg(rollups[i] ?? null)]));
       found.set(row.id, { bucketSec: row.bucket_sec, values });
     }
-    const figures = new Map<string, LatestFigures>();
     for (const id of entityIds) {
+      if (found.has(id)) continue;
       const kind = kindOfId(id);
-      const empty = Object.fromEntries((kind ? metricsByKind[kind] : []).map((metric) => [metric.key, null]));
-      figures.set(id, found.get(id) ?? { bucketSec: null, values: empty });
+      found.set(id, { bucketSec: null, values: Object.fromEntries((kind ? metricsByKind[kind] : []).map((metric) => [metric.key, null])) });
     }
-    return figures;
+    return found;
   }
 
   series(query: SeriesQuery): SeriesData {

@@ -88,10 +88,12 @@ const vcenterSchema = z.strictObject({
   caFile: z.string().min(1).optional(),
 });
 
+const intervalRule = { error: 'must be a whole number from 20 to 900' };
+
 const fileSchema = z.strictObject({
   dataDir: z.string().min(1).optional(),
   listen: z.union([z.string().min(1), z.number().int()]).optional(),
-  intervalSec: z.number().int().min(20).max(900).optional(),
+  intervalSec: z.number(intervalRule).int(intervalRule).min(20, intervalRule).max(900, intervalRule).optional(),
   logLevel: z.enum(logLevels).optional(),
   session: z.strictObject({ idleSec: positiveInt(31_536_000).optional(), maxSec: positiveInt(31_536_000).optional() }).optional(),
   tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
@@ -118,6 +120,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 /** Describes an issue without the received value (zod's default messages do not echo it). */
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `required (${issue.expected})`;
   return issue.message;
 }
 
@@ -126,7 +129,7 @@ function zodToConfigError(error: z.ZodError, where: string): ConfigError {
     const path = formatPath(issue.path);
     return `${where}${path}: ${describeIssue(issue)}`;
   });
-  return new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  return new ConfigError(lines.length === 1 ? `invalid configuration: ${lines[0] ?? ''}` : `invalid configuration:\n  ${lines.join('\n  ')}`);
 }
 
 /** Normalizes a vCenter URL: bare host -> https://HOST/sdk, missing path -> /sdk. */

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { entityId, nicId } from '../shared/entity-id.ts';
 import type { DatastoreInfo, HostInfo, InventorySnapshot, VmInfo } from '../shared/inventory.ts';
-import type { Tier } from '../shared/tiers.ts';
+import { bucketStart, type Tier } from '../shared/tiers.ts';
 import { DatabaseTooNewError, openSqliteStore, removedEntityRetentionSec, type SqliteStore } from './sqlite-store.ts';
 import type { CollectionStatus, SampleBatch } from './store.ts';
 
@@ -341,18 +341,29 @@ void describe('retention', () => {
   });
 
   void it('deletes entities removed longer ago than the retention, with their buckets', () => {
-    const store = openWithInventory();
-    store.writeRealtime([vmBatch(vmA, [D + 20], [1]), vmBatch(vmB, [D + 20], [1])]);
+    const path = join(dir, 'removed.db');
+    const store = openWithInventory(path);
+    const dailyRows = (): number => {
+      const raw = new Database(path, { readonly: true });
+      const count = raw.prepare('SELECT COUNT(*) FROM samples_1d').pluck().get() as number;
+      raw.close();
+      return count;
+    };
     const removedAt = D + 86400;
-    // Both VMs vanish, vmB comes back later.
+    // Both VMs vanish; vmB comes back. Late samples for both arrive ten days later (a removed
+    // entity still takes samples), so their daily buckets outlive the daily tier's retention.
     store.saveInventory(snapshot(removedAt, []));
     store.saveInventory(snapshot(removedAt + 10, [vm(vmB, 'beta')]));
+    const late = removedAt + 10 * 86400;
+    store.writeRealtime([vmBatch(vmA, [late], [1]), vmBatch(vmB, [late], [1])]);
     store.applyRetention(removedAt + removedEntityRetentionSec - 1);
     assert.notEqual(store.entity(vmA), null, 'kept until its retention');
+    assert.equal(dailyRows(), 2);
     store.applyRetention(removedAt + removedEntityRetentionSec + 1);
     assert.equal(store.entity(vmA), null);
-    assert.equal(store.latest([vmA]).get(vmA)?.bucketSec, null);
     assert.notEqual(store.entity(vmB), null);
+    assert.equal(dailyRows(), 1, "vmA's buckets went with it, vmB's stay");
+    assert.notEqual(bucketOf(store, vmB, '1d', bucketStart(late, 20, 86400)), null);
     store.close();
   });
 });

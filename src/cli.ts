@@ -122,8 +122,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
   if (args.command === 'demo') {
     const { runDemo } = await import('./main.ts');
-    await runDemo(argv);
-    return 0;
+    return runDemo(argv);
   }
   if (!['serve', 'collect', 'check'].includes(args.command)) {
     process.stderr.write(`unknown command "${args.command}"\n${usage}\n`);
@@ -143,9 +142,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const log = createLogger(config.logLevel);
   for (const warning of config.warnings) log.warn(warning);
   const { runServe, runCollect } = await import('./main.ts');
-  if (args.command === 'serve') await runServe(config, log);
-  else await runCollect(config, log, { once: args.once });
-  return 0;
+  if (args.command === 'serve') return runServe(config, log);
+  return runCollect(config, log, { once: args.once });
 }
 
 const isEntry = process.argv[1] !== undefined && /(^|[\\/])(cli\.(ts|js)|vscope(\.js)?)$/.test(process.argv[1]);

@@ -1,18 +1,207 @@
 /**
- * Composition root (placeholder): the engineer who owns main.ts replaces these with the real
- * wiring of config, store, collector and server.
+ * Composition root: the only place that reads the configuration into live parts, opens the
+ * database, starts the collector and listens. Everything else receives its dependencies.
  */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import { createCollector, runCollectOnce, type VcenterTarget } from './collector/collector.ts';
+import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { buildApp, listen } from './server/app.ts';
+import { vsphereAuthenticator } from './server/auth.ts';
+import { startVcsim, type VcsimOptions } from './simulator/vcsim.ts';
+import { openSqliteStore, type SqliteStore } from './store/sqlite-store.ts';
 
-export function runServe(_config: Config, _log: Logger): Promise<void> {
-  return Promise.reject(new Error('not implemented yet'));
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+/** Built UI: `npm run build:web` writes it. */
+const webRoot = join(packageRoot, 'web', 'dist');
+const retentionEveryMs = 3600_000;
+
+export const version: string = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+function collectorTargets(vcenters: readonly VcenterConfig[]): VcenterTarget[] {
+  return vcenters.map((vcenter) => ({
+    id: vcenter.id,
+    url: vcenter.url,
+    username: vcenter.username,
+    password: vcenter.password,
+    insecure: vcenter.insecure,
+    ...(vcenter.caFile === null ? {} : { caFile: vcenter.caFile }),
+  }));
 }
 
-export function runCollect(_config: Config, _log: Logger, _options: { readonly once: boolean }): Promise<void> {
-  return Promise.reject(new Error('not implemented yet'));
+function openStore(config: Config, log: Logger): SqliteStore {
+  mkdirSync(config.dataDir, { recursive: true });
+  const path = join(config.dataDir, 'vscope.db');
+  log.info({ path }, 'opening the database');
+  return openSqliteStore(path, { log });
 }
 
-export function runDemo(_argv: readonly string[]): Promise<void> {
-  return Promise.reject(new Error('not implemented yet'));
+function collectorFor(config: Config, store: SqliteStore, log: Logger): ReturnType<typeof createCollector> {
+  return createCollector({
+    store,
+    vcenters: collectorTargets(config.vcenters),
+    intervalSec: config.intervalSec,
+    log: log.child({ component: 'collector' }),
+    tuning: {
+      entitiesPerQuery: config.collector.perfEntitiesPerQuery,
+      metricsPerQuery: config.collector.perfMetricsPerQuery,
+      concurrency: config.collector.perfConcurrency,
+    },
+  });
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function requireVcenters(config: Config): void {
+  if (config.vcenters.length === 0) {
+    throw new Error(
+      'no vCenter configured: set VSCOPE_VCENTER_URL, VSCOPE_VCENTER_USER and VSCOPE_VCENTER_PASSWORD, or list vcenters in --config FILE (or try `npm run demo`)',
+    );
+  }
+}
+
+/**
+ * `vscope serve`: collector, API and UI until SIGINT/SIGTERM. On a signal: stop taking
+ * requests, abandon the running cycle cleanly, close the database. Resolves with exit code 0.
+ * @param onListening called with the server's URL once it listens (the demo prints it)
+ */
+export async function runServe(config: Config, log: Logger, onListening?: (url: string) => void): Promise<number> {
+  requireVcenters(config);
+  const store = openStore(config, log);
+  const collector = collectorFor(config, store, log);
+  const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+  if (!existsSync(join(webRoot, 'index.html'))) log.warn({ webRoot }, 'the web UI is not built: run `npm run build` (the API works without it)');
+  const app = buildApp({
+    store,
+    auth: vsphereAuthenticator(config.vcenters.map(({ id, url, insecure, caFile }) => ({ id, url, insecure, ...(caFile === null ? {} : { caFile }) }))),
+    log: log.child({ component: 'http' }),
+    collector,
+    config: {
+      intervalSec: config.intervalSec,
+      version,
+      sessionIdleSec: config.session.idleSec,
+      sessionMaxSec: config.session.maxSec,
+      secureCookies: https !== undefined,
+      webRoot,
+      metrics: true,
+      ...(https ? { https } : {}),
+    },
+  });
+  const stopped = untilSignal(log);
+  let url: string;
+  try {
+    url = await listen(app, `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${String(config.listen.port)}`);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  log.info({ url }, 'vscope is listening');
+  onListening?.(url);
+  collector.start();
+  const retention = setInterval(() => {
+    try {
+      store.applyRetention(Math.floor(Date.now() / 1000));
+    } catch (error) {
+      log.error({ err: error }, 'retention failed; retrying next hour');
+    }
+  }, retentionEveryMs);
+  retention.unref();
+
+  await stopped;
+  clearInterval(retention);
+  await app.close();
+  await collector.stop();
+  store.close();
+  log.info('stopped');
+  return 0;
+}
+
+/**
+ * `vscope collect [--once]`: the collector alone. With `once`, one cycle per vCenter (and
+ * the whole history import at first start); exit code 1 when any vCenter failed.
+ */
+export async function runCollect(config: Config, log: Logger, options: { readonly once: boolean }): Promise<number> {
+  requireVcenters(config);
+  const store = openStore(config, log);
+  try {
+    if (options.once) {
+      const results = await runCollectOnce({
+        store,
+        vcenters: collectorTargets(config.vcenters),
+        intervalSec: config.intervalSec,
+        log: log.child({ component: 'collector' }),
+      });
+      for (const result of results) {
+        if (result.ok) log.info({ vcenter: result.vcenterId, counts: result.counts, durationMs: result.durationMs }, 'cycle done');
+        else process.stderr.write(`error: vCenter ${result.vcenterId}: ${result.error ?? 'failed'}\n`);
+      }
+      return results.every((result) => result.ok) ? 0 : 1;
+    }
+    const collector = collectorFor(config, store, log);
+    const stopped = untilSignal(log);
+    collector.start();
+    await stopped;
+    await collector.stop();
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** The demo inventory: 2 datacenters x (2 clusters x 3 hosts + 1 standalone host), 96 VMs. */
+export const demoInventory: VcsimOptions = {
+  datacenters: 2,
+  clusters: 2,
+  hostsPerCluster: 3,
+  standaloneHosts: 1,
+  vmsPerPool: 16,
+  datastores: 3,
+  username: 'demo',
+  password: 'demo',
+};
+
+/**
+ * `vscope demo`: starts the bundled simulator, serves vscope on it with SQLite in a temporary
+ * folder (or `--data-dir DIR`), prints the URL and the login; stops both on SIGINT/SIGTERM.
+ */
+export async function runDemo(argv: readonly string[]): Promise<number> {
+  const dataDirFlag = argv.indexOf('--data-dir');
+  const keepData = dataDirFlag >= 0;
+  const dataDir = keepData ? (argv[dataDirFlag + 1] ?? './data/demo') : mkdtempSync(join(tmpdir(), 'vscope-demo-'));
+  const base = loadConfig({ env: { VSCOPE_INTERVAL_SEC: '60', ...process.env } });
+  const log = createLogger(base.logLevel);
+  log.info('starting the vCenter simulator (built once, about 30 s the first time)');
+  const sim = await startVcsim(demoInventory);
+  try {
+    const config = withVcenters({ ...base, dataDir }, [
+      { id: 'vcsim', url: sim.url, username: demoInventory.username ?? 'demo', password: demoInventory.password ?? 'demo' },
+    ]);
+    return await runServe(config, log, (url) => {
+      process.stdout.write(
+        `\nvscope demo is running: ${url}\n` +
+          `  log in as: ${demoInventory.username ?? ''} / ${demoInventory.password ?? ''}\n` +
+          `  vCenter simulator: ${sim.url} (${keepData ? `data in ${dataDir}` : 'data in a temporary folder'})\n` +
+          '  stop with Ctrl+C\n\n',
+      );
+    });
+  } finally {
+    await sim.stop();
+    if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createCollector, runCollectOnce, type VcenterTarget } from './collector/collector.ts';
+import { createCollector, runCollectOnce, type Collector, type VcenterTarget } from './collector/collector.ts';
 import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { buildApp, listen } from './server/app.ts';
@@ -40,7 +40,7 @@ function openStore(config: Config, log: Logger): SqliteStore {
   return openSqliteStore(path, { log });
 }
 
-function collectorFor(config: Config, store: SqliteStore, log: Logger): ReturnType<typeof createCollector> {
+function collectorFor(config: Config, store: SqliteStore, log: Logger): Collector {
   return createCollector({
     store,
     vcenters: collectorTargets(config.vcenters),
@@ -76,12 +76,21 @@ function requireVcenters(config: Config): void {
   }
 }
 
+/** A running vscope: collector, API and UI. */
+export interface RunningVscope {
+  /** e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly store: SqliteStore;
+  readonly collector: Collector;
+  /** Stops taking requests, abandons the running cycle cleanly, closes the database. */
+  stop(): Promise<void>;
+}
+
 /**
- * `vscope serve`: collector, API and UI until SIGINT/SIGTERM. On a signal: stop taking
- * requests, abandon the running cycle cleanly, close the database. Resolves with exit code 0.
- * @param onListening called with the server's URL once it listens (the demo prints it)
+ * Opens the store, builds the app, listens, then starts the collector (unless `startCollector`
+ * is false: tests drive cycles with `collector.runOnce()`).
  */
-export async function runServe(config: Config, log: Logger, onListening?: (url: string) => void): Promise<number> {
+export async function startVscope(config: Config, log: Logger, options: { readonly startCollector?: boolean } = {}): Promise<RunningVscope> {
   requireVcenters(config);
   const store = openStore(config, log);
   const collector = collectorFor(config, store, log);
@@ -103,7 +112,6 @@ export async function runServe(config: Config, log: Logger, onListening?: (url: 
       ...(https ? { https } : {}),
     },
   });
-  const stopped = untilSignal(log);
   let url: string;
   try {
     url = await listen(app, `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${String(config.listen.port)}`);
@@ -112,8 +120,7 @@ export async function runServe(config: Config, log: Logger, onListening?: (url: 
     throw error;
   }
   log.info({ url }, 'vscope is listening');
-  onListening?.(url);
-  collector.start();
+  if (options.startCollector !== false) collector.start();
   const retention = setInterval(() => {
     try {
       store.applyRetention(Math.floor(Date.now() / 1000));
@@ -123,12 +130,30 @@ export async function runServe(config: Config, log: Logger, onListening?: (url: 
   }, retentionEveryMs);
   retention.unref();
 
+  return {
+    url,
+    store,
+    collector,
+    async stop() {
+      clearInterval(retention);
+      await app.close();
+      await collector.stop();
+      store.close();
+      log.info('stopped');
+    },
+  };
+}
+
+/**
+ * `vscope serve`: collector, API and UI until SIGINT/SIGTERM, then a clean stop (exit code 0).
+ * @param onListening called with the server's URL once it listens (the demo prints it)
+ */
+export async function runServe(config: Config, log: Logger, onListening?: (url: string) => void): Promise<number> {
+  const stopped = untilSignal(log);
+  const running = await startVscope(config, log);
+  onListening?.(running.url);
   await stopped;
-  clearInterval(retention);
-  await app.close();
-  await collector.stop();
-  store.close();
-  log.info('stopped');
+  await running.stop();
   return 0;
 }
 

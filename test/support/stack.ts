@@ -1,0 +1,50 @@
+/**
+ * The whole of vscope for cross-layer tests: a simulator, and `startVscope` on it listening
+ * on a free loopback port with SQLite in a temporary folder. One per test file; always stopped.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { loadConfig, withVcenters } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startVscope, type RunningVscope } from '../../src/main.ts';
+import { startVcsim, type Vcsim, type VcsimOptions } from '../../src/simulator/vcsim.ts';
+
+export const testLogin = { username: 'alice@vsphere.local', password: 'pa<ss>"word' } as const;
+
+export interface Stack {
+  readonly sim: Vcsim;
+  readonly vscope: RunningVscope;
+}
+
+export interface StackHandle {
+  readonly current: Stack;
+}
+
+/** Starts the stack before the file's tests and runs one collection cycle (with the import). */
+export function useStack(options: VcsimOptions = {}): StackHandle {
+  let stack: Stack | undefined;
+  let dataDir: string | undefined;
+  before(async () => {
+    const sim = await startVcsim({ ...testLogin, ...options });
+    dataDir = mkdtempSync(join(tmpdir(), 'vscope-test-'));
+    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent' } });
+    const config = withVcenters(base, [{ id: 'vcsim', url: sim.url, username: testLogin.username, password: testLogin.password }]);
+    const vscope = await startVscope(config, createLogger(config.logLevel), { startCollector: false });
+    stack = { sim, vscope };
+    const results = await vscope.collector.runOnce();
+    for (const result of results) if (!result.ok) throw new Error(`collection failed: ${result.error ?? ''}`);
+  });
+  after(async () => {
+    await stack?.vscope.stop();
+    await stack?.sim.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  return {
+    get current(): Stack {
+      if (!stack) throw new Error('the stack is not running yet (use it inside a test)');
+      return stack;
+    },
+  };
+}

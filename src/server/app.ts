@@ -146,6 +146,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestIdHeader: false as const,
     bodyLimit: 64 * 1024,
     maxParamLength: 200,
+    // URLs the router rejects before any route (bad percent-encoding, overlong segments).
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.code(tooLong ? 414 : 400).send({
+        error: tooLong
+          ? { code: 'uri_too_long', message: 'A path segment is too long (at most 200 characters).' }
+          : { code: 'bad_request', message: 'The URL is not valid (check its percent-encoding).' },
+      });
+    },
     ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
   };
   const app = (config.https ? Fastify({ ...common, https: { cert: config.https.cert, key: config.https.key } }) : Fastify(common)) as unknown as FastifyInstance;

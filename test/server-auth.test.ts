@@ -122,11 +122,25 @@ void describe('login and sessions', () => {
 
 void describe('session expiry', () => {
   let t: TestApp;
+  let loggedOut = 0;
   before(() => {
     t = testApp({
       vcenters: [{ id: 'vc1', url: sim.current.url }],
       startMs: nowSec * 1000,
       config: { sessionIdleSec: 600, sessionMaxSec: 3600 },
+      // The real authenticator, counting the vSphere logouts it is asked for.
+      wrapAuth: (real) => ({
+        vcenters: () => real.vcenters(),
+        async login(vcenterId, username, password) {
+          const handle = await real.login(vcenterId, username, password);
+          return {
+            async logout() {
+              loggedOut++;
+              await handle.logout();
+            },
+          };
+        },
+      }),
     });
   });
   after(async () => {
@@ -139,7 +153,9 @@ void describe('session expiry', () => {
     t.advance(590_000);
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: used } })).statusCode, 200);
     t.advance(20_000); // idle is now 610 s unused; used was seen 20 s ago
+    assert.equal(loggedOut, 0);
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: idle } })).statusCode, 401);
+    assert.equal(loggedOut, 1, 'the expired session logged its vSphere session out');
     const alive = await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: used } });
     assert.equal(alive.statusCode, 200);
     assert.equal(alive.json<{ expiresAtSec: number }>().expiresAtSec, nowSec + 610 + 600);
@@ -155,6 +171,13 @@ void describe('session expiry', () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie } })).statusCode, 200);
     t.advance(40_000); // 3600 s
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie } })).statusCode, 401);
+  });
+
+  void test('logout logs the vSphere session out', async () => {
+    const cookie = await t.login();
+    const before = loggedOut;
+    assert.equal((await t.app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie } })).statusCode, 204);
+    assert.equal(loggedOut, before + 1);
   });
 });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SeriesResponse } from './api.ts';
-import { chartGroups, toChartModel, withGaps } from './chart.ts';
+import { chartGroups, tickIncrements, tickLabels, toChartModel, withGaps } from './chart.ts';
 import { hostMetrics, nicMetrics, vmMetrics } from './metrics.ts';
 
 const available = (defs: readonly { key: string; unit: string; label: string }[]) =>
@@ -147,4 +147,28 @@ void test('toChartModel: gaps in the time axis become nulls in every column', ()
     [10, null, 20],
     [10, null, 20],
   ]);
+});
+
+const tickCases: readonly [string, number[], string, string[]][] = [
+  ['percent', [0, 20, 40, 60], 'percent', ['0 %', '20 %', '40 %', '60 %']],
+  ['small percent keeps decimals', [0, 0.02, 0.04], 'percent', ['0.00 %', '0.02 %', '0.04 %']],
+  ['one unit for the whole axis', [0, 512, 1024, 1536], 'KBps', ['0.0 MB/s', '0.5 MB/s', '1.0 MB/s', '1.5 MB/s']],
+  ['GHz from MHz', [0, 50000, 100000], 'MHz', ['0 GHz', '50 GHz', '100 GHz']],
+  ['thousands grouped', [0, 2000, 4000], 'iops', ['0 IOPS', '2,000 IOPS', '4,000 IOPS']],
+  ['distinct labels for uneven scaled ticks', [0, 20000, 40000], 'KBps', ['0 MB/s', '20 MB/s', '39 MB/s']],
+  ['GB to TB', [0, 1024, 2048], 'GB', ['0 TB', '1 TB', '2 TB']],
+  ['unknown unit', [0, 0.5, 1], 'widgets', ['0.0 widgets', '0.5 widgets', '1.0 widgets']],
+  ['no ticks', [], 'ms', []],
+];
+for (const [name, ticks, unit, want] of tickCases) {
+  void test(`tickLabels: ${name}`, () => assert.deepEqual(tickLabels(ticks, unit), want));
+}
+
+void test('tickIncrements: round steps in the displayed unit', () => {
+  // 40,000 KB/s shows as MB/s: a 10 MB/s step is 10,240 KB/s.
+  assert.ok(tickIncrements('KBps', 40000).includes(10 * 1024));
+  assert.ok(!tickIncrements('KBps', 40000).includes(10000));
+  assert.ok(tickIncrements('KBps', 500).includes(100));
+  assert.ok(tickIncrements('percent', 80).includes(20));
+  assert.ok(tickIncrements('percent', 0.04).includes(0.01));
 });

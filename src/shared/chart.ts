@@ -171,3 +171,78 @@ export function toChartModel(response: SeriesResponse, group: ChartGroup, numCpu
   const gapped = withGaps(response.ts, response.stepSec, columns);
   return { data: [gapped.ts, ...gapped.columns], series, bands, unit, stepSec: response.stepSec };
 }
+
+/** Display units of a metric unit, smallest first: [factor, label]. */
+const tickUnits: Readonly<Record<string, readonly (readonly [number, string])[]>> = {
+  percent: [[1, '%']],
+  MHz: [
+    [1, 'MHz'],
+    [1000, 'GHz'],
+  ],
+  MB: [
+    [1, 'MB'],
+    [1024, 'GB'],
+    [1024 ** 2, 'TB'],
+  ],
+  GB: [
+    [1, 'GB'],
+    [1024, 'TB'],
+    [1024 ** 2, 'PB'],
+  ],
+  KBps: [
+    [1, 'KB/s'],
+    [1024, 'MB/s'],
+    [1024 ** 2, 'GB/s'],
+  ],
+  pps: [
+    [1, 'pkt/s'],
+    [1000, 'k pkt/s'],
+  ],
+  iops: [[1, 'IOPS']],
+  ms: [[1, 'ms']],
+};
+
+function displayFactor(unit: string, largest: number): [number, string] {
+  const ladder = tickUnits[unit] ?? [[1, unit] as const];
+  let [factor, label] = ladder[0] ?? [1, unit];
+  for (const [f, l] of ladder) if (largest >= f) [factor, label] = [f, l];
+  return [factor, label];
+}
+
+/**
+ * Candidate tick steps, in the metric's unit, that are round in the unit the axis shows
+ * (1, 2, 2.5, 5 x 10^n of MB/s rather than of KB/s), for an axis whose largest value is `largest`.
+ */
+export function tickIncrements(unit: string, largest: number): number[] {
+  const [factor] = displayFactor(unit, Math.abs(largest));
+  const out: number[] = [];
+  for (let exp = -4; exp <= 12; exp++) for (const m of [1, 2, 2.5, 5]) out.push(m * 10 ** exp * factor);
+  return out;
+}
+
+function groupThousands(text: string): string {
+  const [whole = '', fraction] = text.split('.');
+  const sign = whole.startsWith('-') ? '-' : '';
+  const digits = whole.replace('-', '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${sign}${digits}${fraction === undefined ? '' : `.${fraction}`}`;
+}
+
+/**
+ * Labels of axis ticks: one display unit for the whole axis (picked from the largest tick), as
+ * few decimals as keep the labels distinct. `[0, 512, 1024, 1536]` KBps ->
+ * `['0 KB/s', '0.5 MB/s', '1 MB/s', '1.5 MB/s']` reads badly, so: `['0 MB/s', '0.5 MB/s', ...]`.
+ */
+export function tickLabels(ticks: readonly number[], unit: string): string[] {
+  const [factor, label] = displayFactor(unit, Math.max(0, ...ticks.map((t) => Math.abs(t))));
+  const scaled = ticks.map((t) => t / factor);
+  const steps = scaled.slice(1).map((v, i) => Math.abs(v - (scaled[i] ?? 0))).filter((s) => s > 0);
+  const step = steps.length > 0 ? Math.min(...steps) : Math.abs(scaled[0] ?? 1) || 1;
+  let decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step))));
+  const render = (d: number): string[] => scaled.map((v) => groupThousands((Object.is(Number(v.toFixed(d)), -0) ? 0 : v).toFixed(d)));
+  let texts = render(decimals);
+  while (new Set(texts).size < new Set(scaled).size && decimals < 6) {
+    decimals += 1;
+    texts = render(decimals);
+  }
+  return texts.map((t) => `${t} ${label}`.trim());
+}

@@ -6,8 +6,8 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ChartModel } from '../../../src/shared/chart.ts';
-import { formatMetric, unitLabel } from '../../../src/shared/format.ts';
+import { tickIncrements, tickLabels, type ChartModel } from '../../../src/shared/chart.ts';
+import { formatDateTime, formatMetric, unitLabel } from '../../../src/shared/format.ts';
 
 export interface TimeChartProps {
   readonly model: ChartModel;
@@ -19,6 +19,16 @@ export interface TimeChartProps {
 }
 
 const chartHeight = 200;
+
+/** 24-hour time ticks: [minimum tick step in s, tick format, format when the next-larger part changes, ...] (uPlot's table). */
+const timeTicks: uPlot.Axis.TimeValuesConfig = [
+  [3600 * 24 * 365, '{YYYY}', null, null, null, null, null, null, 1],
+  [3600 * 24 * 28, '{MMM}', '\n{YYYY}', null, null, null, null, null, 1],
+  [3600 * 24, '{D} {MMM}', '\n{YYYY}', null, null, null, null, null, 1],
+  [3600, '{HH}:{mm}', '\n{D} {MMM}', null, '\n{D} {MMM}', null, null, null, 1],
+  [60, '{HH}:{mm}', '\n{D} {MMM}', null, '\n{D} {MMM}', null, null, null, 1],
+  [1, '{HH}:{mm}:{ss}', '\n{D} {MMM}', null, '\n{D} {MMM}', null, null, null, 1],
+];
 
 function cssVar(name: string, fallback: string): string {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -37,12 +47,19 @@ function options(model: ChartModel, width: number, onZoom: { current: TimeChartP
   const axis = cssVar('--chart-axis', '#666666');
   const grid = cssVar('--chart-grid', '#dddddd');
   const color = (i: number): string => cssVar(`--series-${i % 6}`, '#3b82f6');
-  const value = (_u: uPlot, v: number | null): string => formatMetric(v, model.unit);
+  const fmt = (v: number | null | undefined): string => formatMetric(v ?? null, model.unit);
+  // The average's legend entry carries the bucket's min and max too; their own entries are hidden.
+  const avgValue = (u: uPlot, v: number | null, seriesIdx: number, idx: number | null): string => {
+    if (idx === null) return fmt(v);
+    const min = u.data[seriesIdx + 1]?.[idx];
+    const max = u.data[seriesIdx + 2]?.[idx];
+    return v === null ? fmt(null) : `${fmt(v)} (min ${fmt(min)}, max ${fmt(max)})`;
+  };
   return {
     width,
     height: chartHeight,
     series: [
-      { label: 'Time' },
+      { label: 'Time', value: (_u, v) => (v === null ? '' : formatDateTime(v)) },
       ...model.series.map(
         (s): uPlot.Series => ({
           label: s.label,
@@ -50,7 +67,7 @@ function options(model: ChartModel, width: number, onZoom: { current: TimeChartP
           width: s.role === 'avg' ? 1.5 : 1,
           spanGaps: false,
           points: { show: false },
-          value,
+          value: s.role === 'avg' ? avgValue : (_u: uPlot, v: number | null) => fmt(v),
           class: `series-${s.role}`,
         }),
       ),
@@ -61,13 +78,14 @@ function options(model: ChartModel, width: number, onZoom: { current: TimeChartP
     })),
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > min ? max * 1.05 : max + 1] } },
     axes: [
-      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: timeTicks },
       {
         stroke: axis,
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid },
-        size: 78,
-        values: (_u, splits) => splits.map((v) => formatMetric(v, model.unit)),
+        size: (_u, values) => (values ? Math.max(...values.map((v) => v.length)) * 7 + 16 : 40),
+        values: (_u, splits) => tickLabels(splits, model.unit),
+        incrs: (_u, _axisIdx, scaleMin, scaleMax) => tickIncrements(model.unit, Math.max(Math.abs(scaleMin), Math.abs(scaleMax))),
         label: unitLabel(model.unit),
         labelSize: 0,
       },

@@ -2,6 +2,8 @@ import type { ComponentChildren } from 'preact';
 import { useMemo } from 'preact/hooks';
 import type { DatastoreRow, HostRow, VmRow } from '../../../src/shared/api.ts';
 import {
+  connectionHealth,
+  connectionLabel,
   fillHealth,
   formatGB,
   formatKBps,
@@ -94,7 +96,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
         <Total
           label="VMs on / total"
           value={`${figures.vmsOn} / ${figures.vmsTotal}`}
-          detail={figures.templates > 0 ? `${figures.templates} templates` : 'powered on / all'}
+          detail={figures.templates > 0 ? `${figures.templates} template${figures.templates === 1 ? '' : 's'}` : 'powered on / all'}
           testId="total-vms"
         />
         <Total label="CPU" value={formatPercent(cpuPct)} detail={`${formatMhz(figures.cpuUsed)} of ${formatMhz(figures.cpuCap)}`} testId="total-cpu">
@@ -127,7 +129,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
                 <tr key={h.id} data-id={h.id} class={h.connectionState !== 'connected' ? 'dim' : undefined}>
                   <td>
                     <EntityLink id={h.id} name={h.name} kind="host" />
-                    {h.connectionState !== 'connected' && <Badge health="critical">{h.connectionState}</Badge>}
+                    {h.connectionState !== 'connected' && <Badge health={connectionHealth(h.connectionState)}>{connectionLabel(h.connectionState)}</Badge>}
                     {h.inMaintenanceMode && <Badge health="warning">maintenance</Badge>}
                   </td>
                   <td class="num">{h.cpuCores}</td>
@@ -156,6 +158,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
 
       <div class="panels">
         <Panel title="Datastores by fill" testId="overview-datastores" actions={<MoreLink href={tableHref('filer', dc, { sort: 'usedPct', dir: 'desc' })} text="Filer" />}>
+          <div class="table-scroll">
           <table class="data compact">
             <tbody>
               {figures.topDatastores.map((d) => (
@@ -176,6 +179,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
               )}
             </tbody>
           </table>
+          </div>
         </Panel>
 
         <Panel title="Virtual machines" testId="overview-vms" actions={<MoreLink href={tableHref('vms', dc)} text="All VMs" />}>
@@ -230,6 +234,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
 function VmList({ vms, empty, render }: { vms: readonly VmRow[]; empty: string; render: (vm: VmRow) => ComponentChildren }) {
   if (vms.length === 0) return <p class="note">{empty}</p>;
   return (
+    <div class="table-scroll">
     <table class="data compact">
       <tbody>
         {vms.slice(0, listSize).map((v) => (
@@ -247,5 +252,6 @@ function VmList({ vms, empty, render }: { vms: readonly VmRow[]; empty: string; 
         )}
       </tbody>
     </table>
+    </div>
   );
 }

@@ -65,4 +65,20 @@ void test('entities and escaping round-trip', () => {
 void test('malformed XML throws', () => {
   assert.throws(() => parseXml('<a><b></a>'));
   assert.throws(() => parseXml('just text'));
+  assert.throws(() => parseXml('<a><b>x</b>'));
+});
+
+void test('comments, processing instructions, CDATA and self-closing tags', () => {
+  const el = parseXml('\uFEFF<?xml version="1.0"?><!-- hi --><a x=\'1 > 0\'><b/><![CDATA[<raw> &amp;]]><!-- c --><c y="&lt;"></c ></a>\n');
+  assert.equal(el.name, 'a');
+  assert.equal(el.attrs.get('x'), '1 > 0');
+  assert.deepEqual(el.children.map((c) => c.name), ['b', 'c']);
+  assert.equal(el.text, '<raw> &amp;');
+  assert.equal(el.children[1]?.attrs.get('y'), '<');
+});
+
+void test('DOCTYPE, text outside the root, several roots and mismatched tags are refused', () => {
+  for (const bad of ['<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', 'x<a/>', '<a/><b/>', '<a></b>', '<a><b></b>', '<a', '<a x="1></a>', '']) {
+    assert.throws(() => parseXml(bad), Error, bad);
+  }
 });

@@ -177,6 +177,7 @@ export class SoapTransport {
         `${this.url} did not answer like a vSphere SOAP endpoint (HTTP ${String(status)}, ${what}): check the URL (a vCenter's is https://HOST/sdk)`,
       );
     if (status === 401 || status === 403) throw notVsphere('access refused before SOAP');
+    if (contentType.includes('html') || /^\s*(<!doctype html|<html[\s>])/i.test(text)) throw notVsphere('an HTML page');
     let root: XmlElement;
     try {
       root = parseXml(text);

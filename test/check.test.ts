@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { useVcsim } from './support/vcsim.ts';
+import { formatCheck } from '../src/cli.ts';
 
 const username = 'reader@vsphere.local';
 const password = 'Ch3ck-Pa55word';
@@ -153,5 +154,33 @@ void describe('vscope check', () => {
     const unknown = await vscope(['frobnicate'], {});
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  });
+});
+
+void describe('formatCheck', () => {
+  void it('lists statistics intervals with their period, length and level', () => {
+    const interval = (key: number, samplingPeriodSec: number, name: string, lengthSec: number, level: number, enabled = true) => ({ key, samplingPeriodSec, name, lengthSec, level, enabled });
+    const { lines, problem } = formatCheck({
+      id: 'vc1',
+      url: 'https://vc1/sdk',
+      problem: null,
+      about: { name: 'VMware vCenter Server', fullName: 'VMware vCenter Server 8.0.2 build-1', version: '8.0.2', build: '1', apiVersion: '8.0.2.0', apiType: 'VirtualCenter', instanceUuid: 'u' },
+      datacenters: ['Lyon', 'Paris'],
+      counts: { clusters: 3, hosts: 12, vms: 340, datastores: 9 },
+      intervals: [interval(1, 300, 'Past day', 86_400, 1), interval(2, 1800, 'Past week', 604_800, 2), interval(4, 86_400, 'Past year', 31_536_000, 1, false)],
+      warnings: [],
+    });
+    assert.equal(problem, null);
+    assert.deepEqual(lines, [
+      'vCenter vc1 (https://vc1/sdk): OK',
+      '  product: VMware vCenter Server 8.0.2 build-1 (version 8.0.2)',
+      '  API: VirtualCenter 8.0.2.0',
+      '  datacenters (2): Lyon, Paris',
+      '  clusters: 3, hosts: 12, VMs: 340, datastores: 9',
+      '  statistics intervals:',
+      '    Past day: every 5 min, kept 1 d, level 1',
+      '    Past week: every 30 min, kept 7 d, level 2',
+      '    Past year: every 1 d, kept 365 d, level 1 (disabled)',
+    ]);
   });
 });

@@ -145,7 +145,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new RequestLogController(),
     requestIdHeader: false as const,
     bodyLimit: 64 * 1024,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     // URLs the router rejects before any route (bad percent-encoding, overlong segments).
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';

@@ -1,0 +1,339 @@
+/**
+ * API benchmark: latency of the two heaviest reads with 50 concurrent clients (autocannon).
+ *   - GET /api/datacenters/:id/vms: every VM of a datacenter with its latest figures;
+ *   - GET /api/entities/:id/series?period=year: a year of daily buckets of one VM (a different
+ *     VM on each request, so no page cache trick helps).
+ *
+ * The store (SQLite, temporary file) holds a synthetic inventory of N VMs (default 5,000) on
+ * N/50 hosts and N/250 datastores, the last 5 minutes of realtime samples of every VM (what the
+ * list reads), and a year of daily buckets for the first 500 VMs (imported through the store's
+ * own `importHistorical`, as the collector's history import does; importing them for all 5,000
+ * takes over a minute and does not change what one series query reads). The app is the real one,
+ * listening on 127.0.0.1:0; the login goes through a simulator started with a username and
+ * password, like production.
+ *
+ * Run: `node --import tsx bench/api-bench.ts [--vms 5000] [--seconds 10]`
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { buildApp } from '../src/server/app.ts';
+import { vsphereAuthenticator } from '../src/server/auth.ts';
+import { entityId, nicId } from '../src/shared/entity-id.ts';
+import type { DatastoreInfo, HostInfo, InventorySnapshot, VmInfo } from '../src/shared/inventory.ts';
+import { vmMetrics } from '../src/shared/metrics.ts';
+import { startVcsim } from '../src/simulator/vcsim.ts';
+import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import type { SampleBatch, Store } from '../src/store/store.ts';
+
+export interface ApiBenchOptions {
+  /** Number of VMs; default 5000. */
+  readonly vms?: number;
+  /** Duration of each autocannon run, seconds; default 10. */
+  readonly seconds?: number;
+  /** Concurrent clients; default 50. */
+  readonly connections?: number;
+  /** VMs given a year of daily buckets (the series run cycles over them); default 500. */
+  readonly historyVms?: number;
+  /** Progress lines; silent by default. */
+  readonly progress?: (line: string) => void;
+}
+
+export interface LatencyResult {
+  readonly url: string;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requestsPerSec: number;
+  readonly requests: number;
+  /** Non-2xx answers plus connection errors: 0 for a valid run. */
+  readonly failures: number;
+  readonly bodyBytes: number;
+}
+
+export interface ApiBenchResult {
+  readonly vms: number;
+  readonly hosts: number;
+  readonly datastores: number;
+  readonly historyVms: number;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly fillMs: number;
+  readonly vmList: LatencyResult;
+  readonly yearSeries: LatencyResult;
+}
+
+/** The part of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  latency: { p50: number; p99: number };
+  requests: { average: number; total: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+  requests?: { method: string; setupRequest?: (request: { path: string }) => { path: string } }[];
+}) => Promise<AutocannonResult>;
+
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon') as Autocannon;
+
+const nowSec = Math.floor(Date.now() / 1000);
+
+/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let x = state;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function syntheticInventory(vmCount: number): InventorySnapshot {
+  const vcenterId = 'bench';
+  const datacenterId = entityId('datacenter', vcenterId, 'datacenter-1');
+  const clusterId = entityId('cluster', vcenterId, 'domain-c1');
+  const hostCount = Math.max(1, Math.ceil(vmCount / 50));
+  const datastoreCount = Math.max(1, Math.ceil(vmCount / 250));
+  const hosts: HostInfo[] = Array.from({ length: hostCount }, (_, i) => {
+    const id = entityId('host', vcenterId, `host-${String(i)}`);
+    return {
+      kind: 'host',
+      id,
+      vcenterId,
+      moRef: `host-${String(i)}`,
+      name: `esx${String(i).padStart(3, '0')}.bench.example`,
+      datacenterId,
+      clusterId,
+      connectionState: 'connected',
+      powerState: 'poweredOn',
+      inMaintenanceMode: false,
+      overallStatus: 'green',
+      cpuModel: 'Intel(R) Xeon(R) Gold 6330',
+      cpuCores: 56,
+      cpuThreads: 112,
+      cpuCapacityMhz: 112000,
+      memoryCapacityMB: 1048576,
+      esxVersion: '8.0.3',
+      bootTimeSec: nowSec - 30 * 86400,
+      nics: ['vmnic0', 'vmnic1'].map((device) => ({
+        kind: 'nic' as const,
+        id: nicId(id, device),
+        hostId: id,
+        device,
+        linkSpeedMbps: 25000,
+        mac: null,
+        driver: 'ixgben',
+      })),
+    };
+  });
+  const datastoreIds = Array.from({ length: datastoreCount }, (_, i) => entityId('datastore', vcenterId, `datastore-${String(i)}`));
+  const vms: VmInfo[] = Array.from({ length: vmCount }, (_, i) => ({
+    kind: 'vm',
+    id: entityId('vm', vcenterId, `vm-${String(i)}`),
+    vcenterId,
+    moRef: `vm-${String(i)}`,
+    name: `app-${String(i).padStart(5, '0')}`,
+    datacenterId,
+    hostId: hosts[i % hostCount]?.id ?? null,
+    clusterId,
+    datastoreIds: [datastoreIds[i % datastoreCount] ?? ''],
+    powerState: i % 10 === 0 ? 'poweredOff' : 'poweredOn',
+    overallStatus: 'green',
+    guestOs: 'Ubuntu Linux (64-bit)',
+    ipAddress: `10.${String((i >> 16) & 255)}.${String((i >> 8) & 255)}.${String(i & 255)}`,
+    numCpu: 1 + (i % 8),
+    memoryMB: 4096,
+    diskProvisionedGB: 100,
+    diskUsedGB: 40,
+    toolsRunningStatus: 'guestToolsRunning',
+    toolsVersionStatus: 'guestToolsCurrent',
+    toolsVersion: '12389',
+    faultToleranceState: 'notConfigured',
+    snapshotCount: i % 7 === 0 ? 1 : 0,
+    isTemplate: false,
+  }));
+  const datastores: DatastoreInfo[] = datastoreIds.map((id, i) => ({
+    kind: 'datastore',
+    id,
+    vcenterId,
+    moRef: `datastore-${String(i)}`,
+    name: `ds-${String(i).padStart(3, '0')}`,
+    datacenterId,
+    type: 'VMFS',
+    capacityGB: 16384,
+    freeGB: 4096,
+    provisionedGB: 14000,
+    accessible: true,
+    maintenanceMode: 'normal',
+    overallStatus: 'green',
+    hostIds: hosts.map((host) => host.id),
+    vmIds: vms.filter((_, v) => v % datastoreCount === i).map((vm) => vm.id),
+  }));
+  return {
+    vcenterId,
+    collectedAtSec: nowSec,
+    datacenters: [{ kind: 'datacenter', id: datacenterId, vcenterId, moRef: 'datacenter-1', name: 'Bench DC' }],
+    clusters: [{ kind: 'cluster', id: clusterId, vcenterId, moRef: 'domain-c1', name: 'Bench cluster', datacenterId }],
+    hosts,
+    vms,
+    datastores,
+  };
+}
+
+function vmBatch(vm: VmInfo, intervalSec: number, ts: readonly number[], next: () => number): SampleBatch {
+  const values: Record<string, number[]> = {};
+  for (const def of vmMetrics) values[def.key] = ts.map(() => Math.round(next() * 1000) / 10);
+  return { entityId: vm.id, kind: 'vm', intervalSec, ts, values };
+}
+
+/** Inventory, 5 minutes of realtime samples for every VM, a year of daily buckets for the first `historyVms`. */
+function fill(store: Store, snapshot: InventorySnapshot, historyVms: number): void {
+  store.saveInventory(snapshot);
+  const next = random(1);
+  const realtimeTs = Array.from({ length: 15 }, (_, i) => nowSec - 300 + 20 * (i + 1));
+  const dayTs = Array.from({ length: 366 }, (_, i) => (Math.floor(nowSec / 86400) - 365 + i) * 86400 + 86400);
+  const chunk = 250;
+  for (let start = 0; start < snapshot.vms.length; start += chunk) {
+    const vms = snapshot.vms.slice(start, start + chunk);
+    store.writeRealtime(vms.map((vm) => vmBatch(vm, 20, realtimeTs, next)));
+    const withHistory = vms.slice(0, Math.max(0, historyVms - start));
+    if (withHistory.length > 0) store.importHistorical('1d', withHistory.map((vm) => vmBatch(vm, 86400, dayTs, next)));
+  }
+}
+
+async function run(
+  label: string,
+  url: string,
+  cookie: string,
+  connections: number,
+  seconds: number,
+  paths: readonly string[],
+): Promise<LatencyResult> {
+  let index = 0;
+  const first = paths[0] ?? '/';
+  const probe = await fetch(`${url}${first}`, { headers: { cookie } });
+  const body = await probe.text();
+  if (!probe.ok) throw new Error(`${first} answered ${String(probe.status)}: ${body.slice(0, 200)}`);
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    headers: { cookie },
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => {
+          index = (index + 1) % paths.length;
+          return { ...request, path: paths[index] ?? first };
+        },
+      },
+    ],
+  });
+  return {
+    url: label,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requestsPerSec: Math.round(result.requests.average),
+    requests: result.requests.total,
+    failures: result.non2xx + result.errors + result.timeouts,
+    bodyBytes: Buffer.byteLength(body),
+  };
+}
+
+export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchResult> {
+  const vmCount = options.vms ?? 5000;
+  const seconds = options.seconds ?? 10;
+  const connections = options.connections ?? 50;
+  const historyVms = Math.min(vmCount, options.historyVms ?? 500);
+  const progress = options.progress ?? (() => undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'vscope-api-bench-'));
+  const store = openSqliteStore(join(dir, 'bench.db'));
+  const sim = await startVcsim({ username: 'bench', password: 'bench-password', vmsPerPool: 1 });
+  try {
+    const snapshot = syntheticInventory(vmCount);
+    const fillStart = performance.now();
+    fill(store, snapshot, historyVms);
+    const fillMs = Math.round(performance.now() - fillStart);
+    progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(fillMs)} ms`);
+
+    const app = buildApp({
+      store,
+      auth: vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]),
+      log: pino({ level: 'warn' }),
+      config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false },
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const login = await fetch(`${url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
+      });
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      if (!login.ok || cookie === '') throw new Error(`login failed: ${String(login.status)}`);
+
+      const datacenterId = snapshot.datacenters[0]?.id ?? '';
+      progress(`GET /api/entities/:id/series?period=year, ${String(connections)} clients, ${String(seconds)} s`);
+      const yearSeries = await run(
+        '/api/entities/:id/series?period=year',
+        url,
+        cookie,
+        connections,
+        seconds,
+        snapshot.vms.slice(0, historyVms).map((vm) => `/api/entities/${vm.id}/series?period=year`),
+      );
+      // Let the server finish what the first run left in flight.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      progress(`GET /api/datacenters/:id/vms, ${String(connections)} clients, ${String(seconds)} s`);
+      const vmList = await run('/api/datacenters/:id/vms', url, cookie, connections, seconds, [`/api/datacenters/${datacenterId}/vms`]);
+      return {
+        vms: vmCount,
+        hosts: snapshot.hosts.length,
+        datastores: snapshot.datastores.length,
+        historyVms,
+        connections,
+        seconds,
+        fillMs,
+        vmList,
+        yearSeries,
+      };
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await sim.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name: string): number | undefined => {
+    const at = process.argv.indexOf(`--${name}`);
+    const value = at >= 0 ? Number(process.argv[at + 1]) : NaN;
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+  const vms = arg('vms');
+  const seconds = arg('seconds');
+  benchApi({
+    ...(vms === undefined ? {} : { vms }),
+    ...(seconds === undefined ? {} : { seconds }),
+    progress: (line) => console.error(line),
+  }).then(
+    (result) => console.log(JSON.stringify(result, null, 2)),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -41,6 +41,8 @@ export interface CollectorTuning extends QueryTuning {
   readonly retryBaseSec: number;
   /** Backoff cap as a multiple of the interval. Default 4. */
   readonly maxBackoffIntervals: number;
+  /** Import vCenter's history after a first start or an outage. Default true. */
+  readonly importHistory: boolean;
 }
 
 export interface CollectorOptions {
@@ -294,7 +296,9 @@ class VcenterLoop {
     const marks = this.store.highWaterMarks(this.target.id);
     const nowSec = Math.floor(this.now());
     const candidates = importTargets(snapshot);
-    if (this.resumeImport) {
+    if (!this.tuning.importHistory) {
+      // Nothing queued: the import state stays done.
+    } else if (this.resumeImport) {
       this.importer.enqueue(candidates, nowSec);
       this.resumeImport = false;
     } else {
@@ -417,6 +421,7 @@ export function createCollector(options: CollectorOptions): Collector {
     importBudgetMs: (intervalSec * 1000) / 2,
     retryBaseSec: Math.min(30, intervalSec),
     maxBackoffIntervals: 4,
+    importHistory: true,
     ...options.tuning,
   };
   const now = options.now ?? ((): number => Date.now() / 1000);

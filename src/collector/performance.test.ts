@@ -82,7 +82,7 @@ void test('toBatches routes aggregate and NIC instances, converts units, orders 
   const prepared = [{ target: host, specs: [], routes: new Map() }];
   assert.deepEqual(toBatches(prepared, [result], 20), []); // no routes, nothing placed
   let written: ReturnType<typeof toBatches> = [];
-  return runPerfPlan({ queryPerf: () => Promise.resolve([result]) }, plan, { entitiesPerQuery: 10, metricsPerQuery: 64, concurrency: 1 }, (b) => {
+  return runPerfPlan({ queryPerf: () => Promise.resolve([result]) }, plan, { entitiesPerQuery: 10, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 1_000_000 }, (b) => {
     written = b;
   }).then(() => {
     const byId = new Map(written.map((b) => [b.entityId, b]));
@@ -118,7 +118,7 @@ void test('a query refused as too large is split in half until it passes; every 
   const targets = Array.from({ length: 8 }, (_, i) => vm(i));
   const plan: PerfPlan = { intervalSec: 20, targets, metrics, window: () => ({ startSec: 0, maxSample: 1 }) };
   const written: string[] = [];
-  const result = await runPerfPlan(client, plan, { entitiesPerQuery: 8, metricsPerQuery: 64, concurrency: 2 }, (batches) => {
+  const result = await runPerfPlan(client, plan, { entitiesPerQuery: 8, metricsPerQuery: 64, concurrency: 2, valuesPerQuery: 1_000_000 }, (batches) => {
     written.push(...batches.map((b) => b.entityId));
   });
   assert.deepEqual(written.sort(), targets.map((t) => t.entityId).sort());
@@ -131,14 +131,14 @@ void test('one entity refused alone is skipped; the metric split keeps one entit
   const client = limitedClient(1, () => new SoapFault('SystemError', 'response too large'));
   const plan: PerfPlan = { intervalSec: 20, targets: [vm(1)], metrics, window: () => ({ startSec: 0, maxSample: 1 }) };
   const written: { id: string; keys: string[] }[] = [];
-  await runPerfPlan(client, plan, { entitiesPerQuery: 1, metricsPerQuery: 1, concurrency: 1 }, (batches) => {
+  await runPerfPlan(client, plan, { entitiesPerQuery: 1, metricsPerQuery: 1, concurrency: 1, valuesPerQuery: 1_000_000 }, (batches) => {
     written.push(...batches.map((b) => ({ id: b.entityId, keys: Object.keys(b.values).sort() })));
   });
   // Split into its two specs, merged back into one batch with both metrics.
   assert.deepEqual(written, [{ id: 'vm-id-1', keys: ['cpuUsagePct', 'netRxPps'] }]);
 
   const refusing = limitedClient(0, () => new InvalidArgument('ManagedObjectNotFound', 'gone'));
-  const skipped = await runPerfPlan(refusing, { ...plan, targets: [vm(1), vm(2)] }, { entitiesPerQuery: 2, metricsPerQuery: 64, concurrency: 1 }, () => {
+  const skipped = await runPerfPlan(refusing, { ...plan, targets: [vm(1), vm(2)] }, { entitiesPerQuery: 2, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 1_000_000 }, () => {
     assert.fail('nothing to write');
   });
   assert.equal(skipped.skippedEntities, 2);
@@ -153,7 +153,7 @@ void test('a transport failure fails the whole run (no split storm against a dea
     },
   };
   const plan: PerfPlan = { intervalSec: 20, targets: [vm(1), vm(2), vm(3)], metrics, window: () => ({ startSec: 0, maxSample: 1 }) };
-  await assert.rejects(runPerfPlan(client, plan, { entitiesPerQuery: 3, metricsPerQuery: 64, concurrency: 1 }, () => {}), TransportError);
+  await assert.rejects(runPerfPlan(client, plan, { entitiesPerQuery: 3, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 1_000_000 }, () => {}), TransportError);
   assert.equal(calls, 1);
 });
 
@@ -186,4 +186,71 @@ void test('datastoreSpaceBatch: one sample of space figures at the cycle time, w
     ts: [5000],
     values: { capacityGB: [100], usedGB: [60], freeGB: [40], provisionedGB: [90], readKBps: [12] },
   });
+});
+
+void test('long windows put fewer entities in one query (valuesPerQuery), never none', async () => {
+  const sizes: number[] = [];
+  const client = {
+    queryPerf: (specs: readonly PerfQuerySpec[]): Promise<PerfEntityResult[]> => {
+      sizes.push(specs.length);
+      return Promise.resolve([]);
+    },
+  };
+  const targets = Array.from({ length: 10 }, (_, i) => vm(i));
+  // Two metrics x 100 samples = 200 values per VM; 600 per query -> groups of 3.
+  const plan: PerfPlan = { intervalSec: 300, targets, metrics, window: () => ({ startSec: 0, maxSample: 100 }) };
+  await runPerfPlan(client, plan, { entitiesPerQuery: 50, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 600 }, () => {});
+  assert.deepEqual(sizes, [3, 3, 3, 1]);
+  sizes.length = 0;
+  await runPerfPlan(client, plan, { entitiesPerQuery: 50, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 10 }, () => {});
+  assert.deepEqual(sizes, Array.from({ length: 10 }, () => 1));
+});
+
+void test('per-disk counters are asked for every instance and combined: summed, latencies by their highest', async () => {
+  const resolved = resolveMetrics(
+    new Map([
+      ['virtualDisk.read.average', { ...counter(173, 2), group: 'virtualDisk' }],
+      ['virtualDisk.totalReadLatency.average', { ...counter(175), group: 'virtualDisk' }],
+      ['cpu.usage.average', { ...counter(2), group: 'cpu' }],
+    ]),
+  );
+  const disk = resolved.vm.filter((m) => m.instances);
+  assert.deepEqual(
+    disk.map((m) => [m.key, m.instances?.combine]),
+    [
+      ['diskReadKBps', 'sum'],
+      ['diskReadLatencyMs', 'max'],
+    ],
+  );
+  let asked: PerfQuerySpec[] = [];
+  const client = {
+    queryPerf: (specs: readonly PerfQuerySpec[]): Promise<PerfEntityResult[]> => {
+      asked = [...specs];
+      return Promise.resolve([
+        {
+          entity: vm(1).entity,
+          samples: [{ tsSec: 100, intervalSec: 20 }],
+          series: [
+            { counterId: 173, instance: 'scsi0:0', values: [30] },
+            { counterId: 173, instance: 'scsi0:1', values: [12] },
+            { counterId: 175, instance: 'scsi0:0', values: [4] },
+            { counterId: 175, instance: 'scsi0:1', values: [9] },
+            { counterId: 2, instance: '', values: [5000] },
+          ],
+        },
+      ]);
+    },
+  };
+  const written: ReturnType<typeof toBatches> = [];
+  await runPerfPlan(
+    client,
+    { intervalSec: 20, targets: [vm(1)], metrics: resolved, window: () => ({ startSec: 0, maxSample: 1 }) },
+    { entitiesPerQuery: 50, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 1_000_000 },
+    (b) => written.push(...b),
+  );
+  assert.deepEqual(
+    asked[0]?.metricIds.map((m) => `${String(m.counterId)}|${m.instance}`).sort(),
+    ['173|*', '175|*', '2|'],
+  );
+  assert.deepEqual(written[0]?.values, { cpuUsagePct: [50], diskReadKBps: [42], diskReadLatencyMs: [9] });
 });

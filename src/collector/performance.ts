@@ -27,7 +27,15 @@ export interface ResolvedMetric {
   readonly conversion: Conversion;
   /** Statistics level of the counter (historical intervals keep counters at or below theirs). */
   readonly level: number;
+  /**
+   * 'all': the counter has no aggregate instance (vCenter's `virtualDisk.*` are per disk), so
+   * every instance is asked for (`*`) and combined: summed, or the highest for latencies.
+   */
+  readonly instances?: { readonly combine: 'sum' | 'max' };
 }
+
+/** Counter groups vCenter reports per device only, with no aggregate ('') instance. */
+const perDeviceGroups = new Set(['virtualDisk']);
 
 export type ResolvedMetrics = Readonly<Record<PerfKind, readonly ResolvedMetric[]>>;
 
@@ -46,7 +54,14 @@ export function resolveMetrics(counters: ReadonlyMap<string, PerfCounterInfo>, l
         log?.info({ kind, metric: def.key, counters: def.counters }, 'vCenter offers no counter for this metric; skipped');
         continue;
       }
-      resolved.push({ key: def.key, counterId: counter.id, conversion: def.conversion, level: counter.level });
+      const perDevice = perDeviceGroups.has(counter.group || name?.split('.')[0] || '');
+      resolved.push({
+        key: def.key,
+        counterId: counter.id,
+        conversion: def.conversion,
+        level: counter.level,
+        ...(perDevice ? { instances: { combine: def.unit === 'ms' ? ('max' as const) : ('sum' as const) } } : {}),
+      });
     }
     return resolved;
   };
@@ -99,9 +114,40 @@ export interface QueryTuning {
   readonly metricsPerQuery: number;
   /** QueryPerf calls in flight. Default 4. */
   readonly concurrency: number;
+  /**
+   * Values one query may ask for (metric ids x maxSample, summed over its specs); long windows
+   * (the first hour, a year of history) get fewer entities per query so that the response,
+   * parsed in memory, stays small. Default 40,000 (a few MB of XML).
+   */
+  readonly valuesPerQuery: number;
 }
 
-export const defaultQueryTuning: QueryTuning = { entitiesPerQuery: 50, metricsPerQuery: 64, concurrency: 4 };
+export const defaultQueryTuning: QueryTuning = { entitiesPerQuery: 50, metricsPerQuery: 64, concurrency: 4, valuesPerQuery: 40_000 };
+
+/** Values a prepared target asks for: metric ids x samples over its specs. */
+function valuesOf(p: PreparedTarget): number {
+  return p.specs.reduce((sum, spec) => sum + spec.metricIds.length * (spec.maxSample ?? 1), 0);
+}
+
+/** Consecutive groups of at most `entitiesPerQuery` targets and (beyond the first) `valuesPerQuery` values. */
+function groupTargets(prepared: readonly PreparedTarget[], tuning: QueryTuning): PreparedTarget[][] {
+  const groups: PreparedTarget[][] = [];
+  const perGroup = Math.max(1, tuning.entitiesPerQuery);
+  let current: PreparedTarget[] = [];
+  let values = 0;
+  for (const p of prepared) {
+    const size = valuesOf(p);
+    if (current.length > 0 && (current.length >= perGroup || values + size > tuning.valuesPerQuery)) {
+      groups.push(current);
+      current = [];
+      values = 0;
+    }
+    current.push(p);
+    values += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
 
 export interface PerfPlan {
   readonly intervalSec: number;
@@ -117,6 +163,8 @@ interface Destination {
   readonly kind: EntityKind;
   readonly key: string;
   readonly conversion: Conversion;
+  /** Set for metrics gathered over every instance: how instances combine. */
+  readonly combine?: 'sum' | 'max';
 }
 
 interface PreparedTarget {
@@ -141,7 +189,9 @@ function prepare(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number): P
     }
   };
   for (const m of plan.metrics[target.kind]) {
-    add(m.counterId, '', { entityId: target.entityId, kind: target.kind, key: m.key, conversion: m.conversion });
+    const destination = { entityId: target.entityId, kind: target.kind, key: m.key, conversion: m.conversion };
+    if (m.instances) add(m.counterId, '*', { ...destination, combine: m.instances.combine });
+    else add(m.counterId, '', destination);
   }
   for (const nic of target.nics) {
     for (const m of plan.metrics.nic) {
@@ -195,7 +245,8 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     // Register every destination so that an entity with samples but no values still has its columns.
     for (const destinations of p.routes.values()) for (const d of destinations) bucketFor(d.entityId, d.kind).keys.add(d.key);
     for (const series of result.series) {
-      const destinations = p.routes.get(`${series.counterId}|${series.instance}`);
+      // A '*' request comes back per instance (or as '*' from vcsim, which does not expand it).
+      const destinations = p.routes.get(`${series.counterId}|${series.instance}`) ?? p.routes.get(`${series.counterId}|*`);
       // A series shorter than the samples cannot be placed in time (vcsim omits its zero
       // values): dropped rather than shifted onto the wrong timestamps.
       if (!destinations || series.values.length !== result.samples.length) continue;
@@ -211,7 +262,10 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
             point = new Map();
             entry.points.set(sample.tsSec, point);
           }
-          point.set(d.key, toMetricValue(d.conversion, raw, sample.intervalSec > 0 ? sample.intervalSec : intervalSec));
+          const value = toMetricValue(d.conversion, raw, sample.intervalSec > 0 ? sample.intervalSec : intervalSec);
+          const before = d.combine ? point.get(d.key) : undefined;
+          if (before === undefined || before === null) point.set(d.key, value);
+          else if (value !== null) point.set(d.key, d.combine === 'max' ? Math.max(before, value) : before + value);
         }
       }
     }
@@ -249,9 +303,7 @@ export async function runPerfPlan(
   log?: Logger,
 ): Promise<PerfRunResult> {
   const prepared = plan.targets.map((t) => prepare(plan, t, tuning.metricsPerQuery)).filter((p): p is PreparedTarget => p !== null);
-  const groups: PreparedTarget[][] = [];
-  const perGroup = Math.max(1, tuning.entitiesPerQuery);
-  for (let i = 0; i < prepared.length; i += perGroup) groups.push(prepared.slice(i, i + perGroup));
+  const groups = groupTargets(prepared, tuning);
 
   let samples = 0;
   let skippedEntities = 0;

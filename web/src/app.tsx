@@ -143,6 +143,10 @@ function Body(props: { session: SessionInfo; onLoggedOut: () => void; status: St
     if (route.view === 'home' && fallbackDc !== null) navigate({ view: 'overview', dc: fallbackDc }, { replace: true });
   }, [route.view, fallbackDc]);
 
+  // A new view starts at the top; sorting or filtering (same view) keeps the scroll position.
+  const viewKey = route.view === 'entity' ? `entity:${route.id}` : `${route.view}:${routeDc ?? ''}`;
+  useEffect(() => window.scrollTo(0, 0), [viewKey]);
+
   const dc = routeDc ?? (dcs.some((d) => d.id === lastDc) ? lastDc : fallbackDc);
   const dcRow = dcs.find((d) => d.id === dc) ?? null;
 

@@ -26,13 +26,26 @@ export interface Column<T> {
   readonly text?: (row: T) => string;
   /** Header of the CSV column (with its unit); defaults to the label. */
   readonly csvLabel?: string;
+  /** Column width in CSS pixels (fixed table layout: columns do not jump while scrolling). */
+  readonly width?: number;
+}
+
+/** Width of a column: its own, else 96 px for numbers and 140 px for text. */
+export function columnWidth<T>(column: Column<T>): number {
+  return column.width ?? (column.numeric === true ? 96 : 140);
 }
 
 /** Keys of T whose values are numbers (or null). */
 export type NumericKey<T> = { [K in keyof T]-?: T[K] extends number | null ? K : never }[keyof T] & string;
 
 /** A right-aligned numeric column showing a row field through a formatter. */
-export function numberColumn<T>(label: string, key: NumericKey<T>, format: (v: number | null) => string, title?: string): Column<T> {
+export function numberColumn<T>(
+  label: string,
+  key: NumericKey<T>,
+  format: (v: number | null) => string,
+  title?: string,
+  width?: number,
+): Column<T> {
   // NumericKey guarantees the field holds a number or null.
   const get = (row: T): number | null => row[key] as unknown as number | null;
   return {
@@ -40,6 +53,7 @@ export function numberColumn<T>(label: string, key: NumericKey<T>, format: (v: n
     label,
     numeric: true,
     ...(title === undefined ? {} : { title }),
+    ...(width === undefined ? {} : { width }),
     value: get,
     render: (row) => format(get(row)),
   };
@@ -174,6 +188,7 @@ export function DataTable<T>(props: TableProps<T>) {
     download(`${props.csvName}.csv`, toCsv(header, body));
   };
 
+  const tableWidth = useMemo(() => columns.reduce((total, c) => total + columnWidth(c), 0), [columns]);
   const [one, many] = props.noun;
   const countText =
     filtered.length === rows.length
@@ -201,7 +216,12 @@ export function DataTable<T>(props: TableProps<T>) {
         </button>
       </div>
       <div class={`table-scroll${windowed ? ' windowed' : ''}`} ref={scroller}>
-        <table class="data" data-testid={testId} aria-rowcount={ordered.length + 1}>
+        <table class="data fixed" data-testid={testId} aria-rowcount={ordered.length + 1} style={{ width: `${tableWidth}px` }}>
+          <colgroup>
+            {columns.map((c) => (
+              <col key={c.key} style={{ width: `${columnWidth(c)}px` }} />
+            ))}
+          </colgroup>
           <thead>
             <tr>
               {columns.map((c) => (
@@ -232,7 +252,9 @@ export function DataTable<T>(props: TableProps<T>) {
               const id = rowId(row);
               const extra = expansion?.(row) ?? null;
               const cells = (
-                <tr key={id} data-id={id} class={props.rowClass?.(row)} aria-rowindex={start + i + 2}>
+                // Windowed rows are keyed by slot, so that sorting or scrolling updates the
+                // existing row elements instead of building new ones (much less style and layout work).
+                <tr key={windowed ? i : id} data-id={id} class={props.rowClass?.(row)} aria-rowindex={start + i + 2}>
                   {columns.map((c) => (
                     <td key={c.key} class={c.numeric === true ? 'num' : undefined}>
                       {c.render ? c.render(row) : String(c.value(row) ?? '')}

@@ -1,11 +1,11 @@
 import type { DatastoreRow } from '../../../src/shared/api.ts';
 import { fillHealth, formatGBFixed, formatKBps, formatMs, formatNumber, formatPercent, statusHealth, statusLabel, type Health } from '../../../src/shared/format.ts';
 import { Badge, Bar, EntityLink } from '../components/bits.tsx';
-import { DataTable, numberColumn, type Column, type NumericKey } from '../components/table.tsx';
+import { DataTable, columnWidth, numberColumn, type Column, type NumericKey } from '../components/table.tsx';
 import type { TableState } from '../route.ts';
 
-const num = (label: string, key: NumericKey<DatastoreRow>, format: (v: number | null) => string, title?: string): Column<DatastoreRow> =>
-  numberColumn<DatastoreRow>(label, key, format, title);
+const num = (label: string, key: NumericKey<DatastoreRow>, format: (v: number | null) => string, title?: string, width?: number): Column<DatastoreRow> =>
+  numberColumn<DatastoreRow>(label, key, format, title, width);
 
 /** A datastore's state in words: inaccessible, in maintenance, or its vCenter status. */
 export function datastoreState(r: DatastoreRow): { label: string; health: Health } {
@@ -19,7 +19,7 @@ export function FillBar({ row }: { row: DatastoreRow }) {
   return <Bar pct={row.usedPct} health={fillHealth(row.usedPct)} text={formatPercent(row.usedPct)} title={`${formatGBFixed(row.usedGB)} of ${formatGBFixed(row.capacityGB)} used`} />;
 }
 
-export const datastoreColumns: readonly Column<DatastoreRow>[] = [
+const baseColumns: readonly Column<DatastoreRow>[] = [
   {
     key: 'name',
     label: 'Name',
@@ -61,6 +61,10 @@ export const datastoreColumns: readonly Column<DatastoreRow>[] = [
   num('Read lat.', 'readLatencyMs', formatMs, 'Read latency'),
   num('Write lat.', 'writeLatencyMs', formatMs, 'Write latency'),
 ];
+
+const widths: Readonly<Record<string, number>> = { name: 220, type: 80, usedPct: 190, capacityGB: 100, usedGB: 100, freeGB: 100, provisionedGB: 110, provisionedPct: 90, vms: 64, hosts: 64, state: 150, readKBps: 96, writeKBps: 96, readLatencyMs: 84, writeLatencyMs: 84 };
+
+export const datastoreColumns: readonly Column<DatastoreRow>[] = baseColumns.map((c) => ({ ...c, width: widths[c.key] ?? columnWidth(c) }));
 
 export function FilerView({ rows, state, onState, csvName }: { rows: readonly DatastoreRow[]; state: TableState; onState: (s: TableState) => void; csvName: string }) {
   return (

@@ -19,11 +19,11 @@ import {
   statusLabel,
 } from '../../../src/shared/format.ts';
 import { Badge, Bar, EntityLink } from '../components/bits.tsx';
-import { DataTable, numberColumn, type Column, type NumericKey } from '../components/table.tsx';
+import { DataTable, columnWidth, numberColumn, type Column, type NumericKey } from '../components/table.tsx';
 import type { TableState } from '../route.ts';
 
-const num = (label: string, key: NumericKey<HostRow>, format: (v: number | null) => string, title?: string): Column<HostRow> =>
-  numberColumn<HostRow>(label, key, format, title);
+const num = (label: string, key: NumericKey<HostRow>, format: (v: number | null) => string, title?: string, width?: number): Column<HostRow> =>
+  numberColumn<HostRow>(label, key, format, title, width);
 
 /** Every vmnic of a host, each linking to its graphs. */
 export function NicTable({ host }: { host: HostRow }) {
@@ -60,8 +60,13 @@ export function NicTable({ host }: { host: HostRow }) {
   );
 }
 
+const hostWidths: Readonly<Record<string, number>> = {
+  name: 240, clusterName: 120, connectionState: 130, powerState: 80, inMaintenanceMode: 120, overallStatus: 90, cpuCores: 70, cpuThreads: 84, vcpusAllocated: 70, vms: 90,
+  cpuUsagePct: 170, cpuUsedMhz: 210, cpuCapacityMhz: 110, memUsagePct: 170, memConsumedMB: 170, memoryCapacityMB: 110, netRxKBps: 96, netTxKBps: 96, nics: 60, uptimeSec: 100, esxVersion: 180, cpuModel: 300,
+};
+
 function hostColumns(open: readonly string[], toggle: (id: string) => void): Column<HostRow>[] {
-  return [
+  const columns: Column<HostRow>[] = [
     {
       key: 'name',
       label: 'Name',
@@ -152,7 +157,8 @@ function hostColumns(open: readonly string[], toggle: (id: string) => void): Col
     num('Uptime', 'uptimeSec', formatDuration),
     { key: 'esxVersion', label: 'ESXi', value: (r) => r.esxVersion, render: (r) => r.esxVersion ?? NONE },
     { key: 'cpuModel', label: 'CPU model', value: (r) => r.cpuModel, render: (r) => <span title={r.cpuModel ?? ''}>{r.cpuModel ?? NONE}</span> },
-  ];
+  ];  return columns.map((c) => ({ ...c, width: hostWidths[c.key] ?? columnWidth(c) }));
+
 }
 
 export function HostsView({

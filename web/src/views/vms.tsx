@@ -23,11 +23,11 @@ import {
 } from '../../../src/shared/format.ts';
 import { cpuReadyHealth } from '../../../src/shared/metrics.ts';
 import { Badge, EntityLink } from '../components/bits.tsx';
-import { DataTable, numberColumn, type Column, type NumericKey } from '../components/table.tsx';
+import { DataTable, columnWidth, numberColumn, type Column, type NumericKey } from '../components/table.tsx';
 import type { TableState } from '../route.ts';
 
-const num = (label: string, key: NumericKey<VmRow>, format: (v: number | null) => string, title?: string): Column<VmRow> =>
-  numberColumn<VmRow>(label, key, format, title);
+const num = (label: string, key: NumericKey<VmRow>, format: (v: number | null) => string, title?: string, width?: number): Column<VmRow> =>
+  numberColumn<VmRow>(label, key, format, title, width);
 
 /** CPU ready % per vCPU, coloured: under 5 % ok, 5 to 10 % warning, over 10 % critical. */
 export function ReadyCell({ pct }: { pct: number | null }) {
@@ -35,7 +35,7 @@ export function ReadyCell({ pct }: { pct: number | null }) {
   return <Badge health={cpuReadyHealth(pct)}>{formatPercent(pct, 2)}</Badge>;
 }
 
-export const vmColumns: readonly Column<VmRow>[] = [
+const baseColumns: readonly Column<VmRow>[] = [
   {
     key: 'name',
     label: 'Name',
@@ -128,6 +128,10 @@ export const vmColumns: readonly Column<VmRow>[] = [
   { key: 'guestOs', label: 'Guest OS', value: (r) => r.guestOs, render: (r) => <span title={r.guestOs ?? ''}>{r.guestOs ?? NONE}</span> },
   { key: 'ipAddress', label: 'IP address', value: (r) => r.ipAddress, render: (r) => r.ipAddress ?? NONE },
 ];
+
+const widths: Readonly<Record<string, number>> = { name: 230, powerState: 96, overallStatus: 90, hostName: 200, clusterName: 120, numCpu: 60, memoryMB: 84, cpuUsagePct: 74, cpuUsedMhz: 90, cpuReadyPctPerVcpu: 84, cpuReadyMs: 96, memUsagePct: 74, toolsRunningStatus: 120, toolsVersionStatus: 200, faultToleranceState: 130, snapshotCount: 90, netRxKBps: 96, netTxKBps: 96, netRxPps: 96, netTxPps: 96, diskReadIops: 96, diskWriteIops: 96, diskReadKBps: 96, diskWriteKBps: 96, diskReadLatencyMs: 84, diskWriteLatencyMs: 84, diskMaxLatencyMs: 84, diskProvisionedGB: 104, diskUsedGB: 96, datastores: 220, guestOs: 240, ipAddress: 130 };
+
+export const vmColumns: readonly Column<VmRow>[] = baseColumns.map((c) => ({ ...c, width: widths[c.key] ?? columnWidth(c) }));
 
 export function VmsView({ rows, state, onState, csvName }: { rows: readonly VmRow[]; state: TableState; onState: (s: TableState) => void; csvName: string }) {
   return (

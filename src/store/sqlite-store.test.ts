@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { entityId, nicId } from '../shared/entity-id.ts';
+import { vmMetrics } from '../shared/metrics.ts';
 import type { DatastoreInfo, HostInfo, InventorySnapshot, VmInfo } from '../shared/inventory.ts';
 import { bucketStart, type Tier } from '../shared/tiers.ts';
+import { encodeBucket } from './bucket-codec.ts';
+import { migrations } from './migrations.ts';
 import { DatabaseTooNewError, openSqliteStore, removedEntityRetentionSec, type SqliteStore } from './sqlite-store.ts';
 import type { CollectionStatus, SampleBatch } from './store.ts';
 
@@ -69,6 +72,11 @@ function bucketOf(store: SqliteStore, id: string, tier: Tier, startSec: number, 
   return data.series[0]?.rollups[0] ?? null;
 }
 
+/** Latest values of a VM: the given metrics, null for every other VM metric. */
+function expect(values: Record<string, number>): Record<string, number | null> {
+  return Object.fromEntries(vmMetrics.map((metric) => [metric.key, values[metric.key] ?? null]));
+}
+
 function openWithInventory(path = ':memory:'): SqliteStore {
   const store = openSqliteStore(path);
   store.saveInventory(snapshot(1000, [vm(vmA, 'alpha'), vm(vmB, 'beta')]));
@@ -101,6 +109,7 @@ void describe('inventory', () => {
     // Second cycle: vmB gone, vmA renamed, vmnic1 gone.
     store.saveInventory(snapshot(2000, [vm(vmA, 'alpha-renamed')], ['vmnic0']));
     assert.deepEqual(store.vms(dcId).map((v) => [v.id, v.name, v.firstSeenSec, v.lastSeenSec]), [[vmA, 'alpha-renamed', 1000, 2000]]);
+    assert.deepEqual(store.vms(dcId, { includeRemoved: true }).map((v) => [v.name, v.removedAtSec]), [['alpha-renamed', null], ['beta', 2000]]);
     const gone = store.entity(vmB);
     assert.equal(gone?.removedAtSec, 2000);
     assert.equal(gone?.lastSeenSec, 1000);
@@ -314,6 +323,52 @@ void describe('historical import', () => {
   });
 });
 
+void describe('latest', () => {
+  void it('follows realtime writes and imports of newer 5-minute buckets, not older ones', () => {
+    const store = openWithInventory();
+    store.writeRealtime([vmBatch(vmA, [D + 320, D + 340], [4, 6])]);
+    assert.deepEqual(store.latest([vmA]).get(vmA), { bucketSec: D + 300, values: expect({ cpuUsagePct: 5, memUsagePct: 5 }) });
+    const imported = (ts: number, value: number): SampleBatch => ({ entityId: vmA, kind: 'vm', intervalSec: 300, ts: [ts], values: { cpuUsagePct: [value] } });
+    store.importHistorical('5m', [imported(D + 300, 50)]); // bucket D, older
+    assert.equal(store.latest([vmA]).get(vmA)?.bucketSec, D + 300);
+    store.importHistorical('5m', [imported(D + 900, 70)]); // bucket D + 600, newer
+    assert.deepEqual(store.latest([vmA]).get(vmA), { bucketSec: D + 600, values: expect({ cpuUsagePct: 70 }) });
+    store.importHistorical('30m', [{ ...imported(D + 3600, 90), intervalSec: 1800 }]); // another tier: no effect
+    assert.equal(store.latest([vmA]).get(vmA)?.bucketSec, D + 600);
+    // Realtime into the newest bucket again.
+    store.writeRealtime([vmBatch(vmA, [D + 620], [100])]);
+    assert.equal(store.latest([vmA]).get(vmA)?.values.cpuUsagePct, (70 * 15 + 100) / 16);
+    store.close();
+  });
+
+  void it('forgets the latest bucket once retention drops it', () => {
+    const store = openWithInventory();
+    store.writeRealtime([vmBatch(vmA, [D + 20], [1])]);
+    store.applyRetention(D + 86400);
+    assert.equal(store.latest([vmA]).get(vmA)?.bucketSec, D);
+    store.applyRetention(D + 3 * 86400);
+    assert.equal(store.latest([vmA]).get(vmA)?.bucketSec, null);
+    store.close();
+  });
+
+  void it('is filled from the stored buckets when a database of the first schema is upgraded', () => {
+    const path = join(dir, 'upgrade.db');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE migrations (id TEXT PRIMARY KEY, applied_at_sec INTEGER NOT NULL)');
+    raw.exec(migrations[0]?.sql ?? '');
+    raw.prepare('INSERT INTO migrations VALUES (?, 0)').run(migrations[0]?.id);
+    raw.prepare(`INSERT INTO entities (int_id, id, kind, vcenter_id, datacenter_id, name, first_seen_sec, last_seen_sec, info) VALUES (1, ?, 'vm', ?, ?, 'alpha', 0, 0, ?)`)
+      .run(vmA, vc, dcId, JSON.stringify(vm(vmA, 'alpha')));
+    const insert = raw.prepare('INSERT INTO samples_5m (entity, bucket_sec, data) VALUES (1, ?, ?)');
+    insert.run(D, encodeBucket([{ sum: 3, count: 1, min: 3, max: 3 }]));
+    insert.run(D + 300, encodeBucket([{ sum: 8, count: 2, min: 3, max: 5 }]));
+    raw.close();
+    const store = openSqliteStore(path);
+    assert.deepEqual(store.latest([vmA]).get(vmA), { bucketSec: D + 300, values: expect({ cpuUsagePct: 4 }) });
+    store.close();
+  });
+});
+
 void describe('retention', () => {
   void it('drops buckets past each tier retention and keeps recent ones', () => {
     const store = openWithInventory();
@@ -374,7 +429,7 @@ void describe('database file', () => {
     openSqliteStore(path).close();
     openSqliteStore(path).close(); // reopening applies nothing twice
     const raw = new Database(path);
-    assert.deepEqual(raw.prepare('SELECT id FROM migrations').pluck().all(), ['2026-11-28-initial']);
+    assert.deepEqual(raw.prepare('SELECT id FROM migrations ORDER BY rowid').pluck().all(), ['2026-11-28-initial', '2026-11-28-latest-5m']);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);
     raw.close();
@@ -384,14 +439,12 @@ void describe('database file', () => {
   void it('applies a migration appended later, once', () => {
     const path = join(dir, 'appended.db');
     openSqliteStore(path).close();
-    const later = [
-      { id: '2026-11-28-initial', sql: 'SELECT 1' },
-      { id: '2026-12-01-notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' },
-    ];
+    const later = [...migrations, { id: '2099-12-01-notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY)' }];
     openSqliteStore(path, { migrations: later }).close();
     openSqliteStore(path, { migrations: later }).close();
     const raw = new Database(path);
-    assert.deepEqual(raw.prepare('SELECT id FROM migrations ORDER BY rowid').pluck().all(), ['2026-11-28-initial', '2026-12-01-notes']);
+    assert.deepEqual(raw.prepare('SELECT id FROM migrations ORDER BY rowid').pluck().all(), [...migrations.map((m) => m.id), '2099-12-01-notes']);
+    assert.equal(raw.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'notes'").pluck().get(), 1);
     raw.close();
   });
 

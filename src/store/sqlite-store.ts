@@ -60,6 +60,11 @@ interface EntityRow {
   info: string;
 }
 
+/** What a write needs to know of its entity. */
+interface WriteTargetRow extends EntityRow {
+  latest_5m_sec: number | null;
+}
+
 interface BucketRow {
   bucket_sec: number;
   data: Buffer;
@@ -135,8 +140,8 @@ export class SqliteStore implements Store {
          WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL
            AND id NOT IN (SELECT value FROM json_each(@ids))`,
       ),
-      entityById: db.prepare<[string], EntityRow>(
-        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
+      entityById: db.prepare<[string], WriteTargetRow>(
+        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, info
          FROM entities WHERE id = ?`,
       ),
       presentEntities: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
@@ -149,7 +154,16 @@ export class SqliteStore implements Store {
          FROM entities WHERE datacenter_id IS @datacenterId AND kind = @kind
          ORDER BY name, id`,
       ),
-      setHighWater: db.prepare<[number, number]>('UPDATE entities SET high_water_sec = ? WHERE int_id = ?'),
+      // The newest 5-minute bucket moves with the mark; a null @latestSec leaves it as it is.
+      setHighWater: db.prepare<{ intId: number; highWaterSec: number; latestSec: number | null; latest: Buffer | null }>(
+        `UPDATE entities SET high_water_sec = @highWaterSec,
+           latest_5m = CASE WHEN @latestSec IS NULL THEN latest_5m ELSE @latest END,
+           latest_5m_sec = COALESCE(@latestSec, latest_5m_sec)
+         WHERE int_id = @intId`,
+      ),
+      setLatest: db.prepare<[number, Buffer, number]>('UPDATE entities SET latest_5m_sec = ?, latest_5m = ? WHERE int_id = ?'),
+      latestSec: db.prepare<[number], { latest_5m_sec: number | null }>('SELECT latest_5m_sec FROM entities WHERE int_id = ?'),
+      forgetLatest: db.prepare<[number]>('UPDATE entities SET latest_5m_sec = NULL, latest_5m = NULL WHERE latest_5m_sec <= ?'),
       highWaterMarks: db.prepare<[string], { id: string; high_water_sec: number }>(
         'SELECT id, high_water_sec FROM entities WHERE vcenter_id = ? AND high_water_sec IS NOT NULL',
       ),
@@ -178,14 +192,11 @@ export class SqliteStore implements Store {
         ),
       ),
       dropOld: byTier((table) => db.prepare<[number, number]>(`DELETE FROM ${table} WHERE entity = ? AND bucket_sec <= ?`)),
-      // One seek per entity: MAX over the leading primary-key column is answered from the b-tree.
+      // One small row per entity: writes keep its newest 5-minute bucket beside it.
       latest: db.prepare<[string], { id: string; kind: EntityKind; bucket_sec: number | null; data: Buffer | null }>(
-        `SELECT e.id, e.kind, s.bucket_sec, s.data
+        `SELECT e.id, e.kind, e.latest_5m_sec AS bucket_sec, e.latest_5m AS data
          FROM json_each(?) AS j
-         JOIN entities AS e ON e.id = j.value
-         LEFT JOIN ${sampleTable('5m')} AS s
-           ON s.entity = e.int_id
-          AND s.bucket_sec = (SELECT MAX(bucket_sec) FROM ${sampleTable('5m')} WHERE entity = e.int_id)`,
+         JOIN entities AS e ON e.id = j.value`,
       ),
     };
   }
@@ -229,16 +240,22 @@ export class SqliteStore implements Store {
           }
         });
         if (accepted.length === 0) continue;
+        let latestSec: number | null = null;
+        let latest: Buffer | null = null;
         for (const tier of tiers) {
           const buckets = accumulate(batch, accepted, metrics, tierStepSec[tier]);
           for (const [startSec, rollups] of buckets) {
             const existing = this.statements.bucket[tier].get(entity.int_id, startSec);
             const merged = existing ? mergeAll(decodeBucket(existing.data, metrics.length), rollups) : rollups;
             if (merged.every((rollup) => rollup === null)) continue;
-            this.statements.putBucket[tier].run(entity.int_id, startSec, encodeBucket(merged));
+            const data = encodeBucket(merged);
+            this.statements.putBucket[tier].run(entity.int_id, startSec, data);
+            if (tier === '5m' && startSec >= (latestSec ?? entity.latest_5m_sec ?? Number.NEGATIVE_INFINITY)) {
+              [latestSec, latest] = [startSec, data];
+            }
           }
         }
-        this.statements.setHighWater.run(newest, entity.int_id);
+        this.statements.setHighWater.run({ intId: entity.int_id, highWaterSec: newest, latestSec, latest });
       }
     })();
   }
@@ -266,10 +283,16 @@ export class SqliteStore implements Store {
         }
       }
       for (const [intId, { buckets }] of gathered) {
+        let latestSec = tier === '5m' ? (this.statements.latestSec.get(intId)?.latest_5m_sec ?? Number.NEGATIVE_INFINITY) : Infinity;
         for (const [startSec, rollups] of buckets) {
           if (rollups.every((rollup) => rollup === null)) continue;
           if (this.statements.bucket[tier].get(intId, startSec)) continue;
-          this.statements.putBucket[tier].run(intId, startSec, encodeBucket(rollups));
+          const data = encodeBucket(rollups);
+          this.statements.putBucket[tier].run(intId, startSec, data);
+          if (startSec > latestSec) {
+            latestSec = startSec;
+            this.statements.setLatest.run(startSec, data, intId);
+          }
         }
       }
     })();
@@ -387,6 +410,7 @@ export class SqliteStore implements Store {
       const lastDropped = nowSec - tierRetentionSec[tier] - tierStepSec[tier];
       this.db.transaction(() => {
         for (const intId of entityIds) dropped += this.statements.dropOld[tier].run(intId, lastDropped).changes;
+        if (tier === '5m') this.statements.forgetLatest.run(lastDropped);
       })();
     }
     const removed = this.statements.dropRemoved.run(nowSec - removedEntityRetentionSec).changes;
@@ -413,7 +437,7 @@ export class SqliteStore implements Store {
   }
 
   /** The stored entity a batch belongs to, or null (logged) when inventory never saw it. */
-  private knownEntity(batch: SampleBatch): EntityRow | null {
+  private knownEntity(batch: SampleBatch): WriteTargetRow | null {
     const entity = this.statements.entityById.get(batch.entityId);
     if (!entity) {
       this.log?.warn({ entityId: batch.entityId }, 'samples for an entity not in the inventory: skipped');

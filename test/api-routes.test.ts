@@ -374,6 +374,36 @@ before(async () => {
       await other.app.close();
     });
 
+    void test('an unexpected error is logged with its cause; the client sees a generic 500', async () => {
+      const broken = testApp({
+        vcenters: [{ id: 'vc1', url: sim.current.url }],
+        startMs: nowSec * 1000,
+        fill: fillStore,
+        // The real store, except that one read fails like a corrupt database would.
+        wrapStore: (real) =>
+          new Proxy(real, {
+            get(target, property, receiver) {
+              if (property === 'vms') return () => {
+                throw new Error('SQLITE_CORRUPT: database disk image is malformed');
+              };
+              const value: unknown = Reflect.get(target, property, receiver);
+              return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+            },
+          }),
+      });
+      try {
+        const session = await broken.login();
+        const response = await broken.app.inject({ method: 'GET', url: `/api/datacenters/${ids.dc1}/vms`, headers: { cookie: session } });
+        assert.equal(response.statusCode, 500);
+        assert.deepEqual(response.json(), { error: { code: 'internal', message: 'Internal error; the server log has the details.' } });
+        assert.ok(!response.body.includes('SQLITE'), 'no internal detail reaches the client');
+        const logged = broken.logs.map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message?: string } });
+        assert.ok(logged.some((line) => line.level === 50 && line.err?.message?.includes('SQLITE_CORRUPT') === true), 'logged at error level with the cause');
+      } finally {
+        await broken.close();
+      }
+    });
+
     void test('the OpenAPI document describes every declared route', async () => {
       const doc = await get<{ openapi: string; paths: Record<string, Record<string, unknown>> }>('/api/openapi.json');
       assert.equal(doc.openapi, '3.1.0');

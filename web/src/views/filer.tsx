@@ -62,9 +62,11 @@ const baseColumns: readonly Column<DatastoreRow>[] = [
   num('Write lat.', 'writeLatencyMs', formatMs, 'Write latency'),
 ];
 
+const csvLabels: Readonly<Record<string, string>> = { capacityGB: 'Capacity GB', usedGB: 'Used GB', freeGB: 'Free GB', provisionedGB: 'Provisioned GB', provisionedPct: 'Provisioned %', readKBps: 'Read KB/s', writeKBps: 'Write KB/s', readLatencyMs: 'Read latency ms', writeLatencyMs: 'Write latency ms' };
+
 const widths: Readonly<Record<string, number>> = { name: 220, type: 80, usedPct: 190, capacityGB: 100, usedGB: 100, freeGB: 100, provisionedGB: 110, provisionedPct: 90, vms: 64, hosts: 64, state: 150, readKBps: 96, writeKBps: 96, readLatencyMs: 84, writeLatencyMs: 84 };
 
-export const datastoreColumns: readonly Column<DatastoreRow>[] = baseColumns.map((c) => ({ ...c, width: widths[c.key] ?? columnWidth(c) }));
+export const datastoreColumns: readonly Column<DatastoreRow>[] = baseColumns.map((c) => ({ ...c, width: widths[c.key] ?? columnWidth(c), csvLabel: c.csvLabel ?? csvLabels[c.key] ?? c.label }));
 
 export function FilerView({ rows, state, onState, csvName }: { rows: readonly DatastoreRow[]; state: TableState; onState: (s: TableState) => void; csvName: string }) {
   return (

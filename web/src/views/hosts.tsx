@@ -60,6 +60,10 @@ export function NicTable({ host }: { host: HostRow }) {
   );
 }
 
+const hostCsvLabels: Readonly<Record<string, string>> = {
+  cpuCapacityMhz: 'CPU capacity MHz', memoryCapacityMB: 'RAM capacity MB', netRxKBps: 'Net rx KB/s', netTxKBps: 'Net tx KB/s', uptimeSec: 'Uptime s', vms: 'VMs', vcpusAllocated: 'vCPUs allocated',
+};
+
 const hostWidths: Readonly<Record<string, number>> = {
   name: 240, clusterName: 120, connectionState: 130, powerState: 80, inMaintenanceMode: 120, overallStatus: 90, cpuCores: 70, cpuThreads: 84, vcpusAllocated: 70, vms: 90,
   cpuUsagePct: 170, cpuUsedMhz: 210, cpuCapacityMhz: 110, memUsagePct: 170, memConsumedMB: 170, memoryCapacityMB: 110, netRxKBps: 96, netTxKBps: 96, nics: 60, uptimeSec: 100, esxVersion: 180, cpuModel: 300,
@@ -157,7 +161,7 @@ function hostColumns(open: readonly string[], toggle: (id: string) => void): Col
     num('Uptime', 'uptimeSec', formatDuration),
     { key: 'esxVersion', label: 'ESXi', value: (r) => r.esxVersion, render: (r) => r.esxVersion ?? NONE },
     { key: 'cpuModel', label: 'CPU model', value: (r) => r.cpuModel, render: (r) => <span title={r.cpuModel ?? ''}>{r.cpuModel ?? NONE}</span> },
-  ];  return columns.map((c) => ({ ...c, width: hostWidths[c.key] ?? columnWidth(c) }));
+  ];  return columns.map((c) => ({ ...c, width: hostWidths[c.key] ?? columnWidth(c), csvLabel: c.csvLabel ?? hostCsvLabels[c.key] ?? c.label }));
 
 }
 

@@ -129,9 +129,11 @@ const baseColumns: readonly Column<VmRow>[] = [
   { key: 'ipAddress', label: 'IP address', value: (r) => r.ipAddress, render: (r) => r.ipAddress ?? NONE },
 ];
 
+const csvLabels: Readonly<Record<string, string>> = { memoryMB: 'Memory MB', cpuUsagePct: 'CPU %', cpuUsedMhz: 'CPU used MHz', cpuReadyMs: 'CPU ready ms per 20 s', memUsagePct: 'Memory %', toolsRunningStatus: 'Tools running', netRxKBps: 'Net rx KB/s', netTxKBps: 'Net tx KB/s', netRxPps: 'Net rx packets/s', netTxPps: 'Net tx packets/s', diskReadIops: 'Disk read IOPS', diskWriteIops: 'Disk write IOPS', diskReadKBps: 'Disk read KB/s', diskWriteKBps: 'Disk write KB/s', diskReadLatencyMs: 'Disk read latency ms', diskWriteLatencyMs: 'Disk write latency ms', diskMaxLatencyMs: 'Disk max latency ms', diskProvisionedGB: 'Disk provisioned GB', diskUsedGB: 'Disk used GB', faultToleranceState: 'Fault Tolerance', snapshotCount: 'Snapshots' };
+
 const widths: Readonly<Record<string, number>> = { name: 230, powerState: 96, overallStatus: 90, hostName: 200, clusterName: 120, numCpu: 60, memoryMB: 84, cpuUsagePct: 74, cpuUsedMhz: 90, cpuReadyPctPerVcpu: 84, cpuReadyMs: 96, memUsagePct: 74, toolsRunningStatus: 120, toolsVersionStatus: 200, faultToleranceState: 130, snapshotCount: 90, netRxKBps: 96, netTxKBps: 96, netRxPps: 96, netTxPps: 96, diskReadIops: 96, diskWriteIops: 96, diskReadKBps: 96, diskWriteKBps: 96, diskReadLatencyMs: 84, diskWriteLatencyMs: 84, diskMaxLatencyMs: 84, diskProvisionedGB: 104, diskUsedGB: 96, datastores: 220, guestOs: 240, ipAddress: 130 };
 
-export const vmColumns: readonly Column<VmRow>[] = baseColumns.map((c) => ({ ...c, width: widths[c.key] ?? columnWidth(c) }));
+export const vmColumns: readonly Column<VmRow>[] = baseColumns.map((c) => ({ ...c, width: widths[c.key] ?? columnWidth(c), csvLabel: c.csvLabel ?? csvLabels[c.key] ?? c.label }));
 
 export function VmsView({ rows, state, onState, csvName }: { rows: readonly VmRow[]; state: TableState; onState: (s: TableState) => void; csvName: string }) {
   return (

@@ -85,9 +85,10 @@ export function formatCheck(check: VcenterCheck): { lines: string[]; problem: st
 }
 
 async function runCheck(config: Config): Promise<number> {
-  // Logs go to stderr at warn and above, so the report on stdout stays readable.
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
-  for (const warning of config.warnings) log.warn(warning);
+  // A report for people: warnings as plain lines, client logs (JSON, stderr) only when asked
+  // for with a debug or trace level, so stdout stays readable.
+  const log = createLogger(config.logLevel === 'debug' || config.logLevel === 'trace' ? config.logLevel : 'error', process.stderr);
+  for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
   if (config.vcenters.length === 0) {
     process.stderr.write('error: no vCenter configured: set VSCOPE_VCENTER_URL, VSCOPE_VCENTER_USER and VSCOPE_VCENTER_PASSWORD, or list vcenters in --config FILE\n');
     return 1;

@@ -82,7 +82,6 @@ export async function checkVcenter(target: CheckTarget, options: CheckOptions = 
     if (client.about.apiType !== 'VirtualCenter') {
       warnings.push(`this is a ${client.about.apiType || 'non-vCenter'} endpoint, not a vCenter: vscope expects a vCenter`);
     }
-    if (target.insecure) warnings.push('certificate verification is disabled');
     const uniqueCount = (objects: readonly { obj: { value: string } }[]): number => new Set(objects.map((o) => o.obj.value)).size;
     return {
       id: target.id,

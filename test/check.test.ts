@@ -61,7 +61,8 @@ after(async () => {
   await new Promise<void>((resolve) => html.close(() => resolve()));
 });
 
-void describe('vscope check', () => {
+// Each case is its own process: run a few at once.
+void describe('vscope check', { concurrency: 4 }, () => {
   void it('prints product, API, datacenters, counts and intervals, and exits 0', async () => {
     const caFile = sim.current.caFile;
     assert.ok(caFile);

@@ -26,6 +26,8 @@ import { asMoRef, asString } from '../src/vsphere/values.ts';
 export interface CollectorBenchResult {
   readonly vms: number;
   readonly hosts: number;
+  /** Whether the first cycle imported the history (a year of it, into every tier). */
+  readonly importHistory: boolean;
   readonly shape: VcsimOptions;
   /** First cycle: discovery, the hour of realtime samples and the whole history import, ms. */
   readonly firstCycleMs: number;
@@ -86,7 +88,12 @@ async function bareCalls(client: VsphereClient, concurrency: number, perQuery: n
   return performance.now() - started;
 }
 
-export async function benchCollector(opts: { vms: number; cycles?: number }): Promise<CollectorBenchResult> {
+/**
+ * @param opts.vms about how many VMs the simulator holds
+ * @param opts.cycles steady-state cycles measured (default 5), each followed by the bare calls
+ * @param opts.importHistory run the whole history import in the first cycle (default true)
+ */
+export async function benchCollector(opts: { vms: number; cycles?: number; importHistory?: boolean }): Promise<CollectorBenchResult> {
   const shape = shapeFor(opts.vms);
   const cycles = opts.cycles ?? 5;
   const sim = await startVcsim(shape, 300_000);
@@ -94,20 +101,28 @@ export async function benchCollector(opts: { vms: number; cycles?: number }): Pr
   const store = openSqliteStore(join(dir, 'bench.db'));
   const log = pino({ level: 'warn' });
   const vcenter = { id: 'bench', url: sim.url, username: 'bench', password: 'bench' };
-  const collector = createCollector({ store, vcenters: [vcenter], intervalSec: 120, log, tuning: { importBudgetMs: Number.POSITIVE_INFINITY } });
+  const importHistory = opts.importHistory ?? true;
+  const collector = createCollector({
+    store,
+    vcenters: [vcenter],
+    intervalSec: 120,
+    log,
+    tuning: { importBudgetMs: Number.POSITIVE_INFINITY, importHistory },
+  });
   try {
     const [first] = await collector.runOnce();
     if (!first?.ok) throw new Error(`first cycle failed: ${first?.error ?? 'no result'}`);
+    // Cycles and bare calls alternate, so that both see the same machine load.
     const steady: number[] = [];
-    for (let i = 0; i < cycles; i++) {
-      const [result] = await collector.runOnce();
-      if (!result?.ok) throw new Error(`cycle failed: ${result?.error ?? 'no result'}`);
-      steady.push(result.durationMs);
-    }
-    const client = await VsphereClient.connect({ url: sim.url, username: 'bench', password: 'bench' });
     const bare: number[] = [];
+    const client = await VsphereClient.connect({ url: sim.url, username: 'bench', password: 'bench' });
     try {
-      for (let i = 0; i < cycles; i++) bare.push(await bareCalls(client, defaultQueryTuning.concurrency, defaultQueryTuning.entitiesPerQuery));
+      for (let i = 0; i < cycles; i++) {
+        const [result] = await collector.runOnce();
+        if (!result?.ok) throw new Error(`cycle failed: ${result?.error ?? 'no result'}`);
+        steady.push(result.durationMs);
+        bare.push(await bareCalls(client, defaultQueryTuning.concurrency, defaultQueryTuning.entitiesPerQuery));
+      }
     } finally {
       await client.logout();
     }
@@ -116,6 +131,7 @@ export async function benchCollector(opts: { vms: number; cycles?: number }): Pr
     return {
       vms: first.counts.vms,
       hosts: first.counts.hosts,
+      importHistory,
       shape,
       firstCycleMs: first.durationMs,
       steadyCycleMs: Math.round(steadyCycleMs),

@@ -178,7 +178,6 @@ class VcenterLoop {
       this.timer = null;
       void this.runCycle().then(() => this.schedule(Math.max(0, (this.nextRunSec ?? this.now()) - this.now())));
     }, Math.max(0, delaySec * 1000));
-    this.timer.unref?.();
   }
 
   /** Runs one cycle, after the running one if any: a cycle never runs twice at once. */
@@ -279,11 +278,21 @@ class VcenterLoop {
   }
 
   private async collect(): Promise<CycleCounts> {
+    const phases: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (name: string): void => {
+      const t = performance.now();
+      phases[name] = Math.round(t - mark);
+      mark = t;
+    };
     const client = await this.ensureClient();
+    lap('connectMs');
     this.gate();
     const snapshot = await discoverInventory(client, this.target.id, Math.floor(this.now()), { log: this.log, once: this.once });
+    lap('discoveryMs');
     this.gate();
     this.store.saveInventory(snapshot);
+    lap('saveInventoryMs');
 
     if (!this.metrics) {
       this.metrics = resolveMetrics(await client.perfCounters(), this.log);
@@ -321,11 +330,15 @@ class VcenterLoop {
       write,
       this.log,
     );
+    lap('realtimeMs');
 
     const io = await this.datastoreIo(client, snapshot, metrics, nowSec);
     write(snapshot.datastores.map((ds) => datastoreSpaceBatch(ds, nowSec, io.get(ds.id))));
+    lap('datastoresMs');
 
     await this.importStep(client, metrics, candidates, nowSec);
+    lap('importMs');
+    this.log.debug(phases, 'collection cycle phases');
 
     return {
       datacenters: snapshot.datacenters.length,

@@ -53,13 +53,14 @@ void test('resolveMetrics takes the first offered counter and skips metrics with
   assert.deepEqual(resolved.datastore, []); // space metrics come from properties
 });
 
-void test('realtimeWindow: since the mark, at most the hour vCenter keeps, maxSample always set', () => {
+void test('realtimeWindow: since the mark, at most the hour vCenter keeps, maxSample always set (3 spare for clock skew)', () => {
   const now = 100_000;
   const cases: [string, number | undefined, { startSec: number; maxSample: number }][] = [
     ['no mark: the whole hour', undefined, { startSec: now - 3600, maxSample: 180 }],
-    ['mark two minutes ago', now - 120, { startSec: now - 120, maxSample: 7 }],
+    ['mark two minutes ago', now - 120, { startSec: now - 120, maxSample: 10 }],
     ['mark older than the hour', now - 7200, { startSec: now - 3600, maxSample: 180 }],
-    ['mark now', now, { startSec: now, maxSample: 1 }],
+    ['mark now', now, { startSec: now, maxSample: 4 }],
+    ['mark ahead of our clock', now + 30, { startSec: now, maxSample: 4 }],
   ];
   for (const [name, mark, expected] of cases) assert.deepEqual(realtimeWindow(mark, now), expected, name);
 });

@@ -337,12 +337,18 @@ export async function runPerfPlan(
   return { samples, skippedEntities };
 }
 
+/**
+ * Samples asked for beyond the span by our clock: vCenter returns the *newest* `maxSample`
+ * samples, so a vCenter clock a little ahead of ours would otherwise cost the oldest ones.
+ */
+export const clockSkewSamples = 3;
+
 /** Realtime window of one entity: every sample since its high-water mark, at most the hour vCenter keeps. */
 export function realtimeWindow(markSec: number | undefined, nowSec: number): { startSec: number; maxSample: number } {
   const oldest = nowSec - realtimeRetentionSec;
   const startSec = markSec === undefined || markSec < oldest ? oldest : Math.min(markSec, nowSec);
   const span = Math.max(0, nowSec - startSec);
-  return { startSec, maxSample: Math.min(maxRealtimeSamples, Math.ceil(span / realtimeIntervalSec) + 1) };
+  return { startSec, maxSample: Math.min(maxRealtimeSamples, Math.ceil(span / realtimeIntervalSec) + 1 + clockSkewSamples) };
 }
 
 /** Datastore space figures from the inventory, as one 20-second sample at the cycle time. */

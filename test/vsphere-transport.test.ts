@@ -291,6 +291,17 @@ void describe('SOAP transport on hand-written responses', () => {
     });
   }
 
+  void it('reports a redirect with where it leads', async () => {
+    const server = await fakeVcenter(() => ({ status: 301, body: '', headers: { location: 'https://vc.example.com/sdk' } }));
+    servers.push(server);
+    await assert.rejects(VsphereClient.connect({ url: server.url, ...credentials }), (error: unknown) => {
+      assert.ok(error instanceof TransportError);
+      assert.equal(error.reason, 'notVsphere');
+      assert.match(error.message, /redirects \(HTTP 301\) to https:\/\/vc\.example\.com\/sdk/);
+      return true;
+    });
+  });
+
   void it('reports a closed port as unreachable', async () => {
     const probe = createNetServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

@@ -145,6 +145,7 @@ export class SoapTransport {
     if (this.cookie !== null) headers['cookie'] = this.cookie;
     let status: number;
     let contentType: string;
+    let location = '';
     let text: string;
     try {
       const response = await request(this.url, {
@@ -156,6 +157,7 @@ export class SoapTransport {
       });
       status = response.statusCode;
       contentType = String(response.headers['content-type'] ?? '');
+      location = String(response.headers['location'] ?? '');
       const setCookie = response.headers['set-cookie'];
       for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
         const match = /^\s*(vmware_soap_session=[^;]*)/.exec(line);
@@ -166,8 +168,13 @@ export class SoapTransport {
       throw this.transportError(error, method);
     }
     this.log?.debug({ method, status, ms: Date.now() - started }, 'vsphere call');
-    const responseElement = this.parseResponse(method, status, contentType, text);
-    return responseElement;
+    if (status >= 300 && status < 400) {
+      throw new TransportError(
+        'notVsphere',
+        `${this.url} redirects (HTTP ${String(status)})${location ? ` to ${safeUrl(new URL(location, this.url).toString())}` : ''}: set the vCenter URL to its https://HOST/sdk address`,
+      );
+    }
+    return this.parseResponse(method, status, contentType, text);
   }
 
   private parseResponse(method: string, status: number, contentType: string, text: string): XmlElement {

@@ -68,6 +68,14 @@ export function safeUrl(url: string): string {
   }
 }
 
+function resolveLocation(location: string, base: string): string {
+  try {
+    return safeUrl(new URL(location, base).toString());
+  } catch {
+    return '(an invalid address)';
+  }
+}
+
 export class SoapTransport {
   readonly url: string;
   /** SOAPAction version; the client sets it from `about.apiVersion` after the first call. */
@@ -171,7 +179,7 @@ export class SoapTransport {
     if (status >= 300 && status < 400) {
       throw new TransportError(
         'notVsphere',
-        `${this.url} redirects (HTTP ${String(status)})${location ? ` to ${safeUrl(new URL(location, this.url).toString())}` : ''}: set the vCenter URL to its https://HOST/sdk address`,
+        `${this.url} redirects (HTTP ${String(status)})${location ? ` to ${resolveLocation(location, this.url)}` : ''}: set the vCenter URL to its https://HOST/sdk address`,
       );
     }
     return this.parseResponse(method, status, contentType, text);

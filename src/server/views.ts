@@ -27,9 +27,13 @@ import type {
 
 const noFigures: LatestFigures = { bucketSec: null, values: {} };
 
-function figure(latest: ReadonlyMap<string, LatestFigures>, id: string, metric: string): number | null {
-  const value = (latest.get(id) ?? noFigures).values[metric];
-  return value === undefined || value === null || !Number.isFinite(value) ? null : value;
+/** The latest figures of one entity as a lookup: a metric's value, or null when unknown. */
+function figuresOf(latest: ReadonlyMap<string, LatestFigures>, id: string): (metric: string) => number | null {
+  const values = (latest.get(id) ?? noFigures).values;
+  return (metric) => {
+    const value = values[metric];
+    return value === undefined || value === null || !Number.isFinite(value) ? null : value;
+  };
 }
 
 const isLive = (entity: { removedAtSec: number | null }): boolean => entity.removedAtSec === null;
@@ -104,15 +108,16 @@ export function datacenterRows(
 }
 
 function nicRow(nic: HostNicInfo, latest: ReadonlyMap<string, LatestFigures>): NicRow {
+  const figure = figuresOf(latest, nic.id);
   return {
     id: nic.id,
     device: nic.device,
     linkSpeedMbps: nic.linkSpeedMbps,
     mac: nic.mac,
-    netRxKBps: figure(latest, nic.id, 'netRxKBps'),
-    netTxKBps: figure(latest, nic.id, 'netTxKBps'),
-    netRxPps: figure(latest, nic.id, 'netRxPps'),
-    netTxPps: figure(latest, nic.id, 'netTxPps'),
+    netRxKBps: figure('netRxKBps'),
+    netTxKBps: figure('netTxKBps'),
+    netRxPps: figure('netRxPps'),
+    netTxPps: figure('netTxPps'),
   };
 }
 
@@ -137,6 +142,7 @@ export function hostRows(data: DatacenterData, hosts: readonly StoredHost[], now
       if (vm.powerState === 'poweredOn') poweredOn++;
     }
     const cluster = host.clusterId === null ? undefined : data.clusterById.get(host.clusterId);
+    const figure = figuresOf(latest, host.id);
     return {
       id: host.id,
       name: host.name,
@@ -153,13 +159,13 @@ export function hostRows(data: DatacenterData, hosts: readonly StoredHost[], now
       vms: vms.length,
       vmsPoweredOn: poweredOn,
       cpuCapacityMhz: host.cpuCapacityMhz,
-      cpuUsedMhz: figure(latest, host.id, 'cpuUsedMhz'),
-      cpuUsagePct: figure(latest, host.id, 'cpuUsagePct'),
+      cpuUsedMhz: figure('cpuUsedMhz'),
+      cpuUsagePct: figure('cpuUsagePct'),
       memoryCapacityMB: host.memoryCapacityMB,
-      memConsumedMB: figure(latest, host.id, 'memConsumedMB'),
-      memUsagePct: figure(latest, host.id, 'memUsagePct'),
-      netRxKBps: figure(latest, host.id, 'netRxKBps'),
-      netTxKBps: figure(latest, host.id, 'netTxKBps'),
+      memConsumedMB: figure('memConsumedMB'),
+      memUsagePct: figure('memUsagePct'),
+      netRxKBps: figure('netRxKBps'),
+      netTxKBps: figure('netTxKBps'),
       esxVersion: host.esxVersion,
       uptimeSec: host.bootTimeSec === null ? null : Math.max(0, nowSec - host.bootTimeSec),
       nics: host.nics.map((nic) => nicRow(nic, latest)),
@@ -174,7 +180,8 @@ export function vmRows(data: DatacenterData, vms: readonly StoredVm[]): VmRow[] 
   return vms.map((vm) => {
     const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
     const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
-    const readyMs = figure(latest, vm.id, 'cpuReadyMs');
+    const figure = figuresOf(latest, vm.id);
+    const readyMs = figure('cpuReadyMs');
     const datastores: { id: string; name: string }[] = [];
     for (const id of vm.datastoreIds) {
       const datastore = data.datastoreById.get(id);
@@ -201,22 +208,22 @@ export function vmRows(data: DatacenterData, vms: readonly StoredVm[]): VmRow[] 
       datastores,
       faultToleranceState: vm.faultToleranceState,
       snapshotCount: vm.snapshotCount,
-      cpuUsagePct: figure(latest, vm.id, 'cpuUsagePct'),
-      cpuUsedMhz: figure(latest, vm.id, 'cpuUsedMhz'),
+      cpuUsagePct: figure('cpuUsagePct'),
+      cpuUsedMhz: figure('cpuUsedMhz'),
       cpuReadyMs: readyMs,
       cpuReadyPctPerVcpu: readyMs === null ? null : round2(cpuReadyPctPerVcpu(readyMs, vm.numCpu)),
-      memUsagePct: figure(latest, vm.id, 'memUsagePct'),
-      netRxKBps: figure(latest, vm.id, 'netRxKBps'),
-      netTxKBps: figure(latest, vm.id, 'netTxKBps'),
-      netRxPps: figure(latest, vm.id, 'netRxPps'),
-      netTxPps: figure(latest, vm.id, 'netTxPps'),
-      diskReadIops: figure(latest, vm.id, 'diskReadIops'),
-      diskWriteIops: figure(latest, vm.id, 'diskWriteIops'),
-      diskReadKBps: figure(latest, vm.id, 'diskReadKBps'),
-      diskWriteKBps: figure(latest, vm.id, 'diskWriteKBps'),
-      diskReadLatencyMs: figure(latest, vm.id, 'diskReadLatencyMs'),
-      diskWriteLatencyMs: figure(latest, vm.id, 'diskWriteLatencyMs'),
-      diskMaxLatencyMs: figure(latest, vm.id, 'diskMaxLatencyMs'),
+      memUsagePct: figure('memUsagePct'),
+      netRxKBps: figure('netRxKBps'),
+      netTxKBps: figure('netTxKBps'),
+      netRxPps: figure('netRxPps'),
+      netTxPps: figure('netTxPps'),
+      diskReadIops: figure('diskReadIops'),
+      diskWriteIops: figure('diskWriteIops'),
+      diskReadKBps: figure('diskReadKBps'),
+      diskWriteKBps: figure('diskWriteKBps'),
+      diskReadLatencyMs: figure('diskReadLatencyMs'),
+      diskWriteLatencyMs: figure('diskWriteLatencyMs'),
+      diskMaxLatencyMs: figure('diskMaxLatencyMs'),
       isTemplate: vm.isTemplate,
       removed: !isLive(vm),
       collectedAt: vm.lastSeenSec,
@@ -229,6 +236,7 @@ export function datastoreRows(data: DatacenterData, datastores: readonly StoredD
   const latest = data.store.latest(datastores.map((datastore) => datastore.id));
   return datastores.map((ds) => {
     const usedGB = Math.max(0, ds.capacityGB - ds.freeGB);
+    const figure = figuresOf(latest, ds.id);
     const pct = (part: number): number => (ds.capacityGB > 0 ? round2((part / ds.capacityGB) * 100) : 0);
     return {
       id: ds.id,
@@ -245,10 +253,10 @@ export function datastoreRows(data: DatacenterData, datastores: readonly StoredD
       accessible: ds.accessible,
       maintenanceMode: ds.maintenanceMode,
       overallStatus: ds.overallStatus,
-      readKBps: figure(latest, ds.id, 'readKBps'),
-      writeKBps: figure(latest, ds.id, 'writeKBps'),
-      readLatencyMs: figure(latest, ds.id, 'readLatencyMs'),
-      writeLatencyMs: figure(latest, ds.id, 'writeLatencyMs'),
+      readKBps: figure('readKBps'),
+      writeKBps: figure('writeKBps'),
+      readLatencyMs: figure('readLatencyMs'),
+      writeLatencyMs: figure('writeLatencyMs'),
       removed: !isLive(ds),
       collectedAt: ds.lastSeenSec,
     };

@@ -186,8 +186,11 @@ export interface SeriesResponse {
   readonly entity: EntityLink;
   readonly period: Period | 'custom';
   readonly stepSec: number;
+  /** Start of the first bucket. */
   readonly from: number;
+  /** End of the last bucket (its start + stepSec). */
   readonly to: number;
+  /** Bucket starts, ascending, one per step (gaps are null in the series). */
   readonly ts: readonly number[];
   readonly series: readonly {
     readonly metric: string;

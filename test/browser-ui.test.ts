@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The UI in a real browser (Debian Chromium) against `vscope serve` on a simulator:
  * log in, every view, values equal to the API's, sort, filter, graphs, zoom, XSS, logout.
@@ -154,12 +155,13 @@ test('Virtual machines: rows, sorting and filtering match the API', async () => 
   await waitForRows('vm-table', vms.length);
 });
 
+/** Waits until a chart whose test id starts with the prefix has drawn points (uPlot canvas + data-points > 0). */
 async function chartHasData(testIdPrefix: string): Promise<void> {
   await page.waitForFunction(
-    (prefix) => {
-      const charts = [...document.querySelectorAll(`[data-testid^="${prefix}"]`)];
-      return charts.length > 0 && charts.some((chart) => chart.querySelector('canvas') !== null && chart.getAttribute('data-points') !== '0');
-    },
+    (prefix) =>
+      Array.from(document.querySelectorAll(`[data-testid^="${prefix}"]`)).some(
+        (chart) => chart.querySelector('canvas') !== null && Number(chart.getAttribute('data-points') ?? '0') > 0,
+      ),
     testIdPrefix,
   );
 }

@@ -1,0 +1,123 @@
+/**
+ * `vscope collect --once` and `vscope serve` as real processes against the simulator:
+ * exit codes, a database that holds the collected data, and a clean stop on SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { useVcsim } from './support/vcsim.ts';
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const sim = useVcsim({ username: 'svc', password: 'collector-secret', vmsPerPool: 2 });
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vscope-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function vscope(args: string[], env: Record<string, string>, onStdout?: (text: string, stop: () => void) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onStdout?.(stdout, () => child.kill('SIGTERM'));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+function envFor(dir: string, password: string): Record<string, string> {
+  return {
+    VSCOPE_VCENTER_URL: sim.current.url,
+    VSCOPE_VCENTER_USER: 'svc',
+    VSCOPE_VCENTER_PASSWORD: password,
+    VSCOPE_DATA_DIR: dir,
+    VSCOPE_LISTEN: '127.0.0.1:0',
+  };
+}
+
+test('collect --once stores the inventory and samples, then exits 0', async () => {
+  const dir = dataDir();
+  const run = await vscope(['collect', '--once'], envFor(dir, 'collector-secret'));
+  assert.equal(run.code, 0, run.stderr);
+  const store = openSqliteStore(join(dir, 'vscope.db'));
+  try {
+    const datacenters = store.datacenters();
+    assert.equal(datacenters.length, 1);
+    const vms = store.vms(datacenters[0]?.id ?? '');
+    // vcsim: 2 VMs in the cluster's root pool + 2 on the standalone host.
+    assert.equal(vms.length, 4);
+    const latest = store.latest(vms.map((vm) => vm.id));
+    assert.ok([...latest.values()].every((figures) => figures.bucketSec !== null), 'every VM has samples');
+    assert.equal(store.statuses()[0]?.lastError, null);
+  } finally {
+    store.close();
+  }
+  assert.ok(!run.stdout.includes('collector-secret') && !run.stderr.includes('collector-secret'), 'the password never shows');
+});
+
+test('collect --once exits 1 with the reason when vCenter refuses the login', async () => {
+  const run = await vscope(['collect', '--once'], envFor(dataDir(), 'wrong-secret'));
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /login|credential|password/i);
+  assert.ok(!run.stderr.includes('wrong-secret'), 'the password never shows');
+});
+
+test('an invalid setting stops vscope with exit code 2 naming the field', async () => {
+  const run = await vscope(['serve'], { ...envFor(dataDir(), 'collector-secret'), VSCOPE_INTERVAL_SEC: '5' });
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /VSCOPE_INTERVAL_SEC/);
+});
+
+test('serve answers, then stops cleanly on SIGTERM with exit code 0', async () => {
+  const dir = dataDir();
+  let url: string | null = null;
+  let healthz: number | null = null;
+  const run = await vscope(['serve'], { ...envFor(dir, 'collector-secret'), VSCOPE_LOG_LEVEL: 'info' }, (text, stop) => {
+    const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"vscope is listening"/.exec(text);
+    if (match?.[1] && url === null) {
+      url = match[1];
+      void fetch(`${url}/healthz`)
+        .then((response) => {
+          healthz = response.status;
+        })
+        .finally(stop);
+    }
+  });
+  assert.ok(url, `listening line in ${run.stdout.slice(0, 2000)}`);
+  assert.equal(healthz, 200);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /"msg":"stopped"/);
+  const db = new Database(join(dir, 'vscope.db'), { readonly: true });
+  try {
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  } finally {
+    db.close();
+  }
+});

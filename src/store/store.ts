@@ -131,5 +131,10 @@ export interface Store {
   applyRetention(nowSec: number): void;
   /** Cheap liveness probe for /healthz. */
   ping(): boolean;
+  /**
+   * Optional: a number that changes whenever stored data changes (any write or retention run),
+   * so that readers may cache answers derived from it (the API caches its VM and datastore lists).
+   */
+  dataVersion?(): number;
   close(): void;
 }

@@ -368,7 +368,8 @@ class VcenterLoop {
     const atLevel = metricsAtLevel(metrics, fiveMinutes.level);
     if (atLevel.datastore.length === 0) return out;
     const batches: SampleBatch[] = [];
-    await runPerfPlan(
+    // No per-entity log: a vCenter without datastore statistics is skipped quietly (once noted).
+    const { skippedEntities } = await runPerfPlan(
       client,
       {
         intervalSec: 300,
@@ -384,8 +385,10 @@ class VcenterLoop {
       },
       this.tuning,
       (b) => batches.push(...b),
-      this.log,
     );
+    if (skippedEntities > 0) {
+      this.once.warn('datastore-io', { datastores: skippedEntities }, 'vCenter refused datastore IO statistics; those datastores show space only');
+    }
     for (const batch of batches) {
       const seen = this.datastoreIoSeen.get(batch.entityId);
       // First sight: only the newest sample; afterwards every sample newer than the last written.

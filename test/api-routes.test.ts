@@ -17,7 +17,7 @@ import { entityId } from '../src/shared/entity-id.ts';
 import { vmMetrics } from '../src/shared/metrics.ts';
 import { declaredRoutes } from '../src/server/app.ts';
 import { statusResponse } from '../src/server/status.ts';
-import type { CollectionStatus } from '../src/store/store.ts';
+import type { CollectionStatus, Store } from '../src/store/store.ts';
 import { testApp, type TestApp } from './fixtures/api-app.ts';
 import { fillStore, ids, nowSec, t0 } from './fixtures/api-inventory.ts';
 import { useVcsim } from './support/vcsim.ts';
@@ -372,6 +372,45 @@ before(async () => {
       assert.equal(down.statusCode, 503);
       assert.deepEqual(down.json(), { ok: false });
       await other.app.close();
+    });
+
+    void test('with a store dataVersion, the VM list is cached until the version changes', async () => {
+      let version = 1;
+      const cached = testApp({
+        vcenters: [{ id: 'vc1', url: sim.current.url }],
+        startMs: nowSec * 1000,
+        fill: fillStore,
+        // The real store plus a version this test moves by hand.
+        wrapStore: (real) => Object.assign(Object.create(real) as Store, { dataVersion: () => version }),
+      });
+      try {
+        const session = await cached.login();
+        const names = async (): Promise<string[]> => {
+          const response = await cached.app.inject({ method: 'GET', url: `/api/datacenters/${ids.dc1}/vms`, headers: { cookie: session } });
+          assert.equal(response.statusCode, 200);
+          assert.match(String(response.headers['content-type']), /^application\/json/);
+          return response.json<VmRow[]>().map((vm) => vm.name).sort();
+        };
+        assert.deepEqual(await names(), ['db-1', 'template-debian', 'web-1']);
+        // A new inventory without db-1: unseen while the version stands still, seen once it moves.
+        const [dc] = cached.store.datacenters();
+        assert.ok(dc);
+        const vms = cached.store.vms(dc.id).filter((vm) => vm.name !== 'db-1');
+        cached.store.saveInventory({
+          vcenterId: 'vc1',
+          collectedAtSec: nowSec,
+          datacenters: [dc],
+          clusters: cached.store.clusters(dc.id),
+          hosts: cached.store.hosts(dc.id),
+          vms,
+          datastores: cached.store.datastores(dc.id),
+        });
+        assert.deepEqual(await names(), ['db-1', 'template-debian', 'web-1']);
+        version++;
+        assert.deepEqual(await names(), ['template-debian', 'web-1']);
+      } finally {
+        await cached.close();
+      }
     });
 
     void test('an unexpected error is logged with its cause; the client sees a generic 500', async () => {

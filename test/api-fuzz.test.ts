@@ -142,7 +142,7 @@ void describe('fuzz', () => {
     const body = response.json<{ error?: { code?: unknown; message?: unknown } }>();
     assert.equal(typeof body.error?.code, 'string', what);
     assert.equal(typeof body.error?.message, 'string', what);
-    assert.ok(!String(body.error?.message).includes(huge.slice(0, 1000)), `${what}: the error echoes a huge input`);
+    assert.ok(String(body.error?.message).length <= 1000, `${what}: the error echoes a huge input`);
   }
 
   async function send(request: InjectOptions): Promise<void> {
@@ -190,6 +190,7 @@ void describe('fuzz', () => {
       { origin: 'javascript:alert(1)' },
       { origin: 'http://[::1' },
       { host: huge },
+      { 'content-type': `application/${huge}` },
     ];
     for (const headers of cases) {
       await send({ method: 'GET', url: '/api/datacenters', headers });

@@ -233,7 +233,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 400 && status < 500) {
       // Fastify's own client errors (bad JSON, body too large...) have safe, useful messages.
-      void reply.code(status).send({ error: { code: fastifyCodes[status] ?? 'bad_request', message: error.message } });
+      // Truncated: some quote a header (Content-Type), which the client may have made huge.
+      const message = error.message.length > 300 ? `${error.message.slice(0, 300)}...` : error.message;
+      void reply.code(status).send({ error: { code: fastifyCodes[status] ?? 'bad_request', message } });
       return;
     }
     request.log.error({ err: error }, 'unexpected error');

@@ -140,9 +140,11 @@ export function TimeChart({ model, title, testId, theme, onZoom }: TimeChartProp
     if (u && u.data !== model.data) u.setData(model.data);
   }, [model]);
 
-  const empty = model.data.slice(1).every((col) => col.every((v) => v === null));
+  // Points with an average, over all metrics: a hook for tests and the "no data" note.
+  const points = model.series.reduce((total, s, i) => (s.role === 'avg' ? total + (model.data[i + 1]?.filter((v) => v !== null).length ?? 0) : total), 0);
+  const empty = points === 0;
   return (
-    <figure class="chart" data-testid={testId}>
+    <figure class="chart" data-testid={testId} data-points={points}>
       <figcaption>{title}</figcaption>
       <div class="chart-plot" ref={container} role="img" aria-label={`${title} chart`} />
       {empty && <p class="chart-empty">No data in this period yet.</p>}

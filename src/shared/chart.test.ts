@@ -130,7 +130,7 @@ void test('toChartModel: CPU ready as % per vCPU when the vCPU count is known, m
     [10, null],
   ]);
   assert.equal(pct.unit, 'percent');
-  assert.equal(pct.series[0]?.label, 'cpuReadyMs per vCPU');
+  assert.equal(pct.series[0]?.label, 'CPU ready per vCPU');
   const ms = toChartModel(r, group);
   assert.ok(ms);
   assert.deepEqual(ms.data[1], [2000, null]);

@@ -157,7 +157,7 @@ export function toChartModel(response: SeriesResponse, group: ChartGroup, numCpu
   const series: ChartSeriesSpec[] = [];
   const bands: { upper: number; lower: number }[] = [];
   found.forEach((s, colorIndex) => {
-    const label = asReadyPct ? `${s.label} per vCPU` : s.label;
+    const label = asReadyPct ? 'CPU ready per vCPU' : s.label;
     const first = columns.length + 1;
     columns.push(s.avg.map(convert), s.min.map(convert), s.max.map(convert));
     series.push(

@@ -26,8 +26,7 @@ export function sampleTable(tier: Tier): string {
  *
  * Sample tables: one per tier, one row per (entity, bucket) carrying all of the kind's metrics
  * in one BLOB (bucket-codec.ts). WITHOUT ROWID makes the primary key the table itself: no
- * hidden rowid, no second b-tree, rows of one entity stored together in time order, so a
- * series is one range scan and "latest bucket" one seek.
+ * hidden rowid, no second b-tree. (Their key order changed in 2026-11-28-samples-time-first.)
  */
 const initialSchema = `
 CREATE TABLE entities (
@@ -76,7 +75,33 @@ UPDATE entities SET
   latest_5m = (SELECT data FROM samples_5m WHERE entity = entities.int_id ORDER BY bucket_sec DESC LIMIT 1);
 `;
 
+/*
+ * Sample tables keyed time first, (bucket_sec, entity). Every collection cycle updates the
+ * current bucket of every entity in every tier: keyed entity first, those rows sit one page per
+ * entity and tier (20,000 pages, 80 MB of write-ahead log per cycle at 5,000 VMs); keyed time
+ * first, they sit together in a few hundred pages at the end of each table. A series then
+ * seeks one row per bucket (bucket_sec IN (...), entity), and retention deletes one range at
+ * the start of each table. No foreign key: with the entity second in the key, enforcing it
+ * would need an index of its own; retention deletes the buckets of dropped entities itself.
+ */
+const timeFirst = tiers
+  .map((tier) => {
+    const table = sampleTable(tier);
+    return `
+CREATE TABLE ${table}_by_time (
+  bucket_sec INTEGER NOT NULL,
+  entity INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (bucket_sec, entity)
+) WITHOUT ROWID;
+INSERT INTO ${table}_by_time (bucket_sec, entity, data) SELECT bucket_sec, entity, data FROM ${table} ORDER BY bucket_sec, entity;
+DROP TABLE ${table};
+ALTER TABLE ${table}_by_time RENAME TO ${table};`;
+  })
+  .join('\n');
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
+  { id: '2026-11-28-samples-time-first', sql: timeFirst },
 ];

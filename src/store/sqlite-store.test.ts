@@ -351,7 +351,7 @@ void describe('latest', () => {
     store.close();
   });
 
-  void it('is filled from the stored buckets when a database of the first schema is upgraded', () => {
+  void it('is filled from the stored buckets when a database of the first schema is upgraded, buckets kept', () => {
     const path = join(dir, 'upgrade.db');
     const raw = new Database(path);
     raw.exec('CREATE TABLE migrations (id TEXT PRIMARY KEY, applied_at_sec INTEGER NOT NULL)');
@@ -365,6 +365,9 @@ void describe('latest', () => {
     raw.close();
     const store = openSqliteStore(path);
     assert.deepEqual(store.latest([vmA]).get(vmA), { bucketSec: D + 300, values: expect({ cpuUsagePct: 4 }) });
+    // The buckets came through the rebuild of the sample tables.
+    const data = store.series({ entityId: vmA, tier: '5m', fromSec: D, toSec: D + 600, metrics: ['cpuUsagePct'] });
+    assert.deepEqual(data.series[0]?.avg, [3, 4, null]);
     store.close();
   });
 });
@@ -429,7 +432,11 @@ void describe('database file', () => {
     openSqliteStore(path).close();
     openSqliteStore(path).close(); // reopening applies nothing twice
     const raw = new Database(path);
-    assert.deepEqual(raw.prepare('SELECT id FROM migrations ORDER BY rowid').pluck().all(), ['2026-11-28-initial', '2026-11-28-latest-5m']);
+    assert.deepEqual(raw.prepare('SELECT id FROM migrations ORDER BY rowid').pluck().all(), [
+      '2026-11-28-initial',
+      '2026-11-28-latest-5m',
+      '2026-11-28-samples-time-first',
+    ]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);
     raw.close();

@@ -167,7 +167,9 @@ export class SqliteStore implements Store {
       highWaterMarks: db.prepare<[string], { id: string; high_water_sec: number }>(
         'SELECT id, high_water_sec FROM entities WHERE vcenter_id = ? AND high_water_sec IS NOT NULL',
       ),
-      allEntityIds: db.prepare<[], { int_id: number }>('SELECT int_id FROM entities'),
+      expiredEntities: db.prepare<[number], { count: number }>(
+        'SELECT COUNT(*) AS count FROM entities WHERE removed_at_sec IS NOT NULL AND removed_at_sec < ?',
+      ),
       dropRemoved: db.prepare<[number]>(
         'DELETE FROM entities WHERE removed_at_sec IS NOT NULL AND removed_at_sec < ?',
       ),
@@ -183,15 +185,23 @@ export class SqliteStore implements Store {
       putBucket: byTier((table) =>
         db.prepare<[number, number, Buffer]>(
           `INSERT INTO ${table} (entity, bucket_sec, data) VALUES (?, ?, ?)
-           ON CONFLICT (entity, bucket_sec) DO UPDATE SET data = excluded.data`,
+           ON CONFLICT (bucket_sec, entity) DO UPDATE SET data = excluded.data`,
         ),
       ),
+      // One primary-key seek per bucket of the range (the key is time first).
       range: byTier((table) =>
-        db.prepare<[number, number, number], BucketRow>(
-          `SELECT bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec BETWEEN ? AND ? ORDER BY bucket_sec`,
+        db.prepare<[number, string], BucketRow>(
+          `SELECT bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec IN (SELECT value FROM json_each(?))`,
         ),
       ),
-      dropOld: byTier((table) => db.prepare<[number, number]>(`DELETE FROM ${table} WHERE entity = ? AND bucket_sec <= ?`)),
+      dropOld: byTier((table) => db.prepare<[number]>(`DELETE FROM ${table} WHERE bucket_sec <= ?`)),
+      // A full scan, run only when some entity is due to go (rare: it left two years ago).
+      dropExpiredBuckets: byTier((table) =>
+        db.prepare<[number]>(
+          `DELETE FROM ${table} WHERE entity IN
+             (SELECT int_id FROM entities WHERE removed_at_sec IS NOT NULL AND removed_at_sec < ?)`,
+        ),
+      ),
       // One small row per entity: writes keep its newest 5-minute bucket beside it.
       latest: db.prepare<[string], { id: string; kind: EntityKind; bucket_sec: number | null; data: Buffer | null }>(
         `SELECT e.id, e.kind, e.latest_5m_sec AS bucket_sec, e.latest_5m AS data
@@ -388,9 +398,8 @@ export class SqliteStore implements Store {
     const columns = wanted.map(() => new Array<Rollup | null>(ts.length).fill(null));
     const first = ts[0];
     if (entity && first !== undefined) {
-      for (const row of this.statements.range[query.tier].iterate(entity.int_id, first, query.toSec)) {
+      for (const row of this.statements.range[query.tier].iterate(entity.int_id, JSON.stringify(ts))) {
         const position = (row.bucket_sec - first) / stepSec;
-        if (!Number.isInteger(position)) continue;
         const rollups = decodeBucket(row.data, metrics.length);
         wanted.forEach(({ index }, column) => {
           const target = columns[column];
@@ -402,18 +411,25 @@ export class SqliteStore implements Store {
   }
 
   applyRetention(nowSec: number): void {
-    const entityIds = this.statements.allEntityIds.all().map((row) => row.int_id);
     let dropped = 0;
-    // One transaction per tier keeps each write lock short; per-entity deletes use the primary key.
+    // Buckets: one range at the start of each table (the key is time first).
     for (const tier of tiers) {
       // Keep every bucket that ends within the retention window.
       const lastDropped = nowSec - tierRetentionSec[tier] - tierStepSec[tier];
       this.db.transaction(() => {
-        for (const intId of entityIds) dropped += this.statements.dropOld[tier].run(intId, lastDropped).changes;
+        dropped += this.statements.dropOld[tier].run(lastDropped).changes;
         if (tier === '5m') this.statements.forgetLatest.run(lastDropped);
       })();
     }
-    const removed = this.statements.dropRemoved.run(nowSec - removedEntityRetentionSec).changes;
+    // Entities removed long ago, with whatever buckets they still have.
+    const removedBefore = nowSec - removedEntityRetentionSec;
+    let removed = 0;
+    if ((this.statements.expiredEntities.get(removedBefore)?.count ?? 0) > 0) {
+      this.db.transaction(() => {
+        for (const tier of tiers) dropped += this.statements.dropExpiredBuckets[tier].run(removedBefore).changes;
+        removed = this.statements.dropRemoved.run(removedBefore).changes;
+      })();
+    }
     this.log?.info({ droppedBuckets: dropped, droppedEntities: removed }, 'retention applied');
   }
 

@@ -150,14 +150,14 @@ void test('toChartModel: gaps in the time axis become nulls in every column', ()
 });
 
 const tickCases: readonly [string, number[], string, string[]][] = [
-  ['percent', [0, 20, 40, 60], 'percent', ['0 %', '20 %', '40 %', '60 %']],
-  ['small percent keeps decimals', [0, 0.02, 0.04], 'percent', ['0.00 %', '0.02 %', '0.04 %']],
-  ['one unit for the whole axis', [0, 512, 1024, 1536], 'KBps', ['0.0 MB/s', '0.5 MB/s', '1.0 MB/s', '1.5 MB/s']],
-  ['GHz from MHz', [0, 50000, 100000], 'MHz', ['0 GHz', '50 GHz', '100 GHz']],
-  ['thousands grouped', [0, 2000, 4000], 'iops', ['0 IOPS', '2,000 IOPS', '4,000 IOPS']],
-  ['distinct labels for uneven scaled ticks', [0, 20000, 40000], 'KBps', ['0 MB/s', '20 MB/s', '39 MB/s']],
-  ['GB to TB', [0, 1024, 2048], 'GB', ['0 TB', '1 TB', '2 TB']],
-  ['unknown unit', [0, 0.5, 1], 'widgets', ['0.0 widgets', '0.5 widgets', '1.0 widgets']],
+  ['percent', [0, 20, 40, 60], 'percent', ['0', '20 %', '40 %', '60 %']],
+  ['small percent keeps decimals', [0, 0.02, 0.04], 'percent', ['0', '0.02 %', '0.04 %']],
+  ['one unit for the whole axis', [0, 512, 1024, 1536], 'KBps', ['0', '0.5 MB/s', '1.0 MB/s', '1.5 MB/s']],
+  ['GHz from MHz', [0, 50000, 100000], 'MHz', ['0', '50 GHz', '100 GHz']],
+  ['thousands grouped', [0, 2000, 4000], 'iops', ['0', '2,000 IOPS', '4,000 IOPS']],
+  ['distinct labels for uneven scaled ticks', [0, 20000, 40000], 'KBps', ['0', '20 MB/s', '39 MB/s']],
+  ['GB to TB', [0, 1024, 2048], 'GB', ['0', '1 TB', '2 TB']],
+  ['unknown unit', [0, 0.5, 1], 'widgets', ['0', '0.5 widgets', '1.0 widgets']],
   ['no ticks', [], 'ms', []],
 ];
 for (const [name, ticks, unit, want] of tickCases) {

@@ -230,7 +230,7 @@ function groupThousands(text: string): string {
 /**
  * Labels of axis ticks: one display unit for the whole axis (picked from the largest tick), as
  * few decimals as keep the labels distinct. `[0, 512, 1024, 1536]` KBps ->
- * `['0 KB/s', '0.5 MB/s', '1 MB/s', '1.5 MB/s']` reads badly, so: `['0 MB/s', '0.5 MB/s', ...]`.
+ * `['0 KB/s', '512 KB/s', '1 MB/s', '1.5 MB/s']` reads badly, so: `['0', '0.5 MB/s', '1.0 MB/s', '1.5 MB/s']`.
  */
 export function tickLabels(ticks: readonly number[], unit: string): string[] {
   const [factor, label] = displayFactor(unit, Math.max(0, ...ticks.map((t) => Math.abs(t))));
@@ -244,5 +244,6 @@ export function tickLabels(ticks: readonly number[], unit: string): string[] {
     decimals += 1;
     texts = render(decimals);
   }
-  return texts.map((t) => `${t} ${label}`.trim());
+  // Zero needs no unit (and `0 k pkt/s` reads oddly).
+  return texts.map((t, i) => (scaled[i] === 0 ? '0' : `${t} ${label}`.trim()));
 }

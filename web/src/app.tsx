@@ -50,11 +50,13 @@ export function App() {
 }
 
 /** Polls /api/status and bumps the refresh tick when new data was collected (or every interval). */
-function useStatusPoll(): { status: StatusResponse | null; error: ApiFailure | null; tick: number; refreshedAt: number } {
+function useStatusPoll(): { status: StatusResponse | null; error: ApiFailure | null; tick: number; refreshedAt: number; skewSec: number } {
   const [status, setStatus] = useState<StatusResponse | null>(null);
   const [error, setError] = useState<ApiFailure | null>(null);
   const [tick, setTick] = useState(0);
   const [refreshedAt, setRefreshedAt] = useState(() => Math.floor(Date.now() / 1000));
+  // Server clock minus browser clock, so that "2 min ago" is right even when the browser's clock is not.
+  const [skewSec, setSkewSec] = useState(0);
   const lastBump = useRef({ atMs: Date.now(), ends: '' });
 
   useEffect(() => {
@@ -67,6 +69,7 @@ function useStatusPoll(): { status: StatusResponse | null; error: ApiFailure | n
         if (stopped) return;
         setStatus(s);
         setError(null);
+        setSkewSec(Math.round(s.nowSec - Date.now() / 1000));
         const intervalSec = Math.min(3600, Math.max(10, s.intervalSec));
         const ends = s.vcenters.map((v) => `${v.id}:${v.lastEnd ?? ''}`).join(',');
         const first = lastBump.current.ends === '';
@@ -92,14 +95,14 @@ function useStatusPoll(): { status: StatusResponse | null; error: ApiFailure | n
       window.clearTimeout(timer);
     };
   }, []);
-  return { status, error, tick, refreshedAt };
+  return { status, error, tick, refreshedAt, skewSec };
 }
 
 function Shell({ session, onLoggedOut }: { session: SessionInfo; onLoggedOut: () => void }) {
   const poll = useStatusPoll();
   return (
     <RefreshContext.Provider value={poll.tick}>
-      <Body session={session} onLoggedOut={onLoggedOut} status={poll.status} statusError={poll.error} refreshedAt={poll.refreshedAt} />
+      <Body session={session} onLoggedOut={onLoggedOut} status={poll.status} statusError={poll.error} refreshedAt={poll.refreshedAt} skewSec={poll.skewSec} />
     </RefreshContext.Provider>
   );
 }
@@ -114,7 +117,14 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'datacenter';
 }
 
-function Body(props: { session: SessionInfo; onLoggedOut: () => void; status: StatusResponse | null; statusError: ApiFailure | null; refreshedAt: number }) {
+function Body(props: {
+  session: SessionInfo;
+  onLoggedOut: () => void;
+  status: StatusResponse | null;
+  statusError: ApiFailure | null;
+  refreshedAt: number;
+  skewSec: number;
+}) {
   const route = useRoute();
   const [theme, toggleTheme] = useTheme();
   const datacenters = useApi<readonly DatacenterRow[]>('/api/datacenters');
@@ -170,6 +180,7 @@ function Body(props: { session: SessionInfo; onLoggedOut: () => void; status: St
         datacenters={dcs}
         status={props.status}
         refreshedAt={props.refreshedAt}
+        skewSec={props.skewSec}
         session={props.session}
         theme={theme}
         onToggleTheme={toggleTheme}

@@ -12,6 +12,8 @@ export interface HeaderProps {
   readonly status: StatusResponse | null;
   /** Unix seconds of the page's last data refresh. */
   readonly refreshedAt: number;
+  /** Server clock minus browser clock, seconds; ages are counted on the server's clock. */
+  readonly skewSec: number;
   readonly session: SessionInfo;
   readonly theme: Theme;
   readonly onToggleTheme: () => void;
@@ -32,7 +34,7 @@ export function staleReason(v: VcenterStatus): string {
 
 export function Header(props: HeaderProps) {
   const { route, dc, datacenters, status, session } = props;
-  const now = useNow(5000);
+  const now = useNow(5000) + props.skewSec;
   const current = datacenters.find((d) => d.id === dc) ?? null;
   const vcenter = status?.vcenters.find((v) => v.id === current?.vcenterId) ?? null;
   const collectedAt = current?.collectedAt ?? vcenter?.lastSuccess ?? null;

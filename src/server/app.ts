@@ -355,7 +355,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get<{ Params: { id: string } }>('/api/datacenters/:id/hosts', (request) => {
     const { removed } = parseInput(listQuery, request.query, 'query');
-    const data = new DatacenterData(store, datacenterFor(request, request.params.id, removed), removed);
+    const data = DatacenterData.load(store, datacenterFor(request, request.params.id, removed), removed);
     return hostRows(data, selectLive(data.hosts, removed), nowSec());
   });
 
@@ -377,7 +377,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const datacenter = datacenterFor(request, request.params.id, removed);
     void reply.type('application/json; charset=utf-8');
     return cachedJson(`vms ${datacenter.id} ${String(removed)}`, () => {
-      const data = new DatacenterData(store, datacenter, removed);
+      const data = DatacenterData.load(store, datacenter, removed);
       return vmRows(data, selectLive(data.vms, removed));
     });
   });
@@ -387,7 +387,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const datacenter = datacenterFor(request, request.params.id, removed);
     void reply.type('application/json; charset=utf-8');
     return cachedJson(`datastores ${datacenter.id} ${String(removed)}`, () => {
-      const data = new DatacenterData(store, datacenter, removed);
+      const data = DatacenterData.load(store, datacenter, removed);
       return datastoreRows(data, selectLive(data.datastores, removed));
     });
   });

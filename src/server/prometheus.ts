@@ -174,7 +174,7 @@ export function renderMetrics(input: MetricsInput): string {
   }
 
   for (const dc of selectLive(store.datacenters(), false)) {
-    const data = new DatacenterData(store, dc);
+    const data = DatacenterData.load(store, dc);
     const vcenter = names.get(dc.vcenterId) ?? dc.vcenterId;
     const base = { vcenter, datacenter: dc.name };
     for (const host of hostRows(data, selectLive(data.hosts, false), nowSec)) {

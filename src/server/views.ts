@@ -46,7 +46,7 @@ export function selectLive<T extends { removedAtSec: number | null }>(list: read
 /** Rounds to 2 decimals: derived ratios are displayed, not summed again. */
 const round2 = (value: number): number => Math.round(value * 100) / 100;
 
-/** Every entity of one datacenter, indexed. Loaded once per request. */
+/** Entities of one datacenter, indexed: all of them (`load`) or the few one detail needs. */
 export class DatacenterData {
   readonly clusters: readonly StoredCluster[];
   readonly hosts: readonly StoredHost[];
@@ -56,21 +56,46 @@ export class DatacenterData {
   readonly hostById: ReadonlyMap<string, StoredHost>;
   readonly datastoreById: ReadonlyMap<string, StoredDatastore>;
 
-  /** @param includeRemoved load removed entities too (for ?removed=true and details of removed ones) */
   constructor(
     readonly store: Store,
     readonly datacenter: StoredDatacenter,
-    includeRemoved = false,
+    lists: {
+      readonly clusters: readonly StoredCluster[];
+      readonly hosts: readonly StoredHost[];
+      readonly vms: readonly StoredVm[];
+      readonly datastores: readonly StoredDatastore[];
+    },
   ) {
-    const options = { includeRemoved };
-    this.clusters = store.clusters(datacenter.id, options);
-    this.hosts = store.hosts(datacenter.id, options);
-    this.vms = store.vms(datacenter.id, options);
-    this.datastores = store.datastores(datacenter.id, options);
+    this.clusters = lists.clusters;
+    this.hosts = lists.hosts;
+    this.vms = lists.vms;
+    this.datastores = lists.datastores;
     this.clusterById = new Map(this.clusters.map((cluster) => [cluster.id, cluster]));
     this.hostById = new Map(this.hosts.map((host) => [host.id, host]));
     this.datastoreById = new Map(this.datastores.map((datastore) => [datastore.id, datastore]));
   }
+
+  /** Every entity of the datacenter; removed ones too with `includeRemoved`. */
+  static load(store: Store, datacenter: StoredDatacenter, includeRemoved = false): DatacenterData {
+    const options = { includeRemoved };
+    return new DatacenterData(store, datacenter, {
+      clusters: store.clusters(datacenter.id, options),
+      hosts: store.hosts(datacenter.id, options),
+      vms: store.vms(datacenter.id, options),
+      datastores: store.datastores(datacenter.id, options),
+    });
+  }
+}
+
+/** The entities with these ids and this kind (unknown ids skipped), by one lookup each. */
+function entitiesById<K extends StoredEntity['kind']>(store: Store, ids: readonly (string | null)[], kind: K): Extract<StoredEntity, { kind: K }>[] {
+  const found: Extract<StoredEntity, { kind: K }>[] = [];
+  for (const id of ids) {
+    if (id === null) continue;
+    const entity = store.entity(id);
+    if (entity?.kind === kind) found.push(entity as Extract<StoredEntity, { kind: K }>);
+  }
+  return found;
 }
 
 /** Live (non-removed) VMs per host, templates aside: they use no CPU. */
@@ -301,9 +326,41 @@ export function entityDetail(store: Store, place: EntityPlace, nowSec: number): 
     metrics: metricsByKind[entity.kind].map((def) => ({ metric: def.key, unit: def.unit, label: def.label })),
   };
   if (!place.datacenter) return { ...base, row: null, related: {} };
-  const data = new DatacenterData(store, place.datacenter, true);
-  const live = <T extends { removedAtSec: number | null }>(list: readonly T[]): T[] => list.filter(isLive);
+  const datacenter = place.datacenter;
   const links = (list: readonly StoredEntity[]): EntityLink[] => list.map(link);
+  // A VM, a datastore or a NIC needs only its neighbours (a few lookups, not the whole datacenter).
+  switch (entity.kind) {
+    case 'vm': {
+      const host = entitiesById(store, [entity.hostId], 'host');
+      const cluster = entitiesById(store, [entity.clusterId], 'cluster');
+      const datastores = entitiesById(store, entity.datastoreIds, 'datastore');
+      const data = new DatacenterData(store, datacenter, { clusters: cluster, hosts: host, vms: [entity], datastores });
+      return {
+        ...base,
+        row: vmRows(data, [entity])[0] ?? null,
+        related: { host: links(host), cluster: links(cluster), datastores: links(datastores) },
+      };
+    }
+    case 'datastore': {
+      const data = new DatacenterData(store, datacenter, { clusters: [], hosts: [], vms: [], datastores: [entity] });
+      return {
+        ...base,
+        row: datastoreRows(data, [entity])[0] ?? null,
+        related: {
+          vms: links(entitiesById(store, entity.vmIds, 'vm').filter(isLive)),
+          hosts: links(entitiesById(store, entity.hostIds, 'host')),
+        },
+      };
+    }
+    case 'nic': {
+      const latest = store.latest([entity.id]);
+      return { ...base, row: nicRow(entity, latest), related: { host: links(place.host ? [place.host] : []) } };
+    }
+    default:
+      break;
+  }
+  const data = DatacenterData.load(store, datacenter, true);
+  const live = <T extends { removedAtSec: number | null }>(list: readonly T[]): T[] => list.filter(isLive);
   switch (entity.kind) {
     case 'datacenter':
       return {
@@ -324,11 +381,10 @@ export function entityDetail(store: Store, place: EntityPlace, nowSec: number): 
           vms: links(live(data.vms).filter((vm) => vm.clusterId === entity.id)),
         },
       };
-    case 'host': {
-      const row = hostRows(data, [entity], nowSec)[0] ?? null;
+    case 'host':
       return {
         ...base,
-        row,
+        row: hostRows(data, [entity], nowSec)[0] ?? null,
         related: {
           cluster: links(entity.clusterId === null ? [] : [data.clusterById.get(entity.clusterId)].filter((c) => c !== undefined)),
           vms: links(live(data.vms).filter((vm) => vm.hostId === entity.id)),
@@ -336,37 +392,7 @@ export function entityDetail(store: Store, place: EntityPlace, nowSec: number): 
           datastores: links(live(data.datastores).filter((ds) => ds.hostIds.includes(entity.id))),
         },
       };
-    }
-    case 'vm': {
-      const row = vmRows(data, [entity])[0] ?? null;
-      const host = entity.hostId === null ? undefined : data.hostById.get(entity.hostId);
-      const cluster = entity.clusterId === null ? undefined : data.clusterById.get(entity.clusterId);
-      return {
-        ...base,
-        row,
-        related: {
-          host: links(host ? [host] : []),
-          cluster: links(cluster ? [cluster] : []),
-          datastores: links(entity.datastoreIds.map((id) => data.datastoreById.get(id)).filter((ds) => ds !== undefined)),
-        },
-      };
-    }
-    case 'datastore': {
-      const row = datastoreRows(data, [entity])[0] ?? null;
-      const vmIds = new Set(entity.vmIds);
-      return {
-        ...base,
-        row,
-        related: {
-          vms: links(live(data.vms).filter((vm) => vmIds.has(vm.id))),
-          hosts: links(entity.hostIds.map((id) => data.hostById.get(id)).filter((host) => host !== undefined)),
-        },
-      };
-    }
-    case 'nic': {
-      const host = place.host;
-      const latest = store.latest([entity.id]);
-      return { ...base, row: nicRow(entity, latest), related: { host: links(host ? [host] : []) } };
-    }
+    default:
+      return { ...base, row: null, related: {} };
   }
 }

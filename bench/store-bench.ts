@@ -23,7 +23,7 @@
  * year-old database.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -68,6 +68,8 @@ export interface StoreBenchResult {
     readonly cycles: number;
     readonly samples: number;
     readonly seconds: number;
+    /** CPU time of this process over the same writes (user + system): less sensitive to a busy machine. */
+    readonly cpuSeconds: number;
     readonly samplesPerSec: number;
     readonly valuesPerSec: number;
     /** Median time of one 2-minute cycle's writeRealtime for all VMs. */
@@ -78,6 +80,8 @@ export interface StoreBenchResult {
   /** Median ms of `latest` for every VM at once. */
   readonly latestAllMs: number;
   readonly retentionMs: number;
+  /** 1-minute load average before and after the run: timings above are only as quiet as the machine. */
+  readonly loadAverage: readonly [number, number];
 }
 
 const daysPerTier: Record<Tier, number> = { '5m': 2, '30m': 14, '2h': 62, '1d': 365 };
@@ -172,6 +176,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
   const vcenterId = 'bench-vc';
   // "Now": a day boundary; the simulated year ends there.
   const nowSec = 86400 * 20600;
+  const loadBefore = loadavg()[0] ?? 0;
 
   try {
     const store = openSqliteStore(path);
@@ -217,6 +222,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
     // Realtime: an hour of 2-minute cycles on the real write path.
     const cycles = 30;
     const cycleTimes: number[] = [];
+    let cpuMicros = 0;
     for (let cycle = 0; cycle < cycles; cycle++) {
       const ts = Array.from({ length: 6 }, (_, k) => nowSec + cycle * 120 + 20 * (k + 1));
       const batches: SampleBatch[] = vmIds.map((id, vm) => ({
@@ -228,7 +234,10 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
         })),
       }));
       const start = performance.now();
+      const cpuStart = process.cpuUsage();
       store.writeRealtime(batches);
+      const cpu = process.cpuUsage(cpuStart);
+      cpuMicros += cpu.user + cpu.system;
       cycleTimes.push(performance.now() - start);
     }
     const realtimeSeconds = cycleTimes.reduce((a, b) => a + b, 0) / 1000;
@@ -273,6 +282,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
         cycles,
         samples,
         seconds: realtimeSeconds,
+        cpuSeconds: cpuMicros / 1e6,
         samplesPerSec: samples / realtimeSeconds,
         valuesPerSec: (samples * vmMetrics.length) / realtimeSeconds,
         cycleMs: median(cycleTimes),
@@ -280,6 +290,7 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
       seriesMs,
       latestAllMs: median(latestTimes),
       retentionMs,
+      loadAverage: [loadBefore, loadavg()[0] ?? 0],
     };
   } finally {
     if (tempDir !== null && !options.keep) rmSync(tempDir, { recursive: true, force: true });

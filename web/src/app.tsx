@@ -157,6 +157,12 @@ function Body(props: {
   const viewKey = route.view === 'entity' ? `entity:${route.id}` : `${route.view}:${routeDc ?? ''}`;
   useEffect(() => window.scrollTo(0, 0), [viewKey]);
 
+  const dcName = dcs.find((d) => d.id === routeDc)?.name ?? null;
+  useEffect(() => {
+    const titles: Record<Route['view'], string> = { home: '', overview: 'Overview', filer: 'Filer', hosts: 'Hosts', vms: 'Virtual machines', entity: 'Graphs' };
+    document.title = [titles[route.view], dcName, 'vscope'].filter((part) => part !== null && part !== '').join(' · ');
+  }, [route.view, dcName]);
+
   const dc = routeDc ?? (dcs.some((d) => d.id === lastDc) ? lastDc : fallbackDc);
   const dcRow = dcs.find((d) => d.id === dc) ?? null;
 

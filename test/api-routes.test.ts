@@ -3,6 +3,9 @@
  * fixtures/api-inventory.ts (the real SQLite store), logged in through a simulator.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type {
   DatacenterRow,
@@ -17,6 +20,7 @@ import { entityId } from '../src/shared/entity-id.ts';
 import { vmMetrics } from '../src/shared/metrics.ts';
 import { declaredRoutes } from '../src/server/app.ts';
 import { statusResponse } from '../src/server/status.ts';
+import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import type { CollectionStatus, Store } from '../src/store/store.ts';
 import { testApp, type TestApp } from './fixtures/api-app.ts';
 import { fillStore, ids, nowSec, t0 } from './fixtures/api-inventory.ts';
@@ -410,6 +414,39 @@ before(async () => {
         assert.deepEqual(await names(), ['template-debian', 'web-1']);
       } finally {
         await cached.close();
+      }
+    });
+
+    void test('the real store invalidates cached lists: on its own writes and on another connection\'s', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vscope-api-'));
+      const path = join(dir, 'vscope.db');
+      const writer = openSqliteStore(path);
+      fillStore(writer);
+      const cached = testApp({ vcenters: [{ id: 'vc1', url: sim.current.url }], startMs: nowSec * 1000, wrapStore: () => openSqliteStore(path) });
+      try {
+        const session = await cached.login();
+        const names = async (): Promise<string[]> => {
+          const response = await cached.app.inject({ method: 'GET', url: `/api/datacenters/${ids.dc1}/datastores`, headers: { cookie: session } });
+          return response.json<DatastoreRow[]>().map((ds) => ds.name).sort();
+        };
+        assert.deepEqual(await names(), ['ds1', 'ds2']);
+        const [dc] = writer.datacenters();
+        assert.ok(dc);
+        // Another connection (a collector in another process) drops ds2.
+        writer.saveInventory({
+          vcenterId: 'vc1',
+          collectedAtSec: nowSec,
+          datacenters: [dc],
+          clusters: writer.clusters(dc.id),
+          hosts: writer.hosts(dc.id),
+          vms: writer.vms(dc.id),
+          datastores: writer.datastores(dc.id).filter((ds) => ds.name !== 'ds2'),
+        });
+        assert.deepEqual(await names(), ['ds1']);
+      } finally {
+        await cached.close();
+        writer.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

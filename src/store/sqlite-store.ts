@@ -104,6 +104,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly log: Logger | undefined;
   private readonly statements;
+  /** Writes made through this connection (see dataVersion). */
+  private writes = 0;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.log = options.log;
@@ -212,6 +214,7 @@ export class SqliteStore implements Store {
   }
 
   saveInventory(snapshot: InventorySnapshot): void {
+    this.writes++;
     const { vcenterId, collectedAtSec: now } = snapshot;
     const rows: EntityUpsert[] = [];
     const add = (id: string, kind: EntityKind, datacenterId: string | null, name: string, info: object): void => {
@@ -234,6 +237,7 @@ export class SqliteStore implements Store {
   }
 
   writeRealtime(batches: readonly SampleBatch[]): void {
+    this.writes++;
     this.db.transaction(() => {
       for (const batch of batches) {
         const entity = this.knownEntity(batch);
@@ -271,6 +275,7 @@ export class SqliteStore implements Store {
   }
 
   importHistorical(tier: Tier, batches: readonly SampleBatch[]): void {
+    this.writes++;
     const stepSec = tierStepSec[tier];
     this.db.transaction(() => {
       // Batches of one entity are gathered first, so that several batches of one call fill a
@@ -313,6 +318,7 @@ export class SqliteStore implements Store {
   }
 
   saveStatus(status: CollectionStatus): void {
+    this.writes++;
     this.statements.saveStatus.run(status.vcenterId, JSON.stringify(status));
   }
 
@@ -411,6 +417,7 @@ export class SqliteStore implements Store {
   }
 
   applyRetention(nowSec: number): void {
+    this.writes++;
     let dropped = 0;
     // Buckets: one range at the start of each table (the key is time first).
     for (const tier of tiers) {
@@ -431,6 +438,14 @@ export class SqliteStore implements Store {
       })();
     }
     this.log?.info({ droppedBuckets: dropped, droppedEntities: removed }, 'retention applied');
+  }
+
+  /**
+   * Changes whenever data changes: writes through this connection, plus SQLite's data_version,
+   * which moves when another connection (a collector in another process) commits.
+   */
+  dataVersion(): number {
+    return this.writes + Number(this.db.pragma('data_version', { simple: true }));
   }
 
   ping(): boolean {

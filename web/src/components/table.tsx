@@ -30,9 +30,10 @@ export interface Column<T> {
   readonly width?: number;
 }
 
-/** Width of a column: its own, else 96 px for numbers and 140 px for text. */
+/** Width of a column: its own, else 96 px for numbers and 140 px for text; never narrower than its header with a sort mark. */
 export function columnWidth<T>(column: Column<T>): number {
-  return column.width ?? (column.numeric === true ? 96 : 140);
+  const header = Math.ceil(column.label.length * 7.5 + 36);
+  return Math.max(header, column.width ?? (column.numeric === true ? 96 : 140));
 }
 
 /** Keys of T whose values are numbers (or null). */
@@ -161,6 +162,20 @@ export function DataTable<T>(props: TableProps<T>) {
       observer.disconnect();
     };
   }, [windowed]);
+
+  // The scrolling box ends at the bottom of the window, whatever banners sit above it, so the
+  // page itself does not scroll as well.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return undefined;
+    const fit = (): void => {
+      const top = el.getBoundingClientRect().top + window.scrollY;
+      el.style.maxHeight = `${Math.max(240, window.innerHeight - top - 12)}px`;
+    };
+    fit();
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+  }, []);
 
   useLayoutEffect(() => {
     const first = scroller.current?.querySelector<HTMLElement>('tbody tr[data-id]');

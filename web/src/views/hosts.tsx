@@ -161,7 +161,8 @@ function hostColumns(open: readonly string[], toggle: (id: string) => void): Col
     num('Uptime', 'uptimeSec', formatDuration),
     { key: 'esxVersion', label: 'ESXi', value: (r) => r.esxVersion, render: (r) => r.esxVersion ?? NONE },
     { key: 'cpuModel', label: 'CPU model', value: (r) => r.cpuModel, render: (r) => <span title={r.cpuModel ?? ''}>{r.cpuModel ?? NONE}</span> },
-  ];  return columns.map((c) => ({ ...c, width: hostWidths[c.key] ?? columnWidth(c), csvLabel: c.csvLabel ?? hostCsvLabels[c.key] ?? c.label }));
+  ];
+  return columns.map((c) => ({ ...c, width: hostWidths[c.key] ?? columnWidth(c), csvLabel: c.csvLabel ?? hostCsvLabels[c.key] ?? c.label }));
 
 }
 

@@ -163,7 +163,6 @@ function hostColumns(open: readonly string[], toggle: (id: string) => void): Col
     { key: 'cpuModel', label: 'CPU model', value: (r) => r.cpuModel, render: (r) => <span title={r.cpuModel ?? ''}>{r.cpuModel ?? NONE}</span> },
   ];
   return columns.map((c) => ({ ...c, width: hostWidths[c.key] ?? columnWidth(c), csvLabel: c.csvLabel ?? hostCsvLabels[c.key] ?? c.label }));
-
 }
 
 export function HostsView({

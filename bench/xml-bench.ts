@@ -1,0 +1,415 @@
+/**
+ * XML benchmark: the measured reason why src/vsphere/xml.ts is our own scanner and not
+ * fast-xml-parser (which the stack names and which stays installed).
+ *
+ *   node --import tsx bench/xml-bench.ts [--vms 5000] [--runs 10] [--page FILE] [--save FILE]
+ *
+ * The page: one real RetrievePropertiesEx response for every VM, with the collector's own
+ * property paths (discovery.ts `vmPaths`), captured over HTTP from a vcsim of about `--vms`
+ * VMs (vcsim ignores `maxObjects`, so it is one page; it writes `XMLSchema-instance:type`).
+ * `--page FILE` reads a saved response instead (e.g. one from a real vCenter, saved with any
+ * SOAP tool); `--save FILE` keeps the captured one. vcsim declares the XMLSchema-instance
+ * namespace again on every `<val>`, which vCenter does not: every variant is also measured on
+ * the same page rewritten vCenter-style (`xsi:type`, declared once on the envelope).
+ *
+ * What is timed, each variant `--runs` times after 2 warm-up runs, interleaved so that every
+ * variant sees the same machine load; medians of wall time and of process CPU time
+ * (process.cpuUsage, user + system, so GC threads count):
+ * - `ours`: parseXml + the client's RetrievePropertiesEx reading (client.ts
+ *   `parseRetrieveResult`, mirrored here) down to the ObjectContent values the client returns;
+ * - `oursParseOnly`: parseXml alone (our element tree);
+ * - `fxp`: fast-xml-parser configured for SOAP: attributes kept, prefixes kept (it has no
+ *   namespace resolution: a caller would still have to resolve them, not timed here), no value
+ *   auto-parsing, producing its raw tree. Not even the values the client needs: a lower bound;
+ * - `fxpValidated`: the same with its validator on (`parse(text, true)`), the only way it
+ *   refuses a truncated document;
+ * - `fxpOrdered`: `preserveOrder: true`, the mode that keeps repeated children in order.
+ * Heap: bytes retained by one result (heapUsed after a full GC, with and without it).
+ * Truncation: the page cut right after one `</objects>` in its middle (a well-formed prefix,
+ * as a dropped connection leaves it) and at half its length, given to each parser.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { XMLParser } from 'fast-xml-parser';
+import { request } from 'undici';
+import { vmPaths } from '../src/collector/discovery.ts';
+import { startVcsim } from '../src/simulator/vcsim.ts';
+import type { ObjectContent } from '../src/vsphere/client.ts';
+import { VsphereClient } from '../src/vsphere/client.ts';
+import { asMoRef, asRecord, moRefXml, textXml } from '../src/vsphere/values.ts';
+import { SOAP_ENV_NS, child, childrenNamed, elementValue, envelope, parseXml, type XmlElement } from '../src/vsphere/xml.ts';
+import { shapeFor } from './collector-bench.ts';
+
+export interface XmlBenchOptions {
+  /** About how many VMs the simulator holds; default 5000. */
+  readonly vms?: number;
+  /** Timed runs per variant; default 10. */
+  readonly runs?: number;
+  /** A saved RetrievePropertiesEx response to use instead of a vcsim capture. */
+  readonly pageFile?: string;
+  /** Where to save the captured page. */
+  readonly saveFile?: string;
+}
+
+export interface VariantResult {
+  /** Median wall time of one parse, ms. */
+  readonly wallMs: number;
+  /** Median process CPU time (user + system) of one parse, ms. */
+  readonly cpuMs: number;
+  readonly minCpuMs: number;
+  readonly maxCpuMs: number;
+  /** Heap retained by one result after a full GC, MB. */
+  readonly retainedHeapMB: number;
+  /** VM objects found in the page. */
+  readonly objects: number;
+}
+
+export interface PageResult {
+  readonly source: string;
+  readonly bytes: number;
+  /** VM objects in the page. */
+  readonly objects: number;
+  readonly variants: {
+    readonly ours: VariantResult;
+    readonly oursParseOnly: VariantResult;
+    readonly fxp: VariantResult;
+    readonly fxpValidated: VariantResult;
+    readonly fxpOrdered: VariantResult;
+  };
+  /** CPU medians divided: fast-xml-parser's over ours. */
+  readonly cpuRatio: { readonly fxpVsOurs: number; readonly fxpValidatedVsOurs: number; readonly fxpOrderedVsOurs: number; readonly fxpVsOursParseOnly: number };
+}
+
+export interface XmlBenchResult {
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string; readonly loadAvgStart: number[]; readonly loadAvgEnd: number[] };
+  readonly runs: number;
+  readonly propertyPaths: number;
+  readonly pages: {
+    /** The page as vcsim writes it: `XMLSchema-instance` declared again on every `<val>`. */
+    readonly vcsim: PageResult;
+    /**
+     * The same page as vCenter writes it: `xsi:type` with the prefix the envelope declares
+     * (the per-value declarations removed). Our parser gives identical values on both.
+     */
+    readonly vcenterStyle: PageResult;
+  };
+  /** Our ObjectContent values are the same for both pages. */
+  readonly sameValuesOnBothPages: boolean;
+  /** On the vcsim page. */
+  readonly truncated: {
+    /** Cut right after a `</objects>` halfway through: well-formed up to there. */
+    readonly cleanCut: TruncationResult;
+    /** Cut at half the length, inside whatever is there. */
+    readonly midCut: TruncationResult;
+  };
+  /** True when fast-xml-parser (no validator) returned a tree for a truncated document. */
+  readonly fxpAcceptsTruncated: boolean;
+  /** True when our parser threw on every truncated document. */
+  readonly oursRejectsTruncated: boolean;
+  readonly verdict: string;
+}
+
+export interface TruncationResult {
+  readonly atByte: number;
+  /** null when it threw; else how many VM objects it returned. */
+  readonly fxpObjects: number | null;
+  readonly fxpValidatedRejects: boolean;
+  readonly oursError: string | null;
+}
+
+// Allocation-heavy parses make heap figures meaningless without a full GC before reading them.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** One RetrievePropertiesEx page of every VM, as the collector asks for it, straight off the wire. */
+async function capturePage(vms: number): Promise<string> {
+  const sim = await startVcsim(shapeFor(vms), 300_000);
+  try {
+    const client = await VsphereClient.connect({ url: sim.url, username: 'bench', password: 'bench' });
+    try {
+      const { viewManager, propertyCollector, rootFolder } = client.serviceContent;
+      const view = asMoRef(
+        await client.call('CreateContainerView', viewManager, moRefXml('container', rootFolder) + textXml('type', 'VirtualMachine') + textXml('recursive', true)),
+      );
+      if (!view) throw new Error('CreateContainerView returned no view');
+      // The same specSet as VsphereClient.retrieve, sent by hand to keep the response text.
+      const specSet =
+        `<specSet><propSet>${textXml('type', 'VirtualMachine')}${textXml('all', false)}${vmPaths.map((p) => textXml('pathSet', p)).join('')}</propSet>` +
+        `<objectSet>${moRefXml('obj', view)}${textXml('skip', true)}<selectSet xsi:type="TraversalSpec">${textXml('name', 'view')}` +
+        `${textXml('type', 'ContainerView')}${textXml('path', 'view')}${textXml('skip', false)}</selectSet></objectSet></specSet>`;
+      const response = await request(sim.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'text/xml; charset=utf-8',
+          soapaction: `urn:vim25/${client.about.apiVersion}`,
+          cookie: client.sessionCookie ?? '',
+        },
+        body: envelope('RetrievePropertiesEx', moRefXml('_this', propertyCollector) + specSet + `<options>${textXml('maxObjects', 100_000)}</options>`),
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`RetrievePropertiesEx answered HTTP ${String(response.statusCode)}`);
+      await client.call('DestroyView', view);
+      return text;
+    } finally {
+      await client.logout();
+    }
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** What client.ts parseRetrieveResult does with the response element (kept in step by hand). */
+function objectContents(response: XmlElement): ObjectContent[] {
+  const returnval = childrenNamed(response, 'returnval')[0];
+  if (!returnval) return [];
+  const objects: ObjectContent[] = [];
+  for (const objectElement of childrenNamed(returnval, 'objects')) {
+    const objElement = childrenNamed(objectElement, 'obj')[0];
+    const obj = objElement ? asMoRef(elementValue(objElement)) : null;
+    if (!obj) continue;
+    const props: Record<string, unknown> = {};
+    for (const prop of childrenNamed(objectElement, 'propSet')) {
+      const name = childrenNamed(prop, 'name')[0]?.text;
+      const val = childrenNamed(prop, 'val')[0];
+      if (name !== undefined && val) props[name] = elementValue(val);
+    }
+    const missing: string[] = [];
+    for (const missingElement of childrenNamed(objectElement, 'missingSet')) {
+      missing.push(childrenNamed(missingElement, 'path')[0]?.text ?? '');
+    }
+    objects.push({ obj, props, missing });
+  }
+  return objects;
+}
+
+/** The `<RetrievePropertiesExResponse>` element, located as SoapTransport does. */
+function responseElement(root: XmlElement): XmlElement {
+  const body = root.name === 'Envelope' && root.ns === SOAP_ENV_NS ? child(root, 'Body') : undefined;
+  const first = body?.children[0];
+  if (first?.name !== 'RetrievePropertiesExResponse') throw new Error('not a RetrievePropertiesEx response');
+  return first;
+}
+
+const soapOptions = {
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+} as const;
+const fxpParser = new XMLParser(soapOptions);
+const fxpOrderedParser = new XMLParser({ ...soapOptions, preserveOrder: true });
+
+/** Counts `objects` under the response in fast-xml-parser's tree (prefixes kept, so found by local name). */
+function fxpObjectCount(tree: unknown): number {
+  const byLocal = (node: unknown, local: string): unknown => {
+    const record = asRecord(node);
+    if (!record) return undefined;
+    const key = Object.keys(record).find((k) => k === local || k.endsWith(`:${local}`));
+    return key === undefined ? undefined : record[key];
+  };
+  const returnval = byLocal(byLocal(byLocal(byLocal(tree, 'Envelope'), 'Body'), 'RetrievePropertiesExResponse'), 'returnval');
+  const objects = byLocal(returnval, 'objects');
+  return objects === undefined ? 0 : Array.isArray(objects) ? objects.length : 1;
+}
+
+/** Counts `<objects>` elements in an ordered (preserveOrder) tree. */
+function fxpOrderedObjectCount(tree: unknown): number {
+  let count = 0;
+  const walk = (nodes: unknown): void => {
+    if (!Array.isArray(nodes)) return;
+    for (const node of nodes) {
+      const record = asRecord(node);
+      if (!record) continue;
+      for (const [key, value] of Object.entries(record)) {
+        if (key === 'objects') count++;
+        else if (key !== ':@') walk(value);
+      }
+    }
+  };
+  walk(tree);
+  return count;
+}
+
+interface Variant {
+  readonly name: keyof PageResult['variants'];
+  readonly run: (text: string) => unknown;
+  readonly count: (result: unknown) => number;
+}
+
+const variants: readonly Variant[] = [
+  { name: 'ours', run: (text) => objectContents(responseElement(parseXml(text))), count: (r) => (r as unknown[]).length },
+  { name: 'oursParseOnly', run: (text) => parseXml(text), count: (r) => childrenNamed(childrenNamed(responseElement(r as XmlElement), 'returnval')[0] ?? (r as XmlElement), 'objects').length },
+  { name: 'fxp', run: (text) => fxpParser.parse(text) as unknown, count: fxpObjectCount },
+  { name: 'fxpValidated', run: (text) => fxpParser.parse(text, true) as unknown, count: fxpObjectCount },
+  { name: 'fxpOrdered', run: (text) => fxpOrderedParser.parse(text) as unknown, count: fxpOrderedObjectCount },
+];
+
+function retainedHeapMB(run: () => unknown): number {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const result = run();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  // Keeps the result alive until after the second reading.
+  if (result === undefined) throw new Error('no result');
+  return round1((after - before) / 1024 / 1024);
+}
+
+function truncation(text: string, atByte: number): TruncationResult {
+  const cut = text.slice(0, atByte);
+  let fxpObjects: number | null;
+  try {
+    fxpObjects = fxpObjectCount(fxpParser.parse(cut));
+  } catch {
+    fxpObjects = null;
+  }
+  let fxpValidatedRejects = false;
+  try {
+    fxpParser.parse(cut, true);
+  } catch {
+    fxpValidatedRejects = true;
+  }
+  let oursError: string | null = null;
+  try {
+    objectContents(responseElement(parseXml(cut)));
+  } catch (error) {
+    oursError = (error as Error).message;
+  }
+  return { atByte, fxpObjects, fxpValidatedRejects, oursError };
+}
+
+function measurePage(source: string, text: string, runs: number): PageResult {
+  const samples = new Map<string, { wall: number[]; cpu: number[]; objects: number }>();
+  for (const variant of variants) samples.set(variant.name, { wall: [], cpu: [], objects: variant.count(variant.run(text)) });
+  for (let i = 0; i < runs + 2; i++) {
+    for (const variant of variants) {
+      gc();
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
+      variant.run(text);
+      const wallMs = performance.now() - wall0;
+      const cpu = process.cpuUsage(cpu0);
+      if (i < 2) continue;
+      const entry = samples.get(variant.name);
+      entry?.wall.push(wallMs);
+      entry?.cpu.push((cpu.user + cpu.system) / 1000);
+    }
+  }
+  const results = {} as Record<keyof PageResult['variants'], VariantResult>;
+  for (const variant of variants) {
+    const entry = samples.get(variant.name);
+    if (!entry) continue;
+    results[variant.name] = {
+      wallMs: Math.round(median(entry.wall)),
+      cpuMs: Math.round(median(entry.cpu)),
+      minCpuMs: Math.round(Math.min(...entry.cpu)),
+      maxCpuMs: Math.round(Math.max(...entry.cpu)),
+      retainedHeapMB: retainedHeapMB(() => variant.run(text)),
+      objects: entry.objects,
+    };
+  }
+  const ours = results.ours.cpuMs;
+  return {
+    source,
+    bytes: Buffer.byteLength(text),
+    objects: results.ours.objects,
+    variants: results,
+    cpuRatio: {
+      fxpVsOurs: round2(results.fxp.cpuMs / ours),
+      fxpValidatedVsOurs: round2(results.fxpValidated.cpuMs / ours),
+      fxpOrderedVsOurs: round2(results.fxpOrdered.cpuMs / ours),
+      fxpVsOursParseOnly: round2(results.fxp.cpuMs / results.oursParseOnly.cpuMs),
+    },
+  };
+}
+
+/** vcsim's page rewritten the way vCenter writes values: `xsi:type`, xsi declared once on the envelope. */
+function vcenterStyle(text: string): string {
+  if (!/<soapenv:Envelope [^>]*xmlns:xsi="http:\/\/www\.w3\.org\/2001\/XMLSchema-instance"/.test(text)) {
+    throw new Error('the page does not declare xsi on its envelope: cannot rewrite it vCenter-style');
+  }
+  return text.replaceAll(' xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance"', '').replaceAll(' XMLSchema-instance:type="', ' xsi:type="');
+}
+
+export async function benchXml(options: XmlBenchOptions = {}): Promise<XmlBenchResult> {
+  const vms = options.vms ?? 5000;
+  const runs = Math.max(1, options.runs ?? 10);
+  const loadAvgStart = os.loadavg().map(round2);
+  const text = options.pageFile !== undefined ? readFileSync(options.pageFile, 'utf8') : await capturePage(vms);
+  if (options.saveFile !== undefined) writeFileSync(options.saveFile, text);
+  const vcenterText = vcenterStyle(text);
+  const sameValuesOnBothPages =
+    JSON.stringify(objectContents(responseElement(parseXml(text)))) === JSON.stringify(objectContents(responseElement(parseXml(vcenterText))));
+
+  const pages = {
+    vcsim: measurePage(options.pageFile ?? `vcsim capture (${String(vms)} VMs asked)`, text, runs),
+    vcenterStyle: measurePage('the same, vCenter-style xsi:type', vcenterText, runs),
+  };
+
+  const closes = [...text.matchAll(/<\/objects>/g)];
+  const middle = closes[Math.floor(closes.length / 2)];
+  const cleanCutAt = middle ? (middle.index ?? 0) + '</objects>'.length : Math.floor(text.length / 2);
+  const truncated = { cleanCut: truncation(text, cleanCutAt), midCut: truncation(text, Math.floor(text.length / 2)) };
+  const fxpAcceptsTruncated = truncated.cleanCut.fxpObjects !== null || truncated.midCut.fxpObjects !== null;
+  const oursRejectsTruncated = truncated.cleanCut.oursError !== null && truncated.midCut.oursError !== null;
+
+  const ratios = [pages.vcsim.cpuRatio.fxpVsOurs, pages.vcenterStyle.cpuRatio.fxpVsOurs];
+  const low = Math.min(...ratios);
+  const range = `${String(low)}x to ${String(Math.max(...ratios))}x`;
+  const speed =
+    low >= 1.5
+      ? `fast-xml-parser's raw tree alone took ${range} the CPU of our parser producing ObjectContent values`
+      : low > 0.67
+        ? `fast-xml-parser is comparable in CPU (${range} ours): speed alone does not justify our parser`
+        : `fast-xml-parser is faster (${range} ours): speed does not justify our parser`;
+  const safety = fxpAcceptsTruncated
+    ? `without its validator fast-xml-parser returned ${String(truncated.cleanCut.fxpObjects ?? 0)} of ${String(pages.vcsim.objects)} objects from a page cut after an element, ` +
+      `and with it costs ${String(pages.vcsim.cpuRatio.fxpValidatedVsOurs)}x / ${String(pages.vcenterStyle.cpuRatio.fxpValidatedVsOurs)}x our CPU; ` +
+      `ours ${oursRejectsTruncated ? 'refused every truncated page' : 'did NOT refuse every truncated page'}`
+    : 'fast-xml-parser refused the truncated pages too';
+
+  return {
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadAvgStart, loadAvgEnd: os.loadavg().map(round2) },
+    runs,
+    propertyPaths: vmPaths.length,
+    pages,
+    sameValuesOnBothPages,
+    truncated,
+    fxpAcceptsTruncated,
+    oursRejectsTruncated,
+    verdict: `${speed}; ${safety}.`,
+  };
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const vms = argValue('--vms');
+  const runs = argValue('--runs');
+  const pageFile = argValue('--page');
+  const saveFile = argValue('--save');
+  const result = await benchXml({
+    ...(vms === undefined ? {} : { vms: Number(vms) }),
+    ...(runs === undefined ? {} : { runs: Number(runs) }),
+    ...(pageFile === undefined ? {} : { pageFile }),
+    ...(saveFile === undefined ? {} : { saveFile }),
+  });
+  console.log(JSON.stringify(result));
+}

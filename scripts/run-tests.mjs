@@ -15,7 +15,7 @@ function testFiles(dir) {
   return found;
 }
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['src', 'test'];
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['src', 'web/src', 'test'];
 const files = roots.flatMap((root) => (statSync(root).isDirectory() ? testFiles(root) : [root])).sort();
 const result = spawnSync(
   process.execPath,

@@ -243,8 +243,10 @@ class VcenterLoop {
       this.gate();
       counts = await this.collect();
     } catch (caught) {
-      error = caught instanceof Abandoned ? 'abandoned: the collector stopped during the cycle' : describe(caught, this.target.password);
-      if (!(caught instanceof Abandoned)) {
+      // Once stopping, whatever failed (a call cut by the logout included) is the stop itself.
+      const abandoned = caught instanceof Abandoned || this.stopped;
+      error = abandoned ? 'abandoned: the collector stopped during the cycle' : describe(caught, this.target.password);
+      if (!abandoned) {
         this.log.warn({ err: error, url: this.target.url }, 'collection cycle failed');
         // A fresh session next time: the old one may be what failed.
         const client = this.client;

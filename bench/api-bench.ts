@@ -9,16 +9,20 @@
  * list reads), and a year of daily buckets for the first 500 VMs (imported through the store's
  * own `importHistorical`, as the collector's history import does; importing them for all 5,000
  * takes over a minute and does not change what one series query reads). The app is the real one,
- * listening on 127.0.0.1:0; the login goes through a simulator started with a username and
- * password, like production.
+ * listening on 127.0.0.1:0 in a child process of its own (so that the load generator does not
+ * share its event loop); the login goes through a simulator started with a username and
+ * password, like production. Repeated list requests are served from the API's list cache
+ * (valid until the store's data changes), as they would be between two collection cycles.
  *
  * Run: `node --import tsx bench/api-bench.ts [--vms 5000] [--seconds 10]`
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { buildApp } from '../src/server/app.ts';
 import { vsphereAuthenticator } from '../src/server/auth.ts';
@@ -250,70 +254,122 @@ async function run(
   };
 }
 
+/** What the server process reports once it listens. */
+interface ServerReady {
+  readonly url: string;
+  readonly cookie: string;
+  readonly fillMs: number;
+  readonly hosts: number;
+  readonly datastores: number;
+  readonly datacenterId: string;
+  readonly historyVmIds: readonly string[];
+}
+
+/**
+ * The server side, run in its own process (`--serve`) so that autocannon and the server do not
+ * share one event loop: fills the store, starts the simulator and the app, logs in, prints
+ * one ServerReady JSON line, and cleans up on SIGTERM.
+ */
+async function serve(vmCount: number, historyVms: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vscope-api-bench-'));
+  const store = openSqliteStore(join(dir, 'bench.db'));
+  const sim = await startVcsim({ username: 'bench', password: 'bench-password', vmsPerPool: 1 });
+  const snapshot = syntheticInventory(vmCount);
+  const fillStart = performance.now();
+  fill(store, snapshot, historyVms);
+  const fillMs = Math.round(performance.now() - fillStart);
+  const app = buildApp({
+    store,
+    auth: vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]),
+    log: pino({ level: 'warn' }, pino.destination(2)),
+    config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false },
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const stop = async (): Promise<void> => {
+    await app.close();
+    await sim.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  const login = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  if (!login.ok || cookie === '') throw new Error(`login failed: ${String(login.status)}`);
+  const ready: ServerReady = {
+    url,
+    cookie,
+    fillMs,
+    hosts: snapshot.hosts.length,
+    datastores: snapshot.datastores.length,
+    datacenterId: snapshot.datacenters[0]?.id ?? '',
+    historyVmIds: snapshot.vms.slice(0, historyVms).map((vm) => vm.id),
+  };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+}
+
+/** Starts the server process and resolves once it reports ready. */
+function startServer(vmCount: number, historyVms: number): Promise<{ child: ChildProcess; ready: ServerReady }> {
+  const script = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      try {
+        resolve({ child, ready: JSON.parse(line) as ServerReady });
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the server process exited (${String(code)}) before it was ready`)));
+  });
+}
+
 export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchResult> {
   const vmCount = options.vms ?? 5000;
   const seconds = options.seconds ?? 10;
   const connections = options.connections ?? 50;
   const historyVms = Math.min(vmCount, options.historyVms ?? 500);
   const progress = options.progress ?? (() => undefined);
-  const dir = mkdtempSync(join(tmpdir(), 'vscope-api-bench-'));
-  const store = openSqliteStore(join(dir, 'bench.db'));
-  const sim = await startVcsim({ username: 'bench', password: 'bench-password', vmsPerPool: 1 });
+  const { child, ready } = await startServer(vmCount, historyVms);
   try {
-    const snapshot = syntheticInventory(vmCount);
-    const fillStart = performance.now();
-    fill(store, snapshot, historyVms);
-    const fillMs = Math.round(performance.now() - fillStart);
-    progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(fillMs)} ms`);
-
-    const app = buildApp({
-      store,
-      auth: vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]),
-      log: pino({ level: 'warn' }),
-      config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false },
-    });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      const login = await fetch(`${url}/api/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
-      });
-      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-      if (!login.ok || cookie === '') throw new Error(`login failed: ${String(login.status)}`);
-
-      const datacenterId = snapshot.datacenters[0]?.id ?? '';
-      progress(`GET /api/entities/:id/series?period=year, ${String(connections)} clients, ${String(seconds)} s`);
-      const yearSeries = await run(
-        '/api/entities/:id/series?period=year',
-        url,
-        cookie,
-        connections,
-        seconds,
-        snapshot.vms.slice(0, historyVms).map((vm) => `/api/entities/${vm.id}/series?period=year`),
-      );
-      // Let the server finish what the first run left in flight.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      progress(`GET /api/datacenters/:id/vms, ${String(connections)} clients, ${String(seconds)} s`);
-      const vmList = await run('/api/datacenters/:id/vms', url, cookie, connections, seconds, [`/api/datacenters/${datacenterId}/vms`]);
-      return {
-        vms: vmCount,
-        hosts: snapshot.hosts.length,
-        datastores: snapshot.datastores.length,
-        historyVms,
-        connections,
-        seconds,
-        fillMs,
-        vmList,
-        yearSeries,
-      };
-    } finally {
-      await app.close();
-    }
+    progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(ready.fillMs)} ms`);
+    progress(`GET /api/entities/:id/series?period=year, ${String(connections)} clients, ${String(seconds)} s`);
+    const yearSeries = await run(
+      '/api/entities/:id/series?period=year',
+      ready.url,
+      ready.cookie,
+      connections,
+      seconds,
+      ready.historyVmIds.map((id) => `/api/entities/${id}/series?period=year`),
+    );
+    // Let the server finish what the first run left in flight.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    progress(`GET /api/datacenters/:id/vms, ${String(connections)} clients, ${String(seconds)} s`);
+    const vmList = await run('/api/datacenters/:id/vms', ready.url, ready.cookie, connections, seconds, [
+      `/api/datacenters/${ready.datacenterId}/vms`,
+    ]);
+    return {
+      vms: vmCount,
+      hosts: ready.hosts,
+      datastores: ready.datastores,
+      historyVms,
+      connections,
+      seconds,
+      fillMs: ready.fillMs,
+      vmList,
+      yearSeries,
+    };
   } finally {
-    await sim.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
   }
 }
 
@@ -325,15 +381,22 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   };
   const vms = arg('vms');
   const seconds = arg('seconds');
-  benchApi({
-    ...(vms === undefined ? {} : { vms }),
-    ...(seconds === undefined ? {} : { seconds }),
-    progress: (line) => console.error(line),
-  }).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error: unknown) => {
+  if (process.argv.includes('--serve')) {
+    serve(vms ?? 5000, arg('history-vms') ?? 500).catch((error: unknown) => {
       console.error(error);
-      process.exitCode = 1;
-    },
-  );
+      process.exit(1);
+    });
+  } else {
+    benchApi({
+      ...(vms === undefined ? {} : { vms }),
+      ...(seconds === undefined ? {} : { seconds }),
+      progress: (line) => console.error(line),
+    }).then(
+      (result) => console.log(JSON.stringify(result, null, 2)),
+      (error: unknown) => {
+        console.error(error);
+        process.exitCode = 1;
+      },
+    );
+  }
 }

@@ -50,8 +50,19 @@ void describe('login and sessions', () => {
     assert.equal(who.json<{ username: string }>().username, 'alice');
   });
 
-  void test('two logins get different session ids', async () => {
-    assert.notEqual(await t.login(), await t.login());
+  void test('two logins get different session ids; a login replaces the session it was sent with', async () => {
+    const first = await t.login();
+    const second = await t.login();
+    assert.notEqual(first, second);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/session',
+      headers: { cookie: first },
+      payload: { username: 'alice', password: 's3cret' },
+    });
+    assert.equal(again.statusCode, 200);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: first } })).statusCode, 401);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/api/session', headers: { cookie: second } })).statusCode, 200);
   });
 
   void test('a wrong password or username is a 401 that does not say which', async () => {

@@ -311,6 +311,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       try {
         const handle = await auth.login(vcenter.id, body.username, body.password);
         const created = sessions.create(body.username, vcenter.id, handle);
+        // A login replaces the session the browser had, if any.
+        if (request.vscopeSession) sessions.end(request.vscopeSession.id);
         limiter.clear(userKey);
         request.log.info({ username: body.username, vcenterId: vcenter.id }, 'login');
         void reply.setCookie(sessionCookieName, created.id, {
@@ -330,7 +332,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (rejected) {
       limiter.fail(ipKey);
       limiter.fail(userKey);
-      request.log.info({ username: body.username }, 'login refused');
+      request.log.info({ username: body.username, ip: request.ip }, 'login refused');
     }
     throw unreachable ?? invalidCredentials();
   });

@@ -316,6 +316,19 @@ void describe('collector against vcsim', () => {
     memory.close();
   });
 
+  void test('stop() during a cycle abandons it before it writes anything', async () => {
+    const memory = openSqliteStore(':memory:');
+    const c = createCollector({ store: memory, vcenters: [target('vc4')], intervalSec: 120, log });
+    const running = c.runOnce();
+    await c.stop();
+    const [result] = await running;
+    assert.equal(result?.ok, false);
+    assert.match(result?.error ?? '', /abandoned/);
+    assert.deepEqual(memory.statuses(), []);
+    assert.deepEqual(memory.datacenters(), []);
+    memory.close();
+  });
+
   void test('start() runs cycles on schedule and stop() ends them', async () => {
     const memory = openSqliteStore(':memory:');
     const c = createCollector({ store: memory, vcenters: [target('vc3')], intervalSec: 1, log, tuning: { importBudgetMs: 0 } });

@@ -132,7 +132,9 @@ export class HistoryImporter {
               intervalSec: interval.samplingPeriodSec,
               targets: chunk,
               metrics: metricsAtLevel(ctx.metrics, interval.level),
-              window: () => ({ startSec, maxSample }),
+              // Never past the cycle time: a sample newer than the realtime ones would open a
+              // bucket that the next realtime samples then merge into.
+              window: () => ({ startSec, endSec: ctx.nowSec, maxSample }),
             },
             ctx.tuning,
             (batches: SampleBatch[]) => {

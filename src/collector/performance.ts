@@ -154,7 +154,7 @@ export interface PerfPlan {
   readonly targets: readonly PerfTarget[];
   readonly metrics: ResolvedMetrics;
   /** Query window of one target; null skips it. */
-  readonly window: (target: PerfTarget) => { readonly startSec: number; readonly maxSample: number } | null;
+  readonly window: (target: PerfTarget) => { readonly startSec: number; readonly maxSample: number; readonly endSec?: number } | null;
 }
 
 /** Where one returned series goes: entity, metric key and unit conversion. */
@@ -207,6 +207,7 @@ function prepare(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number): P
       metricIds: metricIds.slice(i, i + perSpec),
       intervalSec: plan.intervalSec,
       startSec: window.startSec,
+      ...(window.endSec === undefined ? {} : { endSec: window.endSec }),
       maxSample: window.maxSample,
     });
   }

@@ -127,7 +127,7 @@ export interface Store {
   latest(entityIds: readonly string[]): ReadonlyMap<string, LatestFigures>;
   series(query: SeriesQuery): SeriesData;
 
-  /** Drops buckets past their tier's retention and entities removed longer than a year ago. */
+  /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
   applyRetention(nowSec: number): void;
   /** Cheap liveness probe for /healthz. */
   ping(): boolean;

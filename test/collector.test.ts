@@ -167,10 +167,15 @@ void describe('collector against vcsim', () => {
     assert.ok(host && vm && ds);
     const now = nowSec();
 
-    // Realtime: the last hour, 20-second samples (count 1 each), at most 15 per 5-minute bucket.
-    const recent = buckets(store, host.id, '5m', now - 3600, now);
-    assert.ok(sum(recent) >= 170, `realtime samples of the hour: ${String(sum(recent))}`);
-    assert.ok([...recent.values()].every((count) => count <= 16));
+    // Realtime: the last hour of 20-second samples. A full 5-minute bucket of them counts 15,
+    // like one imported 5-minute sample, but holds 15 different values (min < max).
+    const mark = store.highWaterMarks('vc1').get(host.id);
+    assert.ok(mark !== undefined && mark >= result.startSec - 60, 'realtime samples moved the mark');
+    const hour = store.rollups({ entityId: host.id, tier: '5m', fromSec: now - 3600, toSec: now, metrics: ['cpuUsagePct'] });
+    const rollups = hour.series[0]?.rollups ?? [];
+    assert.ok(rollups.every((r) => r === null || r.count <= 16), 'at most one sample per 20 s');
+    const realtimeBuckets = rollups.filter((r) => r !== null && r.count >= 14 && r.min < r.max).length;
+    assert.ok(realtimeBuckets >= 10, `buckets of realtime samples in the hour: ${String(realtimeBuckets)}`);
 
     const nic = host.nics[0];
     assert.ok(nic);
@@ -202,7 +207,8 @@ void describe('collector against vcsim', () => {
     const [result] = await collector.runOnce();
     assert.equal(result?.ok, true);
     const after = buckets(store, host.id, '5m', now - 2 * 86400, now + 600);
-    const markBucket = Math.floor(markBefore / 300) * 300;
+    // New samples end after the mark, so they start at most 20 s before it.
+    const markBucket = Math.floor((markBefore - 20) / 300) * 300;
     for (const [ts, count] of before) if (ts < markBucket) assert.equal(after.get(ts), count, `bucket ${String(ts)} unchanged`);
     const added = sum(after) - sum(before);
     // A second or two passed: one or two new 20-second samples at most, never the hour again.

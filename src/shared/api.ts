@@ -90,6 +90,7 @@ export interface HostRow {
   readonly uptimeSec: number | null;
   readonly nics: readonly NicRow[];
   readonly removed: boolean;
+  /** When the inventory last saw it (end of that discovery); figures are the average of its latest 5-minute bucket. */
   readonly collectedAt: number | null;
 }
 
@@ -135,6 +136,7 @@ export interface VmRow {
   readonly diskMaxLatencyMs: number | null;
   readonly isTemplate: boolean;
   readonly removed: boolean;
+  /** When the inventory last saw it (end of that discovery); figures are the average of its latest 5-minute bucket. */
   readonly collectedAt: number | null;
 }
 
@@ -159,6 +161,7 @@ export interface DatastoreRow {
   readonly readLatencyMs: number | null;
   readonly writeLatencyMs: number | null;
   readonly removed: boolean;
+  /** When the inventory last saw it (end of that discovery); figures are the average of its latest 5-minute bucket. */
   readonly collectedAt: number | null;
 }
 

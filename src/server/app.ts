@@ -366,7 +366,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/api/datacenters', (request): DatacenterRow[] => {
     const { vcenterId } = session(request);
-    const rows = cached(`datacenters ${vcenterId}`, () => datacenterRows(store, vcenterId, []));
+    const rows = cached(`datacenters ${vcenterId}`, () => datacenterRows(store, vcenterId));
     // collectedAt comes from the live status (the collector's, when it runs in this process).
     const lastSuccess = statuses().find((status) => status.vcenterId === vcenterId)?.lastSuccessSec ?? null;
     return rows.map((row) => ({ ...row, collectedAt: lastSuccess }));

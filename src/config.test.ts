@@ -191,6 +191,21 @@ void describe('loadConfig', () => {
     },
     { name: 'missing file', options: { argvConfigPath: '/nonexistent/vscope.yaml', env: {} }, patterns: [/cannot read/, /nonexistent/] },
   ];
+  void it('serves /metrics by default, without a token; the token comes from the environment, the file or a token file', () => {
+    assert.deepEqual(loadConfig({ env: {} }).metrics, { enabled: true, token: null });
+    assert.deepEqual(loadConfig({ env: { VSCOPE_METRICS: 'false' } }).metrics, { enabled: false, token: null });
+    assert.equal(loadConfig({ env: { VSCOPE_METRICS_TOKEN: secret } }).metrics.token, secret);
+    const tokenFile = file('metrics.token', `${secret}\n`);
+    assert.equal(loadConfig({ env: { VSCOPE_METRICS_TOKEN_FILE: tokenFile } }).metrics.token, secret);
+    const yaml = file('metrics.yaml', `metrics:\n  enabled: false\n  token: ${secret}\n`);
+    assert.deepEqual(loadConfig({ argvConfigPath: yaml, env: {} }).metrics, { enabled: false, token: secret });
+  });
+
+  void it('rejects a bad metrics switch or a short token without echoing it', () => {
+    rejects({ env: { VSCOPE_METRICS: 'yes' } }, /VSCOPE_METRICS: must be true or false/);
+    rejects({ env: { VSCOPE_METRICS_TOKEN: 'short' } }, /VSCOPE_METRICS_TOKEN.*at least 16/);
+  });
+
   for (const { name, options, patterns } of badCases) {
     void it(`rejects ${name} with a ConfigError naming the field`, () => {
       rejects(options, ...patterns);

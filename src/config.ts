@@ -51,6 +51,8 @@ export interface Config {
   readonly collector: CollectorTuning;
   /** May be empty (the demo fills one in; see `withVcenters`). */
   readonly vcenters: readonly VcenterConfig[];
+  /** Prometheus endpoint: served when enabled; with a token, only to `Authorization: Bearer TOKEN`. */
+  readonly metrics: { readonly enabled: boolean; readonly token: string | null };
   /** Things to log as warnings at start (e.g. certificate verification disabled). */
   readonly warnings: readonly string[];
 }
@@ -105,6 +107,7 @@ const fileSchema = z.strictObject({
       pageSize: positiveInt(100_000).optional(),
     })
     .optional(),
+  metrics: z.strictObject({ enabled: z.boolean().optional(), token: z.string().min(16).optional(), tokenFile: z.string().min(1).optional() }).optional(),
   vcenters: z.array(vcenterSchema).optional(),
 });
 
@@ -359,6 +362,23 @@ export function loadConfig(options: LoadConfigOptions): Config {
     pageSize: envInt(env, 'VSCOPE_PAGE_SIZE', 1, 100_000) ?? file.collector?.pageSize ?? 1000,
   };
 
+  const metricsEnabledRaw = envString(env, 'VSCOPE_METRICS');
+  if (metricsEnabledRaw !== undefined && !['true', 'false'].includes(metricsEnabledRaw)) {
+    throw new ConfigError('invalid configuration: VSCOPE_METRICS: must be true or false');
+  }
+  const metricsTokenFile = envString(env, 'VSCOPE_METRICS_TOKEN_FILE') ?? file.metrics?.tokenFile;
+  const metricsToken =
+    envString(env, 'VSCOPE_METRICS_TOKEN') ??
+    file.metrics?.token ??
+    (metricsTokenFile !== undefined ? readSecretFile(metricsTokenFile, 'metrics.tokenFile') : undefined);
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new ConfigError('invalid configuration: VSCOPE_METRICS_TOKEN (metrics.token): must be at least 16 characters');
+  }
+  const metrics = {
+    enabled: metricsEnabledRaw !== undefined ? metricsEnabledRaw === 'true' : (file.metrics?.enabled ?? true),
+    token: metricsToken ?? null,
+  };
+
   validateVcenters(vcenters);
   const config: Config = {
     dataDir: envString(env, 'VSCOPE_DATA_DIR') ?? file.dataDir ?? './data',
@@ -368,6 +388,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     session,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
     collector,
+    metrics,
     vcenters,
     warnings: vcenters.filter((v) => v.insecure).map((v) => insecureWarning(v.id)),
   };

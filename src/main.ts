@@ -68,6 +68,10 @@ function untilSignal(log: Logger): Promise<void> {
   });
 }
 
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 function requireVcenters(config: Config): void {
   if (config.vcenters.length === 0) {
     throw new Error(
@@ -95,6 +99,9 @@ export async function startVscope(config: Config, log: Logger, options: { readon
   const store = openStore(config, log);
   const collector = collectorFor(config, store, log);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+  if (config.metrics.enabled && config.metrics.token === null && !isLoopbackHost(config.listen.host)) {
+    log.warn('/metrics is served without a token on a non-loopback address: set VSCOPE_METRICS_TOKEN, or VSCOPE_METRICS=false');
+  }
   if (!existsSync(join(webRoot, 'index.html'))) log.warn({ webRoot }, 'the web UI is not built: run `npm run build` (the API works without it)');
   const app = buildApp({
     store,
@@ -108,7 +115,8 @@ export async function startVscope(config: Config, log: Logger, options: { readon
       sessionMaxSec: config.session.maxSec,
       secureCookies: https !== undefined,
       webRoot,
-      metrics: true,
+      metrics: config.metrics.enabled,
+      ...(config.metrics.token === null ? {} : { metricsToken: config.metrics.token }),
       ...(https ? { https } : {}),
     },
   });

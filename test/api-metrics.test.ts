@@ -168,4 +168,22 @@ void describe('/metrics', () => {
     assert.equal(response.json<{ error: { code: string } }>().error.code, 'not_found');
     await off.close();
   });
+
+  void test('/metrics with a token answers only the bearer of that token', async () => {
+    const token = 'scrape-token-0123456789';
+    const guarded = testApp({ vcenters: [], startMs: nowSec * 1000, config: { metrics: true, metricsToken: token } });
+    try {
+      const none = await guarded.app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(none.statusCode, 401);
+      assert.match(none.headers['www-authenticate'] as string, /^Bearer /);
+      assert.equal(none.json<{ error: { code: string } }>().error.code, 'not_authenticated');
+      const wrong = await guarded.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token.slice(0, -1)}x` } });
+      assert.equal(wrong.statusCode, 401);
+      const right = await guarded.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(right.statusCode, 200);
+      assert.match(String(right.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    } finally {
+      await guarded.close();
+    }
+  });
 });

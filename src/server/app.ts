@@ -2,6 +2,7 @@
  * The HTTP app factory: builds the Fastify instance (routes, session check, error handler,
  * static UI) without listening. Only main.ts listens (see `listen`).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { fastifyCookie } from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -48,8 +49,10 @@ export interface AppConfig {
   readonly secureCookies: boolean;
   /** Folder of the built UI, served at / with SPA fallback to index.html. */
   readonly webRoot?: string;
-  /** Serve GET /metrics (Prometheus, no authentication). Off unless true. */
+  /** Serve GET /metrics (Prometheus). Off unless true. */
   readonly metrics?: boolean;
+  /** When set, /metrics answers only requests with `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken?: string;
   /** Serve https with this certificate and key (PEM). */
   readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Fastify's trustProxy: take the client address from X-Forwarded-For (for the login limiter). */
@@ -435,7 +438,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   if (config.metrics === true) {
-    app.get('/metrics', (_request, reply) => {
+    const expected = config.metricsToken === undefined ? null : Buffer.from(`Bearer ${config.metricsToken}`);
+    app.get('/metrics', (request, reply) => {
+      if (expected !== null) {
+        const given = Buffer.from(request.headers.authorization ?? '');
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          void reply.header('www-authenticate', 'Bearer realm="vscope metrics"');
+          throw new AppError('not_authenticated', 401, 'The metrics endpoint needs Authorization: Bearer <token> (VSCOPE_METRICS_TOKEN).');
+        }
+      }
       void reply.type('text/plain; version=0.0.4; charset=utf-8');
       return renderMetrics({ store, vcenters: auth.vcenters(), statuses: statuses(), nowSec: nowSec(), intervalSec: config.intervalSec });
     });

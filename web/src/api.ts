@@ -66,7 +66,35 @@ async function request<T>(method: string, path: string, body: unknown, signal: A
   return parsed as T;
 }
 
+/** GETs started at page load, before the app has rendered; each is used once (see prefetch). */
+const early = new Map<string, { readonly atMs: number; readonly promise: Promise<unknown> }>();
+const earlyMaxAgeMs = 30_000;
+
+/**
+ * Starts GETs at page load, in parallel and before the session is known, so that the first
+ * view's data is on its way while the app starts. The first apiGet (or apiSession) of the same
+ * path within 30 s takes the answer; a failed one (e.g. sent before a login) is asked again then.
+ */
+export function prefetch(paths: readonly string[]): void {
+  for (const path of paths) {
+    if (early.has(path)) continue;
+    const promise = request<unknown>('GET', path, undefined, undefined, true);
+    promise.catch(() => undefined);
+    early.set(path, { atMs: Date.now(), promise });
+  }
+}
+
+function takeEarly<T>(path: string): Promise<T> | null {
+  const found = early.get(path);
+  if (found === undefined) return null;
+  early.delete(path);
+  // Promise<unknown> stored for this path; the caller names the type the path answers with.
+  return Date.now() - found.atMs <= earlyMaxAgeMs ? (found.promise as Promise<T>) : null;
+}
+
 export function apiGet<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const taken = takeEarly<T>(path);
+  if (taken !== null) return taken.catch(() => request<T>('GET', path, undefined, signal, false));
   return request<T>('GET', path, undefined, signal, false);
 }
 
@@ -80,8 +108,10 @@ export function apiLogout(): Promise<unknown> {
 
 /** The session, or null when not logged in (401). */
 export async function apiSession<T>(): Promise<T | null> {
+  const ask = (): Promise<T> => request<T>('GET', '/api/session', undefined, undefined, true);
   try {
-    return await request<T>('GET', '/api/session', undefined, undefined, true);
+    const taken = takeEarly<T>('/api/session');
+    return await (taken === null ? ask() : taken.catch((error: unknown) => (error instanceof ApiFailure && error.status === 401 ? Promise.reject(error) : ask())));
   } catch (error) {
     if (error instanceof ApiFailure && error.status === 401) return null;
     throw error;

@@ -5,8 +5,8 @@ import { apiGet, apiLogout, apiSession, type ApiFailure, unauthorizedEvent } fro
 import { ErrorNote } from './components/bits.tsx';
 import { Header } from './components/header.tsx';
 import { Login } from './components/login.tsx';
-import { RefreshContext, navigate, useApi, useRoute, useTheme, type Loaded } from './hooks.ts';
-import { formatRoute, type Route, type TableState } from './route.ts';
+import { RefreshContext, memo, navigate, useApi, useRoute, useTheme, type Loaded } from './hooks.ts';
+import { formatRoute, rowPaths, type Route, type TableState } from './route.ts';
 import { EntityView } from './views/entity.tsx';
 import { FilerView } from './views/filer.tsx';
 import { HostsView } from './views/hosts.tsx';
@@ -222,15 +222,12 @@ function isElement<T>(value: T | JSX.Element): value is JSX.Element {
   return typeof value === 'object' && value !== null && 'props' in value && 'type' in value;
 }
 
-function View({ route, dcName, theme }: { route: Route; dcName: string; theme: string }) {
-  const dc = route.view === 'home' || route.view === 'entity' ? null : route.dc;
-  const enc = dc === null ? '' : encodeURIComponent(dc);
-  const wantHosts = route.view === 'hosts' || route.view === 'overview';
-  const wantVms = route.view === 'vms' || route.view === 'overview';
-  const wantDs = route.view === 'filer' || route.view === 'overview';
-  const hosts = useApi<readonly HostRow[]>(dc !== null && wantHosts ? `/api/datacenters/${enc}/hosts` : null);
-  const vms = useApi<readonly VmRow[]>(dc !== null && wantVms ? `/api/datacenters/${enc}/vms` : null);
-  const datastores = useApi<readonly DatastoreRow[]>(dc !== null && wantDs ? `/api/datacenters/${enc}/datastores` : null);
+/** The page of a route; memoized, so that the header's status updates do not re-render a large table. */
+const View = memo(function View({ route, dcName, theme }: { route: Route; dcName: string; theme: string }) {
+  const paths = rowPaths(route);
+  const hosts = useApi<readonly HostRow[]>(paths.hosts);
+  const vms = useApi<readonly VmRow[]>(paths.vms);
+  const datastores = useApi<readonly DatastoreRow[]>(paths.datastores);
   const onState = useCallback(
     (state: TableState) => {
       if (route.view === 'filer' || route.view === 'hosts' || route.view === 'vms') navigate(formatRoute({ ...route, ...state }), { replace: true });
@@ -272,4 +269,4 @@ function View({ route, dcName, theme }: { route: Route; dcName: string; theme: s
       return isElement(v) ? v : <VmsView rows={v} state={tableStateOf(route)} onState={onState} csvName={csvName('vms')} />;
     }
   }
-}
+});

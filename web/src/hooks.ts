@@ -1,4 +1,4 @@
-import { createContext } from 'preact';
+import { Component, createContext, h, type ComponentType, type FunctionComponent } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, apiGet } from './api.ts';
 import { formatRoute, parseRoute, type Route } from './route.ts';
@@ -55,7 +55,10 @@ export function useApi<T>(path: string | null): Loaded<T> {
     const controller = new AbortController();
     setState((s) => (s.path === path ? { ...s, loading: true } : { data: null, error: null, loading: true, path }));
     apiGet<T>(path, controller.signal).then(
-      (data) => setState({ data, error: null, loading: false, path }),
+      (data) => {
+        // A prefetched answer (api.ts) does not stop on abort: drop it if this path was left.
+        if (!controller.signal.aborted) setState({ data, error: null, loading: false, path });
+      },
       (error: unknown) => {
         if (controller.signal.aborted) return;
         const failure = error instanceof ApiFailure ? error : new ApiFailure(0, 'client', String(error), null);
@@ -115,4 +118,22 @@ export function useLatest<T>(value: T): { readonly current: T } {
   const ref = useRef(value);
   ref.current = value;
   return ref;
+}
+
+function shallowEqual(a: object, b: object): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.is((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** A component that renders again only when a prop changes (shallowly) or a context it reads does. */
+export function memo<P extends object>(render: FunctionComponent<P>): ComponentType<P> {
+  return class Memo extends Component<P> {
+    override shouldComponentUpdate(next: P): boolean {
+      return !shallowEqual(this.props, next);
+    }
+    override render(props: P) {
+      return h(render, props);
+    }
+  };
 }

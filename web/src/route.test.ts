@@ -1,7 +1,7 @@
 // Run with: node --import tsx --test web/src/route.test.ts (pure; no browser needed).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatRoute, parseRoute, type Route } from './route.ts';
+import { formatRoute, parseRoute, rowPaths, type Route } from './route.ts';
 
 const cases: readonly [string, string, Route][] = [
   ['empty hash is home', '', { view: 'home' }],
@@ -38,4 +38,13 @@ void test('formatRoute writes the documented URLs', () => {
   );
   assert.equal(formatRoute({ view: 'entity', id: 'h-1', period: 'week', from: null, to: null }), '#/entity/h-1?period=week');
   assert.equal(formatRoute({ view: 'overview', dc: 'dc-1' }), '#/dc/dc-1');
+});
+
+test('rowPaths names the rows each view loads', () => {
+  assert.deepEqual(rowPaths(parseRoute('#/dc/a%2Fb/vms?sort=name')), { hosts: null, vms: '/api/datacenters/a%2Fb/vms', datastores: null });
+  assert.deepEqual(rowPaths(parseRoute('#/dc/d/hosts')), { hosts: '/api/datacenters/d/hosts', vms: null, datastores: null });
+  assert.deepEqual(rowPaths(parseRoute('#/dc/d/filer')), { hosts: null, vms: null, datastores: '/api/datacenters/d/datastores' });
+  assert.deepEqual(rowPaths(parseRoute('#/dc/d')), { hosts: '/api/datacenters/d/hosts', vms: '/api/datacenters/d/vms', datastores: '/api/datacenters/d/datastores' });
+  assert.deepEqual(rowPaths(parseRoute('#/entity/vm-1')), { hosts: null, vms: null, datastores: null });
+  assert.deepEqual(rowPaths(parseRoute('')), { hosts: null, vms: null, datastores: null });
 });

@@ -129,3 +129,15 @@ export function entityHref(id: string, kind?: string): string {
 export function tableHref(view: TableView, dc: string, state: Partial<TableState> = {}): string {
   return formatRoute({ view, dc, sort: state.sort ?? null, dir: state.dir ?? 'asc', q: state.q ?? '', open: [] });
 }
+
+/** The API paths of the rows a route's view shows (null: not needed), shared by the view and the page-load prefetch. */
+export function rowPaths(route: Route): { readonly hosts: string | null; readonly vms: string | null; readonly datastores: string | null } {
+  if (route.view === 'home' || route.view === 'entity') return { hosts: null, vms: null, datastores: null };
+  const base = `/api/datacenters/${encodeURIComponent(route.dc)}`;
+  const overview = route.view === 'overview';
+  return {
+    hosts: overview || route.view === 'hosts' ? `${base}/hosts` : null,
+    vms: overview || route.view === 'vms' ? `${base}/vms` : null,
+    datastores: overview || route.view === 'filer' ? `${base}/datastores` : null,
+  };
+}

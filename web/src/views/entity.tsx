@@ -28,7 +28,7 @@ import {
 import type { Period } from '../../../src/shared/tiers.ts';
 import type { ComponentChildren } from 'preact';
 import { Badge, EntityLink, ErrorNote } from '../components/bits.tsx';
-import { TimeChart } from '../components/time-chart.tsx';
+import { LazyTimeChart } from '../components/lazy-chart.tsx';
 import { navigate, useApi } from '../hooks.ts';
 import { formatRoute, tableHref } from '../route.ts';
 import { FillBar, datastoreState } from './filer.tsx';
@@ -225,7 +225,7 @@ export function EntityView({ id, period, from, to, theme }: { id: string; period
       <div class="charts">
         {charts.map(({ group, model }) =>
           model === null ? null : (
-            <TimeChart key={group.id} model={model} title={group.title} testId={`chart-${group.id}`} theme={theme} onZoom={onZoom} />
+            <LazyTimeChart key={group.id} model={model} title={group.title} testId={`chart-${group.id}`} theme={theme} onZoom={onZoom} />
           ),
         )}
       </div>

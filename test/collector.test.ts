@@ -76,6 +76,8 @@ void describe('collector against vcsim', () => {
       // This govmomi puts VMs in each cluster's root pool and on each standalone host (child pools stay empty).
       assert.equal(snapshot.vms.length, dcs * shape.vmsPerPool * (shape.clusters + shape.standaloneHosts));
       assert.equal(snapshot.datastores.length, dcs * shape.datastores);
+      // VM properties read in chunks of 3 (several calls per datacenter) give the same inventory.
+      assert.deepEqual(await discoverInventory(client, 'vc1', 1234, { vmChunkSize: 3 }), snapshot);
 
       const rawHosts = await client.retrieve('HostSystem', ['name', 'parent', 'summary.hardware.numCpuCores', 'summary.hardware.cpuMhz', 'config.network.pnic']);
       for (const raw of rawHosts) {

@@ -20,7 +20,8 @@ import type {
   VmInfo,
 } from '../shared/inventory.ts';
 import { entityId, nicId } from '../shared/entity-id.ts';
-import { asArray, asBoolean, asMoRef, asNumber, asRecord, asString } from '../vsphere/values.ts';
+import { asArray, asBoolean, asMoRef, asNumber, asRecord, asString, moRefXml, textXml } from '../vsphere/values.ts';
+import { InvalidArgument } from '../vsphere/errors.ts';
 import type { CollectorClient, MoRef, RetrievedObject } from './vsphere-api.ts';
 
 const bytesPerMB = 1024 * 1024;
@@ -109,6 +110,73 @@ export interface DiscoveryOptions {
   readonly log?: Logger;
   /** Shared across cycles so that an odd value is reported once. */
   readonly once?: OnceLogger;
+  /**
+   * VMs whose properties one call reads (default 500): the list of VMs comes first, then their
+   * properties in chunks, so that no single response (vcsim never pages) holds thousands of VMs.
+   */
+  readonly vmChunkSize?: number;
+}
+
+/** ObjectContent[] of a RetrievePropertiesEx / ContinueRetrievePropertiesEx returnval. */
+function parseObjects(value: unknown): { objects: RetrievedObject[]; token: string | null } {
+  const record = asRecord(value);
+  const objects: RetrievedObject[] = [];
+  for (const raw of asArray(record?.['objects'])) {
+    const content = asRecord(raw);
+    const obj = asMoRef(content?.['obj']);
+    if (!content || !obj) continue;
+    const props: Record<string, unknown> = {};
+    for (const prop of asArray(content['propSet'])) {
+      const name = asString(asRecord(prop)?.['name']);
+      if (name !== null) props[name] = asRecord(prop)?.['val'];
+    }
+    const missing = asArray(content['missingSet']).flatMap((m) => asString(asRecord(m)?.['path']) ?? []);
+    objects.push({ obj, props, missing });
+  }
+  return { objects, token: asString(record?.['token']) };
+}
+
+/** Properties of `refs`, read through the PropertyCollector in one call (following its pages). */
+async function retrieveRefs(client: CollectorClient, type: string, refs: readonly MoRef[], paths: readonly string[]): Promise<RetrievedObject[]> {
+  const pc = client.serviceContent.propertyCollector;
+  const propSet = `<propSet>${textXml('type', type)}${textXml('all', false)}${paths.map((p) => textXml('pathSet', p)).join('')}</propSet>`;
+  const objectSet = refs.map((ref) => `<objectSet>${moRefXml('obj', ref)}</objectSet>`).join('');
+  let page = parseObjects(
+    await client.call('RetrievePropertiesEx', pc, `<specSet>${propSet}${objectSet}</specSet><options>${textXml('maxObjects', 1000)}</options>`),
+  );
+  const objects = page.objects;
+  while (page.token !== null) {
+    page = parseObjects(await client.call('ContinueRetrievePropertiesEx', pc, textXml('token', page.token)));
+    objects.push(...page.objects);
+  }
+  return objects;
+}
+
+/** Objects of `type` under `root` with `paths`, read `chunkSize` objects per call. */
+async function retrieveChunked(
+  client: CollectorClient,
+  type: string,
+  paths: readonly string[],
+  root: MoRef,
+  chunkSize: number,
+): Promise<RetrievedObject[]> {
+  const refs = dedupe(await client.retrieve(type, [], root)).map((o) => o.obj);
+  const out: RetrievedObject[] = [];
+  // An object deleted since the listing fails the whole call: halve the chunk until it is alone.
+  const read = async (chunk: readonly MoRef[]): Promise<void> => {
+    try {
+      out.push(...(await retrieveRefs(client, type, chunk, paths)));
+    } catch (error) {
+      if (!(error instanceof InvalidArgument && error.faultType === 'ManagedObjectNotFound')) throw error;
+      if (chunk.length <= 1) return;
+      const half = Math.ceil(chunk.length / 2);
+      await read(chunk.slice(0, half));
+      await read(chunk.slice(half));
+    }
+  };
+  const size = Math.max(1, chunkSize);
+  for (let i = 0; i < refs.length; i += size) await read(refs.slice(i, i + size));
+  return out;
 }
 
 /** Reads typed fields off one retrieved object, reporting (once) what does not fit. */
@@ -272,7 +340,7 @@ export async function discoverInventory(
     const [clusterObjects, hostObjects, vmObjects, dsObjects] = await Promise.all([
       client.retrieve('ClusterComputeResource', ['name'], dc.obj),
       client.retrieve('HostSystem', hostPaths, dc.obj),
-      client.retrieve('VirtualMachine', vmPaths, dc.obj),
+      retrieveChunked(client, 'VirtualMachine', vmPaths, dc.obj, options.vmChunkSize ?? 500),
       client.retrieve('Datastore', datastorePaths, dc.obj),
     ]);
 

@@ -51,7 +51,9 @@ export interface RetrievedObject {
 }
 
 export interface CollectorClient {
-  readonly serviceContent: { readonly rootFolder: MoRef };
+  readonly serviceContent: { readonly rootFolder: MoRef; readonly propertyCollector: MoRef };
+  /** Any vim25 method; returns the parsed `returnval` (an array when several), or undefined. */
+  call(method: string, thisRef: MoRef, argsXml?: string): Promise<unknown>;
   retrieve(type: string, paths: readonly string[], root?: MoRef): Promise<readonly RetrievedObject[]>;
   perfCounters(): Promise<ReadonlyMap<string, PerfCounterInfo>>;
   historicalIntervals(): Promise<readonly HistoricalInterval[]>;

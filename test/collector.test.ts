@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import { createCollector, runCollectOnce, type Collector } from '../src/collector/collector.ts';
-import { discoverInventory } from '../src/collector/discovery.ts';
+import { discoverInventory, readObjects } from '../src/collector/discovery.ts';
 import { entityId } from '../src/shared/entity-id.ts';
 import { tierStepSec, type Tier } from '../src/shared/tiers.ts';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite-store.ts';
@@ -78,6 +78,11 @@ void describe('collector against vcsim', () => {
       assert.equal(snapshot.datastores.length, dcs * shape.datastores);
       // VM properties read in chunks of 3 (several calls per datacenter) give the same inventory.
       assert.deepEqual(await discoverInventory(client, 'vc1', 1234, { vmChunkSize: 3 }), snapshot);
+      // A VM deleted between the listing and the reading is left out, the others are read.
+      const refs = snapshot.vms.map((vm): MoRef => ({ type: 'VirtualMachine', value: vm.moRef }));
+      const gone: MoRef = { type: 'VirtualMachine', value: 'vm-does-not-exist' };
+      const read = await readObjects(client, 'VirtualMachine', [...refs.slice(0, 3), gone, ...refs.slice(3)], ['name'], 4);
+      assert.deepEqual(read.map((o) => o.obj.value), refs.map((r) => r.value));
 
       const rawHosts = await client.retrieve('HostSystem', ['name', 'parent', 'summary.hardware.numCpuCores', 'summary.hardware.cpuMhz', 'config.network.pnic']);
       for (const raw of rawHosts) {

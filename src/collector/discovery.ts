@@ -137,7 +137,7 @@ function parseObjects(value: unknown): { objects: RetrievedObject[]; token: stri
 }
 
 /** Properties of `refs`, read through the PropertyCollector in one call (following its pages). */
-async function retrieveRefs(client: CollectorClient, type: string, refs: readonly MoRef[], paths: readonly string[]): Promise<RetrievedObject[]> {
+async function retrieveRefs(client: Pick<CollectorClient, 'call' | 'serviceContent'>, type: string, refs: readonly MoRef[], paths: readonly string[]): Promise<RetrievedObject[]> {
   const pc = client.serviceContent.propertyCollector;
   const propSet = `<propSet>${textXml('type', type)}${textXml('all', false)}${paths.map((p) => textXml('pathSet', p)).join('')}</propSet>`;
   const objectSet = refs.map((ref) => `<objectSet>${moRefXml('obj', ref)}</objectSet>`).join('');
@@ -152,15 +152,17 @@ async function retrieveRefs(client: CollectorClient, type: string, refs: readonl
   return objects;
 }
 
-/** Objects of `type` under `root` with `paths`, read `chunkSize` objects per call. */
-async function retrieveChunked(
-  client: CollectorClient,
+/**
+ * Properties of `refs`, `chunkSize` objects per call. Objects deleted since they were listed
+ * are left out (vCenter fails a whole call for one of them: the chunk is halved around it).
+ */
+export async function readObjects(
+  client: Pick<CollectorClient, 'call' | 'serviceContent'>,
   type: string,
+  refs: readonly MoRef[],
   paths: readonly string[],
-  root: MoRef,
   chunkSize: number,
 ): Promise<RetrievedObject[]> {
-  const refs = dedupe(await client.retrieve(type, [], root)).map((o) => o.obj);
   const out: RetrievedObject[] = [];
   // An object deleted since the listing fails the whole call: halve the chunk until it is alone.
   const read = async (chunk: readonly MoRef[]): Promise<void> => {
@@ -177,6 +179,18 @@ async function retrieveChunked(
   const size = Math.max(1, chunkSize);
   for (let i = 0; i < refs.length; i += size) await read(refs.slice(i, i + size));
   return out;
+}
+
+/** Objects of `type` under `root` with `paths`: listed through a ContainerView, then read in chunks. */
+async function retrieveChunked(
+  client: CollectorClient,
+  type: string,
+  paths: readonly string[],
+  root: MoRef,
+  chunkSize: number,
+): Promise<RetrievedObject[]> {
+  const refs = dedupe(await client.retrieve(type, [], root)).map((o) => o.obj);
+  return readObjects(client, type, refs, paths, chunkSize);
 }
 
 /** Reads typed fields off one retrieved object, reporting (once) what does not fit. */

@@ -24,6 +24,7 @@ const steps: readonly Step[] = [
   { name: 'collector', script: 'collector-bench.ts', args: ['5000'] },
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   { name: 'ui', script: 'ui-bench.ts', args: ['--vms', '5000'] },
+  { name: 'xml', script: 'xml-bench.ts', args: ['--vms', '5000', '--runs', '5'] },
 ];
 
 /** The last JSON document a benchmark printed (pretty or one per line). */

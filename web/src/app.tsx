@@ -159,6 +159,8 @@ function Body(props: {
 
   const dcName = dcs.find((d) => d.id === routeDc)?.name ?? null;
   useEffect(() => {
+    // The entity view names its resource in the title itself, once loaded.
+    if (route.view === 'entity') return;
     const titles: Record<Route['view'], string> = { home: '', overview: 'Overview', filer: 'Filer', hosts: 'Hosts', vms: 'Virtual machines', entity: 'Graphs' };
     document.title = [titles[route.view], dcName, 'vscope'].filter((part) => part !== null && part !== '').join(' · ');
   }, [route.view, dcName]);

@@ -1,5 +1,5 @@
 /** The detail view of one host, VM, datastore or vmnic: its figures, its relations and its graphs. */
-import { useCallback, useMemo } from 'preact/hooks';
+import { useCallback, useEffect, useMemo } from 'preact/hooks';
 import type { DatastoreRow, EntityDetail, HostRow, NicRow, SeriesResponse, VmRow } from '../../../src/shared/api.ts';
 import { chartGroups, toChartModel } from '../../../src/shared/chart.ts';
 import {
@@ -135,6 +135,12 @@ export function EntityView({ id, period, from, to, theme }: { id: string; period
   );
 
   const d = detail.data;
+  // The tab says which resource it graphs: "esx-01 · Host · vscope".
+  const titleName = d?.name ?? null;
+  const titleKind = d === null ? 'Graphs' : kindLabel[d.kind];
+  useEffect(() => {
+    document.title = [titleName, titleKind, 'vscope'].filter((part) => part !== null && part !== '').join(' · ');
+  }, [titleName, titleKind]);
   const numCpu = d?.kind === 'vm' && d.row !== null ? (d.row as VmRow).numCpu : undefined;
   const charts = useMemo(() => {
     if (d === null || series.data === null) return [];

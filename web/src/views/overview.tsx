@@ -23,6 +23,7 @@ import {
 import type { PowerState } from '../../../src/shared/inventory.ts';
 import { Badge, Bar, EntityLink, Panel } from '../components/bits.tsx';
 import { tableHref } from '../route.ts';
+import { cpuTotal, memTotal } from '../totals.ts';
 import { FillBar } from './filer.tsx';
 import { ReadyCell } from './vms.tsx';
 
@@ -57,10 +58,6 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
     const liveDatastores = datastores.filter((d) => !d.removed);
     const byPower = new Map<PowerState, number>();
     for (const v of realVms) byPower.set(v.powerState, (byPower.get(v.powerState) ?? 0) + 1);
-    const cpuUsed = sum(liveHosts.map((h) => h.cpuUsedMhz));
-    const cpuCap = sum(liveHosts.map((h) => h.cpuCapacityMhz));
-    const memUsed = sum(liveHosts.map((h) => h.memConsumedMB));
-    const memCap = sum(liveHosts.map((h) => h.memoryCapacityMB));
     const dsUsed = sum(liveDatastores.map((d) => d.usedGB));
     const dsCap = sum(liveDatastores.map((d) => d.capacityGB));
     return {
@@ -70,10 +67,8 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
       vmsOn: byPower.get('poweredOn') ?? 0,
       byPower: [...byPower.entries()].sort((a, b) => b[1] - a[1]),
       templates: vms.filter((v) => v.isTemplate && !v.removed).length,
-      cpuUsed,
-      cpuCap,
-      memUsed,
-      memCap,
+      cpu: cpuTotal(liveHosts),
+      ram: memTotal(liveHosts),
       dsUsed,
       dsCap,
       topDatastores: [...liveDatastores].sort((a, b) => b.usedPct - a.usedPct).slice(0, listSize),
@@ -85,8 +80,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
     };
   }, [hosts, vms, datastores]);
 
-  const cpuPct = pct(figures.cpuUsed, figures.cpuCap);
-  const memPct = pct(figures.memUsed, figures.memCap);
+  const { cpu, ram } = figures;
   const dsPct = pct(figures.dsUsed, figures.dsCap);
 
   return (
@@ -99,11 +93,12 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
           detail={figures.templates > 0 ? `${figures.templates} template${figures.templates === 1 ? '' : 's'}` : 'powered on / all'}
           testId="total-vms"
         />
-        <Total label="CPU" value={formatPercent(cpuPct)} detail={`${formatMhz(figures.cpuUsed)} of ${formatMhz(figures.cpuCap)}`} testId="total-cpu">
-          <Bar pct={cpuPct} health={loadHealth(cpuPct)} text="" />
+        {/* Bars stop at 100 % (Bar clamps); the figure says the true value. */}
+        <Total label="CPU" value={formatPercent(cpu.pct)} detail={`${formatMhz(cpu.used)} of ${formatMhz(cpu.capacity)}`} testId="total-cpu">
+          <Bar pct={cpu.pct} health={loadHealth(cpu.pct)} text="" />
         </Total>
-        <Total label="RAM" value={formatPercent(memPct)} detail={`${formatMB(figures.memUsed)} of ${formatMB(figures.memCap)}`} testId="total-ram">
-          <Bar pct={memPct} health={loadHealth(memPct)} text="" />
+        <Total label="RAM" value={formatPercent(ram.pct)} detail={`${formatMB(ram.used)} of ${formatMB(ram.capacity)}`} testId="total-ram">
+          <Bar pct={ram.pct} health={loadHealth(ram.pct)} text="" />
         </Total>
         <Total label="Storage" value={formatPercent(dsPct)} detail={`${formatGB(figures.dsUsed)} of ${formatGB(figures.dsCap)}`} testId="total-storage">
           <Bar pct={dsPct} health={fillHealth(dsPct)} text="" />

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { createCollector } from '../src/collector/collector.ts';
-import { datastorePaths, hostPaths, vmPaths } from '../src/collector/discovery.ts';
+import { datastorePaths, hostPaths, readObjects, vmPaths } from '../src/collector/discovery.ts';
 import { defaultQueryTuning, realtimeWindow, resolveMetrics } from '../src/collector/performance.ts';
 import { runPool } from '../src/collector/pool.ts';
 import type { PerfQuerySpec } from '../src/collector/vsphere-api.ts';
@@ -53,7 +53,11 @@ export function shapeFor(vms: number): VcsimOptions {
   return { datacenters: 1, clusters, hostsPerCluster: 10, standaloneHosts: 0, pools: 0, vmsPerPool: Math.ceil(vms / clusters), datastores: 4 };
 }
 
-/** The SOAP calls of a steady cycle without any processing or storing. */
+/**
+ * The SOAP calls of a steady cycle without any processing or storing: the same views, the VM
+ * properties in the same chunks (so that their memory stays below the collector's), the same
+ * realtime windows, the same batching and concurrency.
+ */
 async function bareCalls(client: VsphereClient, concurrency: number, perQuery: number): Promise<number> {
   const started = performance.now();
   const [dc] = await client.retrieve('Datacenter', ['name']);
@@ -61,7 +65,7 @@ async function bareCalls(client: VsphereClient, concurrency: number, perQuery: n
   const [, hosts, vms] = await Promise.all([
     client.retrieve('ClusterComputeResource', ['name'], dc.obj),
     client.retrieve('HostSystem', hostPaths, dc.obj),
-    client.retrieve('VirtualMachine', vmPaths, dc.obj),
+    client.retrieve('VirtualMachine', [], dc.obj).then((list) => readObjects(client, 'VirtualMachine', list.map((o) => o.obj), vmPaths, 500)),
     client.retrieve('Datastore', datastorePaths, dc.obj),
   ]);
   const metrics = resolveMetrics(await client.perfCounters());

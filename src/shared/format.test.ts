@@ -72,6 +72,7 @@ table('formatMhz', formatMhz, [
   ['MHz', 850, '850 MHz'],
   ['GHz', 2400, '2.40 GHz'],
   ['large', 57600, '57.60 GHz'],
+  ['datacenter total', 56_000_000, '56.00 THz'],
   ['null', null, NONE],
 ]);
 

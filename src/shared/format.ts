@@ -64,11 +64,12 @@ export function formatGBFixed(gb: number | null): string {
   return gb === null || !Number.isFinite(gb) ? NONE : `${formatNumber(gb, gb >= 100 ? 0 : 1)} GB`;
 }
 
-/** Clock speed: `850 MHz`, `2.40 GHz`. */
+/** Clock speed: `850 MHz`, `2.40 GHz`, and `56.00 THz` for the total of a large datacenter. */
 export function formatMhz(mhz: number | null): string {
   if (mhz === null || !Number.isFinite(mhz)) return NONE;
   if (Math.abs(mhz) < 1000) return `${formatNumber(mhz, 0)} MHz`;
-  return `${formatNumber(mhz / 1000, 2)} GHz`;
+  if (Math.abs(mhz) < 1_000_000) return `${formatNumber(mhz / 1000, 2)} GHz`;
+  return `${formatNumber(mhz / 1_000_000, 2)} THz`;
 }
 
 /** Throughput from KB/s (1 MB = 1024 KB): `512 KB/s`, `1.50 MB/s`. */

@@ -94,10 +94,10 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
           testId="total-vms"
         />
         {/* Bars stop at 100 % (Bar clamps); the figure says the true value. */}
-        <Total label="CPU" value={formatPercent(cpu.pct)} detail={`${formatMhz(cpu.used)} of ${formatMhz(cpu.capacity)}`} testId="total-cpu">
+        <Total label="CPU" value={formatPercent(cpu.pct)} detail={cpu.pct === null ? `${formatMhz(cpu.capacity)}, no usage reported` : `${formatMhz(cpu.used)} of ${formatMhz(cpu.capacity)}`} testId="total-cpu">
           <Bar pct={cpu.pct} health={loadHealth(cpu.pct)} text="" />
         </Total>
-        <Total label="RAM" value={formatPercent(ram.pct)} detail={`${formatMB(ram.used)} of ${formatMB(ram.capacity)}`} testId="total-ram">
+        <Total label="RAM" value={formatPercent(ram.pct)} detail={ram.pct === null ? `${formatMB(ram.capacity)}, no usage reported` : `${formatMB(ram.used)} of ${formatMB(ram.capacity)}`} testId="total-ram">
           <Bar pct={ram.pct} health={loadHealth(ram.pct)} text="" />
         </Total>
         <Total label="Storage" value={formatPercent(dsPct)} detail={`${formatGB(figures.dsUsed)} of ${formatGB(figures.dsCap)}`} testId="total-storage">

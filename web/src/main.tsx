@@ -6,8 +6,10 @@ import './styles.css';
 
 // The first view's rows, the session, the datacenters and the status are asked for at once,
 // not one after the other as the app's components mount.
-const rows = rowPaths(parseRoute(window.location.hash));
-prefetch([rows.vms, rows.hosts, rows.datastores, '/api/session', '/api/datacenters', '/api/status'].filter((p): p is string => p !== null));
+const route = parseRoute(window.location.hash);
+const rows = rowPaths(route);
+const entity = route.view === 'entity' ? `/api/entities/${encodeURIComponent(route.id)}` : null;
+prefetch([rows.vms, rows.hosts, rows.datastores, entity, '/api/session', '/api/datacenters', '/api/status'].filter((p): p is string => p !== null));
 
 const root = document.getElementById('app');
 if (root) render(<App />, root);

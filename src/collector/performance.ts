@@ -15,7 +15,7 @@ import type { CollectorClient, MoRef, PerfCounterInfo, PerfEntityResult, PerfQue
 /** vCenter keeps 20-second realtime samples for one hour. */
 export const realtimeIntervalSec = 20;
 export const realtimeRetentionSec = 3600;
-/** vCenter refuses more than 180 realtime samples per entity and query (an hour of them). */
+/** An hour of 20-second samples: the most one realtime query needs per entity. */
 export const maxRealtimeSamples = 180;
 
 export type PerfKind = 'host' | 'vm' | 'nic' | 'datastore';
@@ -28,8 +28,8 @@ export interface ResolvedMetric {
   /** Statistics level of the counter (historical intervals keep counters at or below theirs). */
   readonly level: number;
   /**
-   * 'all': the counter has no aggregate instance (vCenter's `virtualDisk.*` are per disk), so
-   * every instance is asked for (`*`) and combined: summed, or the highest for latencies.
+   * Set when the counter has no aggregate instance (vCenter's `virtualDisk.*` are per disk):
+   * every instance is asked for (`*`) and they are combined, summed or (latencies) the highest.
    */
   readonly instances?: { readonly combine: 'sum' | 'max' };
 }

@@ -30,6 +30,10 @@ before(async () => {
   });
   api = await apiLogin(stack.current.vscope.url, testLogin.username, testLogin.password);
   datacenters = await api.get<DatacenterRow[]>('/api/datacenters');
+  if (datacenters.length !== 2) {
+    // Say what the collector saw, so a failure here is diagnosable from the CI log alone.
+    throw new Error(`expected 2 datacenters, the API lists ${JSON.stringify(datacenters)}; status: ${JSON.stringify(await api.get('/api/status'))}`);
+  }
 });
 
 after(async () => {

@@ -34,7 +34,9 @@ export function useStack(options: VcsimOptions = {}): StackHandle {
     const vscope = await startVscope(config, createLogger(config.logLevel), { startCollector: false });
     stack = { sim, vscope };
     const results = await vscope.collector.runOnce();
-    for (const result of results) if (!result.ok) throw new Error(`collection failed: ${result.error ?? ''}`);
+    for (const result of results) {
+      if (!result.ok || result.counts.datacenters === 0) throw new Error(`first collection failed: ${JSON.stringify(result)}`);
+    }
   });
   after(async () => {
     await stack?.vscope.stop();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createCollector, runCollectOnce, type Collector, type VcenterTarget } from './collector/collector.ts';
+import { createCollector, runCollectOnce, type Collector, type CollectorTuning, type VcenterTarget } from './collector/collector.ts';
 import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { buildApp, listen } from './server/app.ts';
@@ -22,8 +22,9 @@ const retentionEveryMs = 3600_000;
 
 export const version: string = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
-function collectorTargets(vcenters: readonly VcenterConfig[]): VcenterTarget[] {
+function collectorTargets(vcenters: readonly VcenterConfig[], pageSize: number): VcenterTarget[] {
   return vcenters.map((vcenter) => ({
+    pageSize,
     id: vcenter.id,
     url: vcenter.url,
     username: vcenter.username,
@@ -43,15 +44,19 @@ function openStore(config: Config, log: Logger): SqliteStore {
 function collectorFor(config: Config, store: SqliteStore, log: Logger): Collector {
   return createCollector({
     store,
-    vcenters: collectorTargets(config.vcenters),
+    vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
     intervalSec: config.intervalSec,
     log: log.child({ component: 'collector' }),
-    tuning: {
-      entitiesPerQuery: config.collector.perfEntitiesPerQuery,
-      metricsPerQuery: config.collector.perfMetricsPerQuery,
-      concurrency: config.collector.perfConcurrency,
-    },
+    tuning: collectorTuning(config),
   });
+}
+
+function collectorTuning(config: Config): Partial<CollectorTuning> {
+  return {
+    entitiesPerQuery: config.collector.perfEntitiesPerQuery,
+    metricsPerQuery: config.collector.perfMetricsPerQuery,
+    concurrency: config.collector.perfConcurrency,
+  };
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -176,9 +181,10 @@ export async function runCollect(config: Config, log: Logger, options: { readonl
     if (options.once) {
       const results = await runCollectOnce({
         store,
-        vcenters: collectorTargets(config.vcenters),
+        vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
         intervalSec: config.intervalSec,
         log: log.child({ component: 'collector' }),
+        tuning: collectorTuning(config),
       });
       for (const result of results) {
         if (result.ok) log.info({ vcenter: result.vcenterId, counts: result.counts, durationMs: result.durationMs }, 'cycle done');

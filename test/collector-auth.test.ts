@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { createCollector } from '../src/collector/collector.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { VsphereClient } from '../src/vsphere/client.ts';
 import { useVcsim } from './support/vcsim.ts';
 
 const sim = useVcsim({ username: 'reader', password: 'right-password', vmsPerPool: 1, hostsPerCluster: 1 });
@@ -41,6 +42,30 @@ void test('wrong credentials fail that vCenter only, with a reason and no passwo
     for (const line of lines) {
       assert.ok(!line.includes('wrong-password') && !line.includes('right-password'), `password in log line: ${line}`);
     }
+  } finally {
+    await collector.stop();
+    store.close();
+  }
+});
+
+void test('the configured page size reaches the vSphere client the collector opens', async () => {
+  const store = openSqliteStore(':memory:');
+  const pageSizes: (number | undefined)[] = [];
+  const collector = createCollector({
+    store,
+    vcenters: [{ id: 'paged', url: sim.current.url, username: 'reader', password: 'right-password', pageSize: 7 }],
+    intervalSec: 120,
+    log: pino({ level: 'silent' }),
+    tuning: { importHistory: false },
+    connect: (options) => {
+      pageSizes.push(options.pageSize);
+      return VsphereClient.connect(options);
+    },
+  });
+  try {
+    const [result] = await collector.runOnce();
+    assert.equal(result?.ok, true, result?.error ?? '');
+    assert.deepEqual(pageSizes, [7]);
   } finally {
     await collector.stop();
     store.close();

@@ -215,7 +215,7 @@ class VcenterLoop {
 
   private async ensureClient(): Promise<CollectorClient> {
     if (this.client) return this.client;
-    const { url, username, password, insecure, caFile } = this.target;
+    const { url, username, password, insecure, caFile, pageSize } = this.target;
     this.log.debug({ url, username }, 'connecting to vCenter');
     const client = await this.connect({
       url,
@@ -223,6 +223,7 @@ class VcenterLoop {
       password,
       ...(insecure === undefined ? {} : { insecure }),
       ...(caFile === undefined ? {} : { caFile }),
+      ...(pageSize === undefined ? {} : { pageSize }),
       log: this.log,
     });
     if (this.stopped) {

@@ -72,6 +72,8 @@ export interface VcenterConnection {
   readonly password: string;
   readonly insecure?: boolean;
   readonly caFile?: string;
+  /** RetrievePropertiesEx maxObjects; the client's default (1000) when absent. */
+  readonly pageSize?: number;
 }
 
 export type ConnectFn = (options: VcenterConnection & { log?: Logger }) => Promise<CollectorClient>;

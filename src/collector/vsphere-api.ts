@@ -3,52 +3,17 @@
  * type: the real `VsphereClient` satisfies it, and the collector reads nothing else.
  */
 import type { Logger } from 'pino';
+import type {
+  HistoricalInterval,
+  ObjectContent as RetrievedObject,
+  PerfCounter as PerfCounterInfo,
+  PerfEntityMetric as PerfEntityResult,
+  PerfQuerySpec,
+} from '../vsphere/client.ts';
 import type { MoRef } from '../vsphere/values.ts';
 
-export type { MoRef };
-
-/** One perf counter as PerformanceManager.perfCounter lists it. */
-export interface PerfCounterInfo {
-  readonly id: number;
-  readonly group: string;
-  readonly name: string;
-  readonly rollup: string;
-  readonly unit: string;
-  readonly statsType: string;
-  /** Statistics level (1-4) at which vCenter keeps the counter in historical intervals. */
-  readonly level: number;
-}
-
-/** One historical interval of PerformanceManager.historicalInterval. */
-export interface HistoricalInterval {
-  readonly key: number;
-  readonly samplingPeriodSec: number;
-  readonly name: string;
-  readonly lengthSec: number;
-  readonly level: number;
-  readonly enabled: boolean;
-}
-
-export interface PerfQuerySpec {
-  readonly entity: MoRef;
-  readonly metricIds: readonly { readonly counterId: number; readonly instance: string }[];
-  readonly intervalSec: number;
-  readonly startSec?: number;
-  readonly endSec?: number;
-  readonly maxSample?: number;
-}
-
-export interface PerfEntityResult {
-  readonly entity: MoRef;
-  readonly samples: readonly { readonly tsSec: number; readonly intervalSec: number }[];
-  readonly series: readonly { readonly counterId: number; readonly instance: string; readonly values: readonly number[] }[];
-}
-
-export interface RetrievedObject {
-  readonly obj: MoRef;
-  readonly props: Readonly<Record<string, unknown>>;
-  readonly missing: readonly string[];
-}
+// The data types are the client's own; only the client's surface is narrowed here.
+export type { HistoricalInterval, MoRef, PerfCounterInfo, PerfEntityResult, PerfQuerySpec, RetrievedObject };
 
 export interface CollectorClient {
   readonly serviceContent: { readonly rootFolder: MoRef; readonly propertyCollector: MoRef };

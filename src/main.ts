@@ -120,6 +120,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
       sessionMaxSec: config.session.maxSec,
       secureCookies: https !== undefined,
       webRoot,
+      listMaxStaleMs: 5000,
       metrics: config.metrics.enabled,
       ...(config.metrics.token === null ? {} : { metricsToken: config.metrics.token }),
       ...(https ? { https } : {}),

@@ -51,6 +51,12 @@ export interface AppConfig {
   readonly webRoot?: string;
   /** Serve GET /metrics (Prometheus). Off unless true. */
   readonly metrics?: boolean;
+  /**
+   * How long a cached datacenter/VM/datastore list may lag behind the store, ms. Default 0
+   * (always current); `vscope serve` uses a few seconds so that a collection cycle's many
+   * small writes do not make every request rebuild a 5,000-VM list.
+   */
+  readonly listMaxStaleMs?: number;
   /** When set, /metrics answers only requests with `Authorization: Bearer <metricsToken>`. */
   readonly metricsToken?: string;
   /** Serve https with this certificate and key (PEM). */
@@ -356,14 +362,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // Lists that depend on stored data only (not on the clock) are kept while the store says its
   // data has not changed: 5,000 VMs are ~5 MB of JSON and ~150 ms of reads to rebuild.
-  const cache = new Map<string, { version: number; value: unknown }>();
+  const cache = new Map<string, { version: number; builtAtMs: number; value: unknown }>();
+  const maxStaleMs = config.listMaxStaleMs ?? 0;
   const cached = <T>(key: string, build: () => T): T => {
     const version = store.dataVersion?.();
     if (version === undefined) return build();
     const hit = cache.get(key);
-    if (hit?.version === version) return hit.value as T;
+    // While a cycle writes, the version moves with every batch: a list built moments ago is
+    // served rather than rebuilt for each request (data is collected every few minutes).
+    if (hit && (hit.version === version || nowMs() - hit.builtAtMs < maxStaleMs)) return hit.value as T;
     const value = build();
-    cache.set(key, { version, value });
+    cache.set(key, { version, builtAtMs: nowMs(), value });
     return value;
   };
 

@@ -1,0 +1,54 @@
+/**
+ * The list cache of `vscope serve`: while a cycle writes, a list may lag the store by at most
+ * `listMaxStaleMs`; with the default (0) every write shows at once.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { VmRow } from '../src/shared/api.ts';
+import { testApp } from './fixtures/api-app.ts';
+import { fillStore, ids, nowSec, t0 } from './fixtures/api-inventory.ts';
+import { useVcsim } from './support/vcsim.ts';
+
+const sim = useVcsim({ username: 'alice', password: 's3cret', vmsPerPool: 1 });
+
+/** One more vm1 sample in a new 5-minute bucket: its latest CPU usage becomes `pct`. */
+const sampleAfter = (pct: number) =>
+  [{ entityId: ids.vm1, kind: 'vm' as const, intervalSec: 20, ts: [t0 + 620], values: { cpuUsagePct: [pct] } }] as const;
+
+async function vm1CpuPct(t: ReturnType<typeof testApp>, cookie: string): Promise<number | null> {
+  const response = await t.app.inject({ method: 'GET', url: `/api/datacenters/${ids.dc1}/vms`, headers: { cookie } });
+  assert.equal(response.statusCode, 200);
+  return response.json<VmRow[]>().find((vm) => vm.id === ids.vm1)?.cpuUsagePct ?? null;
+}
+
+test('by default a write shows in the next list', async () => {
+  const t = testApp({ vcenters: [{ id: 'vc1', url: sim.current.url }], startMs: nowSec * 1000, fill: fillStore });
+  try {
+    const cookie = await t.login('alice', 's3cret', 'vc1');
+    assert.equal(await vm1CpuPct(t, cookie), 23);
+    t.store.writeRealtime(sampleAfter(90));
+    assert.equal(await vm1CpuPct(t, cookie), 90);
+  } finally {
+    await t.close();
+  }
+});
+
+test('with listMaxStaleMs the list lags writes by at most that long', async () => {
+  const t = testApp({
+    vcenters: [{ id: 'vc1', url: sim.current.url }],
+    startMs: nowSec * 1000,
+    fill: fillStore,
+    config: { listMaxStaleMs: 5000 },
+  });
+  try {
+    const cookie = await t.login('alice', 's3cret', 'vc1');
+    assert.equal(await vm1CpuPct(t, cookie), 23);
+    t.store.writeRealtime(sampleAfter(90));
+    t.advance(4999);
+    assert.equal(await vm1CpuPct(t, cookie), 23, 'served from the list built 4.999 s ago');
+    t.advance(1);
+    assert.equal(await vm1CpuPct(t, cookie), 90, 'rebuilt once it is 5 s old');
+  } finally {
+    await t.close();
+  }
+});

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import type { VmRow } from '../src/shared/api.ts';
 import { testApp } from './fixtures/api-app.ts';
 import { fillStore, ids, nowSec, t0 } from './fixtures/api-inventory.ts';
@@ -48,6 +49,24 @@ test('with listMaxStaleMs the list lags writes by at most that long', async () =
     assert.equal(await vm1CpuPct(t, cookie), 23, 'served from the list built 4.999 s ago');
     t.advance(1);
     assert.equal(await vm1CpuPct(t, cookie), 90, 'rebuilt once it is 5 s old');
+  } finally {
+    await t.close();
+  }
+});
+
+test('the VM list is gzipped for clients that accept it, and equal to the plain one', async () => {
+  const t = testApp({ vcenters: [{ id: 'vc1', url: sim.current.url }], startMs: nowSec * 1000, fill: fillStore });
+  try {
+    const cookie = await t.login('alice', 's3cret', 'vc1');
+    const url = `/api/datacenters/${ids.dc1}/vms`;
+    const plain = await t.app.inject({ method: 'GET', url, headers: { cookie } });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    const zipped = await t.app.inject({ method: 'GET', url, headers: { cookie, 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(zipped.statusCode, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.match(String(zipped.headers.vary), /accept-encoding/i);
+    assert.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body);
+    assert.ok(zipped.rawPayload.length < Buffer.byteLength(plain.body));
   } finally {
     await t.close();
   }

@@ -11,8 +11,11 @@
  * takes over a minute and does not change what one series query reads). The app is the real one,
  * listening on 127.0.0.1:0 in a child process of its own (so that the load generator does not
  * share its event loop); the login goes through a simulator started with a username and
- * password, like production. Repeated list requests are served from the API's list cache
- * (valid until the store's data changes), as they would be between two collection cycles.
+ * password, like production. Repeated list requests are served from the API's list cache,
+ * which may lag the store by 5 s (as in `vscope serve`), gzipped as browsers ask.
+ *
+ * While autocannon runs, the server process keeps writing what a collection cycle writes
+ * (writeCyclesContinuously), with the list cache settings `vscope serve` uses.
  *
  * Run: `node --import tsx bench/api-bench.ts [--vms 5000] [--seconds 10]`
  */
@@ -232,7 +235,8 @@ async function run(
     url,
     connections,
     duration: seconds,
-    headers: { cookie },
+    // Browsers always offer gzip; the server gzips its cached VM list once.
+    headers: { cookie, 'accept-encoding': 'gzip' },
     requests: [
       {
         method: 'GET',
@@ -251,6 +255,34 @@ async function run(
     requests: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
     bodyBytes: Buffer.byteLength(body),
+  };
+}
+
+/**
+ * What a collection cycle does to the store, all through the measurement, in the server's own
+ * process: every 2 s, one new 20 s sample for every VM, written 50 VMs per transaction as the
+ * collector writes its query batches, yielding to the event loop between batches. (A real
+ * cycle writes this once per interval; doing it every 2 s is the busier case.)
+ */
+function writeCyclesContinuously(store: Store, snapshot: InventorySnapshot): { stop(): void } {
+  const next = random(2);
+  let endSec = nowSec;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const cycle = async (): Promise<void> => {
+    endSec += 20;
+    for (let start = 0; start < snapshot.vms.length && !stopped; start += 50) {
+      store.writeRealtime(snapshot.vms.slice(start, start + 50).map((vm) => vmBatch(vm, 20, [endSec], next)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!stopped) timer = setTimeout(() => void cycle(), 2000);
+  };
+  timer = setTimeout(() => void cycle(), 0);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -282,10 +314,12 @@ async function serve(vmCount: number, historyVms: number): Promise<void> {
     store,
     auth: vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]),
     log: pino({ level: 'warn' }, pino.destination(2)),
-    config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false },
+    config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false, listMaxStaleMs: 5000 },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const cycles = writeCyclesContinuously(store, snapshot);
   const stop = async (): Promise<void> => {
+    cycles.stop();
     await app.close();
     await sim.stop();
     store.close();

@@ -5,6 +5,7 @@
  * Screenshots of every view land in test-results/screenshots.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { DatacenterRow, DatastoreRow, HostRow, VmRow } from '../src/shared/api.ts';
@@ -254,6 +255,66 @@ test('a VM renamed to an XSS payload shows as literal text and runs nothing', as
   assert.equal(await page.getByTestId('entity-name').innerText(), payload);
   assert.deepEqual(dialogs, [], 'no dialog fired');
   await screenshot(page, 'xss-literal');
+});
+
+test('CSV export downloads the filtered table', async () => {
+  const dc = dcAt(0);
+  const vms = await api.get<VmRow[]>(`/api/datacenters/${dc.id}/vms`);
+  await page.goto(`${stack.current.vscope.url}/#/dc/${dc.id}/vms`);
+  await waitForRows('vm-table', vms.length);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('vm-table-csv').click()]);
+  const path = await download.path();
+  const lines = readFileSync(path, 'utf8').trim().split(/\r?\n/);
+  assert.equal(lines.length, vms.length + 1, 'a header and one line per VM');
+  assert.match(lines[0] ?? '', /Name/);
+  for (const vm of vms) assert.ok(lines.some((line) => line.includes(vm.name.replaceAll('"', '""'))), `${vm.name} in the CSV`);
+});
+
+test('the keyboard reaches and sorts a table header', async () => {
+  const dc = dcAt(0);
+  const vms = await api.get<VmRow[]>(`/api/datacenters/${dc.id}/vms`);
+  await page.goto(`${stack.current.vscope.url}/#/dc/${dc.id}/vms`);
+  await waitForRows('vm-table', vms.length);
+  const header = page.locator('[data-testid="vm-table"] th[data-key="numCpu"] button');
+  await header.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="vm-table"] th[data-key="numCpu"]')?.getAttribute('aria-sort') !== 'none');
+  assert.match(await page.evaluate(() => location.hash), /sort=numCpu/);
+});
+
+test('dark theme and a phone-sized screen', async () => {
+  const dc = dcAt(0);
+  await page.goto(`${stack.current.vscope.url}/#/dc/${dc.id}`);
+  await page.getByTestId('dc-totals').waitFor();
+  await page.getByTestId('theme-toggle').click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset['theme']), 'dark');
+  await screenshot(page, 'overview-dark');
+  await page.getByTestId('theme-toggle').click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset['theme']), 'light');
+
+  const phone = await browser.newPage({ width: 390, height: 844 });
+  try {
+    await phone.context().addCookies([{ name: 'vscope_session', value: api.cookie.split('=')[1] ?? '', url: stack.current.vscope.url }]);
+    await phone.goto(`${stack.current.vscope.url}/#/dc/${dc.id}/vms`);
+    await phone.locator('[data-testid="vm-table"] tbody tr[data-id]').first().waitFor();
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page itself does not scroll sideways (${String(overflow)} px); tables scroll inside`);
+    await screenshot(phone, 'vms-phone');
+  } finally {
+    await phone.close();
+  }
+});
+
+test('a failed collection flags the data as stale with the reason', async () => {
+  await stack.current.sim.stop();
+  const results = await stack.current.vscope.collector.runOnce();
+  assert.equal(results[0]?.ok, false);
+  await page.goto(`${stack.current.vscope.url}/#/dc/${dcAt(0).id}`);
+  const banner = page.getByTestId('stale-banner');
+  await banner.waitFor();
+  assert.match(await banner.innerText(), /stale/i);
+  assert.match(await banner.innerText(), new RegExp(results[0]?.error?.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&') ?? 'x'));
+  await screenshot(page, 'stale-banner');
 });
 
 test('logging out returns to the login form and ends the session', async () => {

@@ -27,6 +27,7 @@ import { startVcsim, type VcsimOptions } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import { VsphereClient } from '../src/vsphere/client.ts';
 import { asMoRef, asString } from '../src/vsphere/values.ts';
+import { median } from './stats.ts';
 
 export interface CollectorBenchResult {
   readonly vms: number;
@@ -44,12 +45,6 @@ export interface CollectorBenchResult {
   readonly ratio: number;
   /** Peak resident set size of this process over the collector's cycles, MB; target < 300 at 5,000 VMs. */
   readonly peakRssMB: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
 /** A vcsim shape of about `vms` VMs: 10 hosts per cluster, 100 to 500 VMs per cluster. */

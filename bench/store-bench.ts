@@ -37,6 +37,7 @@ import { encodeBucket } from '../src/store/bucket-codec.ts';
 import { sampleTable } from '../src/store/migrations.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import type { SampleBatch } from '../src/store/store.ts';
+import { median } from './stats.ts';
 
 export interface StoreBenchOptions {
   /** Number of VMs; default 500. */
@@ -118,11 +119,6 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-};
 
 const quantize = (value: number, resolution: number): number => Math.round(value / resolution) * resolution;
 

@@ -19,6 +19,7 @@ import { startVcsim } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 import { syntheticInventory } from './api-bench.ts';
+import { median } from './stats.ts';
 
 export interface UiBenchResult {
   readonly vms: number;
@@ -27,11 +28,6 @@ export interface UiBenchResult {
   /** Median of the runs, ms: a click on a column header to the re-sorted rows. */
   readonly sortMs: number;
   readonly runs: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 export async function benchUi(options: { vms?: number; runs?: number } = {}): Promise<UiBenchResult> {

@@ -42,6 +42,7 @@ import { VsphereClient } from '../src/vsphere/client.ts';
 import { asMoRef, asRecord, moRefXml, textXml } from '../src/vsphere/values.ts';
 import { SOAP_ENV_NS, child, childrenNamed, elementValue, envelope, parseXml, type XmlElement } from '../src/vsphere/xml.ts';
 import { shapeFor } from './collector-bench.ts';
+import { median } from './stats.ts';
 
 export interface XmlBenchOptions {
   /** About how many VMs the simulator holds; default 5000. */
@@ -123,12 +124,6 @@ export interface TruncationResult {
 // Allocation-heavy parses make heap figures meaningless without a full GC before reading them.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-}
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 const round2 = (n: number): number => Math.round(n * 100) / 100;

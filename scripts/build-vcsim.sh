@@ -18,8 +18,18 @@ if command -v vcsim >/dev/null 2>&1; then
   command -v vcsim; exit 0
 fi
 
-newest_source=$(find "$src" -name '*.go' -newer "$out" 2>/dev/null | head -n 1 || true)
-if [[ -x "$out" && -z "$newest_source" ]]; then
+up_to_date() {
+  [[ -x "$out" && -z "$(find "$src" -name '*.go' -newer "$out" 2>/dev/null | head -n 1)" ]]
+}
+if up_to_date; then
+  echo "$out"; exit 0
+fi
+
+# Test files start in parallel: one builds, the others wait for it and reuse its binary.
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
+if up_to_date; then
   echo "$out"; exit 0
 fi
 
@@ -34,7 +44,6 @@ if ! command -v go >/dev/null 2>&1 || [[ ! -d "$gopath/src/github.com/vmware/gov
   fi
 fi
 
-mkdir -p "$(dirname "$out")"
 echo "vcsim: building the simulator (about 30 s, once)" >&2
 (cd "$src" && GOPATH=$gopath GO111MODULE=off GOFLAGS= GOCACHE="$root/.cache/go-build" go build -o "$out.tmp" .) >&2
 mv "$out.tmp" "$out"

@@ -23,6 +23,7 @@ let datacenters: DatacenterRow[];
 const dialogs: string[] = [];
 
 before(async () => {
+  await stack.ready;
   browser = await launchBrowser();
   page = await browser.newPage();
   page.on('dialog', (dialog) => {

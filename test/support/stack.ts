@@ -20,13 +20,34 @@ export interface Stack {
 
 export interface StackHandle {
   readonly current: Stack;
+  /**
+   * Resolves once the stack runs and its first cycle is stored. Another `before` hook must
+   * await it: node's runner does not wait for one root hook before starting the next.
+   */
+  readonly ready: Promise<Stack>;
 }
 
 /** Starts the stack before the file's tests and runs one collection cycle (with the import). */
 export function useStack(options: VcsimOptions = {}): StackHandle {
   let stack: Stack | undefined;
   let dataDir: string | undefined;
+  let markReady: (value: Stack) => void = () => undefined;
+  let markFailed: (reason: unknown) => void = () => undefined;
+  const ready = new Promise<Stack>((resolve, reject) => {
+    markReady = resolve;
+    markFailed = reject;
+  });
+  // A failure is reported by the hook itself; this only keeps an unawaited `ready` quiet.
+  ready.catch(() => undefined);
   before(async () => {
+    try {
+      markReady(await setUp());
+    } catch (error) {
+      markFailed(error);
+      throw error;
+    }
+  });
+  const setUp = async (): Promise<Stack> => {
     const sim = await startVcsim({ ...testLogin, ...options });
     dataDir = mkdtempSync(join(tmpdir(), 'vscope-test-'));
     const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent' } });
@@ -37,13 +58,15 @@ export function useStack(options: VcsimOptions = {}): StackHandle {
     for (const result of results) {
       if (!result.ok || result.counts.datacenters === 0) throw new Error(`first collection failed: ${JSON.stringify(result)}`);
     }
-  });
+    return stack;
+  };
   after(async () => {
     await stack?.vscope.stop();
     await stack?.sim.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
   return {
+    ready,
     get current(): Stack {
       if (!stack) throw new Error('the stack is not running yet (use it inside a test)');
       return stack;

@@ -39,14 +39,6 @@ export function useStack(options: VcsimOptions = {}): StackHandle {
   });
   // A failure is reported by the hook itself; this only keeps an unawaited `ready` quiet.
   ready.catch(() => undefined);
-  before(async () => {
-    try {
-      markReady(await setUp());
-    } catch (error) {
-      markFailed(error);
-      throw error;
-    }
-  });
   const setUp = async (): Promise<Stack> => {
     const sim = await startVcsim({ ...testLogin, ...options });
     dataDir = mkdtempSync(join(tmpdir(), 'vscope-test-'));
@@ -60,6 +52,14 @@ export function useStack(options: VcsimOptions = {}): StackHandle {
     }
     return stack;
   };
+  before(async () => {
+    try {
+      markReady(await setUp());
+    } catch (error) {
+      markFailed(error);
+      throw error;
+    }
+  });
   after(async () => {
     await stack?.vscope.stop();
     await stack?.sim.stop();

@@ -16,7 +16,7 @@
  * variant sees the same machine load; medians of wall time and of process CPU time
  * (process.cpuUsage, user + system, so GC threads count):
  * - `ours`: parseXml + the client's RetrievePropertiesEx reading (client.ts
- *   `parseRetrieveResult`, mirrored here) down to the ObjectContent values the client returns;
+ *   `parseRetrieveResult`, called here) down to the ObjectContent values the client returns;
  * - `oursParseOnly`: parseXml alone (our element tree);
  * - `fxp`: fast-xml-parser configured for SOAP: attributes kept, prefixes kept (it has no
  *   namespace resolution: a caller would still have to resolve them, not timed here), no value
@@ -38,9 +38,9 @@ import { request } from 'undici';
 import { vmPaths } from '../src/collector/discovery.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
 import type { ObjectContent } from '../src/vsphere/client.ts';
-import { VsphereClient } from '../src/vsphere/client.ts';
+import { parseRetrieveResult, VsphereClient } from '../src/vsphere/client.ts';
 import { asMoRef, asRecord, moRefXml, textXml } from '../src/vsphere/values.ts';
-import { SOAP_ENV_NS, child, childrenNamed, elementValue, envelope, parseXml, type XmlElement } from '../src/vsphere/xml.ts';
+import { SOAP_ENV_NS, child, childrenNamed, envelope, parseXml, type XmlElement } from '../src/vsphere/xml.ts';
 import { shapeFor } from './collector-bench.ts';
 import { median } from './stats.ts';
 
@@ -165,28 +165,9 @@ async function capturePage(vms: number): Promise<string> {
   }
 }
 
-/** What client.ts parseRetrieveResult does with the response element (kept in step by hand). */
-function objectContents(response: XmlElement): ObjectContent[] {
-  const returnval = childrenNamed(response, 'returnval')[0];
-  if (!returnval) return [];
-  const objects: ObjectContent[] = [];
-  for (const objectElement of childrenNamed(returnval, 'objects')) {
-    const objElement = childrenNamed(objectElement, 'obj')[0];
-    const obj = objElement ? asMoRef(elementValue(objElement)) : null;
-    if (!obj) continue;
-    const props: Record<string, unknown> = {};
-    for (const prop of childrenNamed(objectElement, 'propSet')) {
-      const name = childrenNamed(prop, 'name')[0]?.text;
-      const val = childrenNamed(prop, 'val')[0];
-      if (name !== undefined && val) props[name] = elementValue(val);
-    }
-    const missing: string[] = [];
-    for (const missingElement of childrenNamed(objectElement, 'missingSet')) {
-      missing.push(childrenNamed(missingElement, 'path')[0]?.text ?? '');
-    }
-    objects.push({ obj, props, missing });
-  }
-  return objects;
+/** The client's own parsing of a RetrievePropertiesEx response, down to its ObjectContent values. */
+function objectContents(response: XmlElement): readonly ObjectContent[] {
+  return parseRetrieveResult(response).objects;
 }
 
 /** The `<RetrievePropertiesExResponse>` element, located as SoapTransport does. */

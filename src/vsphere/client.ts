@@ -145,12 +145,14 @@ function parseServiceContent(response: XmlElement): { about: About; serviceConte
 }
 
 /** Result of one RetrievePropertiesEx page. */
-interface RetrievePage {
+/** One page of RetrievePropertiesEx / ContinueRetrievePropertiesEx. */
+export interface RetrievePage {
   readonly objects: ObjectContent[];
   readonly token: string | null;
 }
 
-function parseRetrieveResult(response: XmlElement): RetrievePage {
+/** The objects (and the paging token) of a RetrievePropertiesEx response element; exported for bench/xml-bench.ts. */
+export function parseRetrieveResult(response: XmlElement): RetrievePage {
   const returnval = childrenNamed(response, 'returnval')[0];
   if (!returnval) return { objects: [], token: null };
   const objects: ObjectContent[] = [];

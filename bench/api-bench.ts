@@ -35,6 +35,7 @@ import { vmMetrics } from '../src/shared/metrics.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import type { SampleBatch, Store } from '../src/store/store.ts';
+import { random } from './stats.ts';
 
 export interface ApiBenchOptions {
   /** Number of VMs; default 5000. */
@@ -92,18 +93,6 @@ const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as Autocannon;
 
 const nowSec = Math.floor(Date.now() / 1000);
-
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function syntheticInventory(vmCount: number): InventorySnapshot {
   const vcenterId = 'bench';

@@ -37,7 +37,7 @@ import { encodeBucket } from '../src/store/bucket-codec.ts';
 import { sampleTable } from '../src/store/migrations.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import type { SampleBatch } from '../src/store/store.ts';
-import { median } from './stats.ts';
+import { median, random } from './stats.ts';
 
 export interface StoreBenchOptions {
   /** Number of VMs; default 500. */
@@ -107,18 +107,6 @@ const profiles: Record<string, { readonly median: number; readonly resolution: n
   diskWriteLatencyMs: { median: 3, resolution: 1 },
   diskMaxLatencyMs: { median: 6, resolution: 1 },
 };
-
-/** Small deterministic generator (mulberry32), so runs compare. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const quantize = (value: number, resolution: number): number => Math.round(value / resolution) * resolution;
 

@@ -19,7 +19,7 @@ import { startVcsim } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 import { syntheticInventory } from './api-bench.ts';
-import { median } from './stats.ts';
+import { median, random } from './stats.ts';
 
 export interface UiBenchResult {
   readonly vms: number;
@@ -42,11 +42,7 @@ export async function benchUi(options: { vms?: number; runs?: number } = {}): Pr
   store.saveInventory(snapshot);
   const nowSec = snapshot.collectedAtSec;
   const ts = Array.from({ length: 15 }, (_, i) => nowSec - 300 + 20 * (i + 1));
-  let seed = 7;
-  const next = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const next = random(7);
   store.writeRealtime(
     snapshot.vms.map((vm) => ({
       entityId: vm.id,

@@ -8,29 +8,19 @@ import { startVcsim, type Vcsim, type VcsimOptions } from '../../src/simulator/v
 export interface VcsimHandle {
   /** The running simulator; throws when read before `before` ran. */
   readonly current: Vcsim;
-  /**
-   * Resolves once the simulator serves. A root-level `before` hook must await it: node's
-   * runner starts root hooks without waiting for the previous one (hooks of a `describe`
-   * and tests run after them, and may read `current`).
-   */
-  readonly ready: Promise<Vcsim>;
 }
 
 export function useVcsim(options: VcsimOptions = {}): VcsimHandle {
   let sim: Vcsim | undefined;
-  const ready = new Promise<Vcsim>((resolve, reject) => {
-    before(async () => {
-      const starting = startVcsim(options);
-      starting.then(resolve, reject);
-      sim = await starting;
-    });
+  // Read `current` in tests or `describe` hooks: node 20 starts root-level `before` hooks
+  // without waiting for this one (see useStack's `ready` for a hook that must wait).
+  before(async () => {
+    sim = await startVcsim(options);
   });
-  ready.catch(() => undefined);
   after(async () => {
     await sim?.stop();
   });
   return {
-    ready,
     get current(): Vcsim {
       if (!sim) throw new Error('the simulator is not running yet (use it inside a test)');
       return sim;

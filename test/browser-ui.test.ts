@@ -314,7 +314,9 @@ test('a failed collection flags the data as stale with the reason', async () => 
   const banner = page.getByTestId('stale-banner');
   await banner.waitFor();
   assert.match(await banner.innerText(), /stale/i);
-  assert.match(await banner.innerText(), new RegExp(results[0]?.error?.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&') ?? 'x'));
+  const reason = results[0]?.error;
+  assert.ok(reason, 'the failed cycle says why');
+  assert.ok((await banner.innerText()).includes(reason.slice(0, 40)), 'the banner gives the reason');
   await screenshot(page, 'stale-banner');
 });
 

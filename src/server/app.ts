@@ -26,7 +26,8 @@ import {
 } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { renderMetrics } from './prometheus.ts';
-import { planSeries, seriesResponse } from './series.ts';
+import { planSeries } from './series.ts';
+import { SeriesCache } from './series-cache.ts';
 import { FailureLimiter, SessionStore, type Session } from './sessions.ts';
 import { statusResponse } from './status.ts';
 import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
@@ -434,10 +435,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     entityDetail(store, locateFor(request, request.params.id), nowSec()),
   );
 
-  app.get<{ Params: { id: string } }>('/api/entities/:id/series', (request) => {
+  const seriesCache = new SeriesCache(store);
+  app.get<{ Params: { id: string } }>('/api/entities/:id/series', (request, reply) => {
     const place = locateFor(request, request.params.id);
     const query = parseInput(seriesQuery, request.query, 'query');
-    return seriesResponse(store, place.entity, planSeries(place.entity.kind, query, nowSec()));
+    const plan = planSeries(place.entity.kind, query, nowSec());
+    void reply.type('application/json; charset=utf-8');
+    return seriesCache.body(place.entity, plan);
   });
 
   // --- operations --------------------------------------------------------------------------

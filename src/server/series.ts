@@ -86,36 +86,54 @@ export function planSeries(kind: EntityKind, params: SeriesParams, nowSec: numbe
   };
 }
 
-/** Runs the plan against the store and labels each series with its unit. */
-export function seriesResponse(store: Store, entity: StoredEntity, plan: SeriesPlan): SeriesResponse {
-  const data = store.series({
-    entityId: entity.id,
-    tier: plan.tier,
-    fromSec: plan.fromBucketSec,
-    toSec: plan.toBucketSec,
-    metrics: plan.metrics,
-  });
-  const defs = new Map(metricsByKind[entity.kind].map((def) => [def.key, def]));
+/**
+ * A value as the API shows it: to a thousandth of its unit. Stored values are exact to a
+ * hundredth (bucket-codec.ts); averages get one more digit instead of seventeen.
+ */
+export function shownValue(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 1000) / 1000;
+}
+
+/** The plan's series over buckets [fromSec, toSec] (inclusive starts), values as shown, one column per metric. */
+export function seriesColumns(
+  store: Store,
+  entity: StoredEntity,
+  plan: SeriesPlan,
+  fromSec: number,
+  toSec: number,
+): { ts: readonly number[]; columns: readonly { avg: (number | null)[]; min: (number | null)[]; max: (number | null)[] }[] } {
+  if (toSec < fromSec) return { ts: [], columns: plan.metrics.map(() => ({ avg: [], min: [], max: [] })) };
+  const data = store.series({ entityId: entity.id, tier: plan.tier, fromSec, toSec, metrics: plan.metrics });
   const byMetric = new Map(data.series.map((series) => [series.metric, series]));
   const empty = data.ts.map(() => null);
   return {
-    entity: { id: entity.id, kind: entity.kind, name: entityName(entity) },
-    period: plan.period,
-    stepSec: data.stepSec,
-    from: plan.fromBucketSec,
-    to: plan.toBucketSec + plan.stepSec,
     ts: data.ts,
-    series: plan.metrics.map((metric) => {
-      const def = defs.get(metric);
+    columns: plan.metrics.map((metric) => {
       const found = byMetric.get(metric);
       return {
-        metric,
-        unit: def?.unit ?? '',
-        label: def?.label ?? metric,
-        avg: found?.avg ?? empty,
-        min: found?.min ?? empty,
-        max: found?.max ?? empty,
+        avg: found ? found.avg.map(shownValue) : [...empty],
+        min: found ? found.min.map(shownValue) : [...empty],
+        max: found ? found.max.map(shownValue) : [...empty],
       };
+    }),
+  };
+}
+
+/** Runs the plan against the store and labels each series with its unit. */
+export function seriesResponse(store: Store, entity: StoredEntity, plan: SeriesPlan): SeriesResponse {
+  const { ts, columns } = seriesColumns(store, entity, plan, plan.fromBucketSec, plan.toBucketSec);
+  const defs = new Map(metricsByKind[entity.kind].map((def) => [def.key, def]));
+  return {
+    entity: { id: entity.id, kind: entity.kind, name: entityName(entity) },
+    period: plan.period,
+    stepSec: plan.stepSec,
+    from: plan.fromBucketSec,
+    to: plan.toBucketSec + plan.stepSec,
+    ts,
+    series: plan.metrics.map((metric, i) => {
+      const def = defs.get(metric);
+      const column = columns[i] ?? { avg: [], min: [], max: [] };
+      return { metric, unit: def?.unit ?? '', label: def?.label ?? metric, ...column };
     }),
   };
 }

@@ -100,8 +100,22 @@ ALTER TABLE ${table}_by_time RENAME TO ${table};`;
   })
   .join('\n');
 
+/*
+ * A counter readers use to cache series: it moves whenever a write may change buckets other
+ * than an entity's newest ones (history import, retention). Realtime writes leave it alone:
+ * they only touch buckets at or after the entity's high-water mark (see Store.seriesWatermark).
+ */
+const historyVersion = `
+CREATE TABLE store_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO store_meta (key, value) VALUES ('history_version', 0);
+`;
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
   { id: '2026-11-28-samples-time-first', sql: timeFirst },
+  { id: '2026-11-28-history-version', sql: historyVersion },
 ];

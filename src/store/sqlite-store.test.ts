@@ -11,7 +11,7 @@ import { bucketStart, type Tier } from '../shared/tiers.ts';
 import { encodeBucket } from './bucket-codec.ts';
 import { migrations } from './migrations.ts';
 import { DatabaseTooNewError, openSqliteStore, removedEntityRetentionSec, type SqliteStore } from './sqlite-store.ts';
-import type { CollectionStatus, SampleBatch } from './store.ts';
+import { maxRealtimeIntervalSec, type CollectionStatus, type SampleBatch } from './store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vscope-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -426,6 +426,35 @@ void describe('retention', () => {
   });
 });
 
+void describe('series watermark', () => {
+  void it('gives the high-water mark, and a history version that imports and retention move and realtime writes do not', () => {
+    const store = openSqliteStore(':memory:');
+    store.saveInventory(snapshot(D, [vm(vmA, 'a')]));
+    const start = store.seriesWatermark(vmA);
+    assert.deepEqual(start, { historyVersion: start?.historyVersion, highWaterSec: null });
+    assert.equal(store.seriesWatermark(vmB), null);
+
+    store.writeRealtime([vmBatch(vmA, [D + 20, D + 40], [1, 2])]);
+    assert.deepEqual(store.seriesWatermark(vmA), { historyVersion: start?.historyVersion, highWaterSec: D + 40 });
+
+    store.importHistorical('30m', [{ entityId: vmA, kind: 'vm', intervalSec: 1800, ts: [D - 1800], values: { cpuUsagePct: [3] } }]);
+    const imported = store.seriesWatermark(vmA)?.historyVersion ?? Number.NaN;
+    assert.ok(imported > (start?.historyVersion ?? Infinity));
+    store.applyRetention(D + 3600);
+    assert.ok((store.seriesWatermark(vmA)?.historyVersion ?? Number.NaN) > imported);
+    store.close();
+  });
+
+  void it('refuses realtime batches of samples longer than maxRealtimeIntervalSec', () => {
+    const store = openSqliteStore(':memory:');
+    store.saveInventory(snapshot(D, [vm(vmA, 'a')]));
+    const long: SampleBatch = { ...vmBatch(vmA, [D + 300], [1]), intervalSec: maxRealtimeIntervalSec + 1 };
+    assert.throws(() => store.writeRealtime([long]), /importHistorical/);
+    assert.equal(store.seriesWatermark(vmA)?.highWaterSec, null);
+    store.close();
+  });
+});
+
 void describe('database file', () => {
   void it('records its migrations and refuses a database from a newer version', () => {
     const path = join(dir, 'migrations.db');
@@ -436,6 +465,7 @@ void describe('database file', () => {
       '2026-11-28-initial',
       '2026-11-28-latest-5m',
       '2026-11-28-samples-time-first',
+      '2026-11-28-history-version',
     ]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);

@@ -14,6 +14,7 @@ import { addSample, bucketStarts, mergeRollups, rollupAvg, sampleWeight, type Ro
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../shared/tiers.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
+import { maxRealtimeIntervalSec } from './store.ts';
 import type {
   CollectionStatus,
   LatestFigures,
@@ -21,6 +22,7 @@ import type {
   SampleBatch,
   SeriesData,
   SeriesQuery,
+  SeriesWatermark,
   Store,
   StoredCluster,
   StoredDatacenter,
@@ -181,6 +183,9 @@ export class SqliteStore implements Store {
       ),
       statuses: db.prepare<[], { status: string }>('SELECT status FROM statuses ORDER BY vcenter_id'),
       ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
+      historyVersion: db.prepare<[], { value: number }>("SELECT value FROM store_meta WHERE key = 'history_version'"),
+      bumpHistoryVersion: db.prepare("UPDATE store_meta SET value = value + 1 WHERE key = 'history_version'"),
+      highWater: db.prepare<[string], { high_water_sec: number | null }>('SELECT high_water_sec FROM entities WHERE id = ?'),
       bucket: byTier((table) =>
         db.prepare<[number, number], { data: Buffer }>(`SELECT data FROM ${table} WHERE entity = ? AND bucket_sec = ?`),
       ),
@@ -237,6 +242,10 @@ export class SqliteStore implements Store {
   }
 
   writeRealtime(batches: readonly SampleBatch[]): void {
+    const longer = batches.find((batch) => batch.intervalSec > maxRealtimeIntervalSec);
+    if (longer) {
+      throw new RangeError(`realtime samples last at most ${String(maxRealtimeIntervalSec)} s (got ${String(longer.intervalSec)}): import longer ones with importHistorical`);
+    }
     this.writes++;
     this.db.transaction(() => {
       for (const batch of batches) {
@@ -278,6 +287,7 @@ export class SqliteStore implements Store {
     this.writes++;
     const stepSec = tierStepSec[tier];
     this.db.transaction(() => {
+      this.statements.bumpHistoryVersion.run();
       // Batches of one entity are gathered first, so that several batches of one call fill a
       // bucket together; buckets that already held something before the call are left alone.
       const gathered = new Map<number, { metrics: readonly MetricDef[]; buckets: Map<number, (Rollup | null)[]> }>();
@@ -424,6 +434,7 @@ export class SqliteStore implements Store {
       // Keep every bucket that ends within the retention window.
       const lastDropped = nowSec - tierRetentionSec[tier] - tierStepSec[tier];
       this.db.transaction(() => {
+        this.statements.bumpHistoryVersion.run();
         dropped += this.statements.dropOld[tier].run(lastDropped).changes;
         if (tier === '5m') this.statements.forgetLatest.run(lastDropped);
       })();
@@ -438,6 +449,15 @@ export class SqliteStore implements Store {
       })();
     }
     this.log?.info({ droppedBuckets: dropped, droppedEntities: removed }, 'retention applied');
+  }
+
+  seriesWatermark(entityId: string): SeriesWatermark | null {
+    // One read transaction, so that the version and the mark belong to the same state.
+    return this.db.transaction(() => {
+      const entity = this.statements.highWater.get(entityId);
+      if (!entity) return null;
+      return { historyVersion: this.statements.historyVersion.get()?.value ?? 0, highWaterSec: entity.high_water_sec };
+    })();
   }
 
   /**

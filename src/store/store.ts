@@ -72,6 +72,28 @@ export interface SeriesData {
   }[];
 }
 
+/** Longest sample interval `writeRealtime` accepts, seconds (vCenter's realtime samples last 20 s). */
+export const maxRealtimeIntervalSec = 300;
+
+/**
+ * What a reader needs to cache an entity's series exactly. Until `historyVersion` changes,
+ * realtime writes only touch buckets that start at or after
+ * `bucketStart(highWaterSec, maxRealtimeIntervalSec, stepSec)` (the first bucket a sample after
+ * the mark can fall in), so every bucket before it is final: see `firstOpenBucketSec`.
+ */
+export interface SeriesWatermark {
+  /** Moves whenever some write may change older buckets: a history import, a retention run. */
+  readonly historyVersion: number;
+  /** End of the newest realtime sample stored for the entity; null when there is none. */
+  readonly highWaterSec: number | null;
+}
+
+/** Start of the first bucket of `stepSec` that realtime writes may still change (see SeriesWatermark). */
+export function firstOpenBucketSec(watermark: SeriesWatermark, stepSec: number): number {
+  if (watermark.highWaterSec === null) return Number.NEGATIVE_INFINITY;
+  return Math.floor((watermark.highWaterSec - maxRealtimeIntervalSec) / stepSec) * stepSec;
+}
+
 export interface ImportProgress {
   readonly state: 'pending' | 'running' | 'done' | 'failed';
   readonly entitiesDone: number;
@@ -103,6 +125,7 @@ export interface Store {
    * Merges realtime samples into every tier and advances each entity's high-water mark.
    * Samples at or before the entity's high-water mark are ignored, so writing twice is harmless.
    * Atomic: a batch list is written whole or not at all.
+   * @throws RangeError for a batch whose samples last longer than `maxRealtimeIntervalSec`
    */
   writeRealtime(batches: readonly SampleBatch[]): void;
   /**
@@ -129,6 +152,8 @@ export interface Store {
 
   /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
   applyRetention(nowSec: number): void;
+  /** Optional: lets readers cache series (see SeriesWatermark); null for an unknown entity. */
+  seriesWatermark?(entityId: string): SeriesWatermark | null;
   /** Cheap liveness probe for /healthz. */
   ping(): boolean;
   /**

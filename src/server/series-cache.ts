@@ -1,0 +1,174 @@
+/**
+ * The series route's JSON, cached where it cannot change.
+ *
+ * A year of one VM is 366 buckets of 15 metrics: ~80 KB of JSON and a few milliseconds of
+ * reads, decoding and number formatting. Almost all of it is final: realtime writes only touch
+ * an entity's newest buckets (see Store.seriesWatermark). So the cache keeps each answer's
+ * body, and remembers where in it the final buckets of each array end:
+ *   - while the entity's high-water mark has not moved, the body is served as it is;
+ *   - when it has, only the buckets after the final ones (usually one) are read again and
+ *     spliced into the body;
+ *   - a history import or a retention run (the store's history version), a rename, or a new
+ *     bucket at the end of the period rebuilds it.
+ * The body is byte for byte what `JSON.stringify(seriesResponse(...))` gives
+ * (series-cache.test.ts checks it through writes, imports, retention and renames).
+ */
+import { metricsByKind } from '../shared/metrics.ts';
+import { firstOpenBucketSec, type Store, type StoredEntity } from '../store/store.ts';
+import { seriesColumns, seriesResponse, type SeriesPlan } from './series.ts';
+import { entityName } from './views.ts';
+
+/** A body whose spliced part has grown to this many buckets is rebuilt, so that the part read per request stays small. */
+const maxSplicedBuckets = 12;
+
+interface Entry {
+  readonly historyVersion: number;
+  readonly toBucketSec: number;
+  readonly name: string;
+  /** Buckets before this are final (in the body as they will stay); the rest are spliced. */
+  readonly finalEndSec: number;
+  /** The high-water mark the body reflects. */
+  readonly highWaterSec: number | null;
+  readonly body: Buffer;
+  /**
+   * Byte offsets, three per array (ts, then avg, min, max of each metric): its first item,
+   * the end of its final items, its closing bracket.
+   */
+  readonly cuts: readonly number[];
+}
+
+/** Values as JSON array items, without the brackets. */
+function items(values: readonly (number | null)[]): string {
+  return values.map((value) => (value === null ? 'null' : String(value))).join(',');
+}
+
+/**
+ * Joins `literals[0] array[0] literals[1] ... literals[n]`, each array being its final items
+ * and its spliced items, and records the cuts.
+ */
+function render(literals: readonly Buffer[], finals: readonly Buffer[], spliced: readonly string[]): { body: Buffer; cuts: number[] } {
+  const pieces: Buffer[] = [];
+  const cuts: number[] = [];
+  let at = 0;
+  const push = (piece: Buffer): void => {
+    pieces.push(piece);
+    at += piece.length;
+  };
+  literals.forEach((literal, i) => {
+    push(literal);
+    const final = finals[i];
+    if (final === undefined) return;
+    cuts.push(at);
+    push(final);
+    cuts.push(at);
+    const rest = spliced[i] ?? '';
+    if (rest !== '') push(Buffer.from(final.length > 0 ? `,${rest}` : rest));
+    cuts.push(at);
+  });
+  return { body: Buffer.concat(pieces, at), cuts };
+}
+
+export class SeriesCache {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  /** How answers were made: served as cached, spliced, built (for tests and benchmarks). */
+  readonly stats = { served: 0, spliced: 0, built: 0 };
+
+  /** @param maxBytes memory the cached bodies may take */
+  constructor(
+    private readonly store: Store,
+    private readonly maxBytes = 64 * 1024 * 1024,
+  ) {}
+
+  /** The series response of the plan, as a JSON body. */
+  body(entity: StoredEntity, plan: SeriesPlan): Buffer {
+    const watermark = this.store.seriesWatermark?.(entity.id) ?? null;
+    if (watermark === null) return Buffer.from(JSON.stringify(seriesResponse(this.store, entity, plan)));
+
+    const key = `${entity.id} ${plan.tier} ${String(plan.fromBucketSec)} ${plan.metrics.join(',')}`;
+    const name = entityName(entity);
+    const old = this.entries.get(key);
+    let entry: Entry;
+    if (old !== undefined && old.historyVersion === watermark.historyVersion && old.toBucketSec === plan.toBucketSec && old.name === name) {
+      if (old.highWaterSec === watermark.highWaterSec) {
+        entry = old;
+        this.stats.served++;
+      } else {
+        entry = this.splice(old, entity, plan, watermark.highWaterSec);
+      }
+    } else {
+      entry = this.build(entity, plan, name, watermark.historyVersion, watermark.highWaterSec);
+    }
+    if (old !== undefined) {
+      this.entries.delete(key);
+      this.bytes -= old.body.length;
+    }
+    // Re-inserted: the Map's order is the order of use, oldest first.
+    this.entries.set(key, entry);
+    this.bytes += entry.body.length;
+    for (const [oldest, { body }] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= body.length;
+    }
+    return entry.body;
+  }
+
+  /** Entries held, for tests. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private build(entity: StoredEntity, plan: SeriesPlan, name: string, historyVersion: number, highWaterSec: number | null): Entry {
+    this.stats.built++;
+    const { stepSec, fromBucketSec, toBucketSec } = plan;
+    const endSec = toBucketSec + stepSec;
+    const finalEndSec = Math.min(endSec, Math.max(fromBucketSec, firstOpenBucketSec({ historyVersion, highWaterSec }, stepSec)));
+    const final = seriesColumns(this.store, entity, plan, fromBucketSec, finalEndSec - stepSec);
+    const rest = seriesColumns(this.store, entity, plan, finalEndSec, toBucketSec);
+    const defs = new Map(metricsByKind[entity.kind].map((def) => [def.key, def]));
+    const head = JSON.stringify({ entity: { id: entity.id, kind: entity.kind, name }, period: plan.period, stepSec, from: fromBucketSec, to: endSec });
+    const literals = [`${head.slice(0, -1)},"ts":[`];
+    const finals = [items(final.ts)];
+    const spliced = [items(rest.ts)];
+    plan.metrics.forEach((metric, i) => {
+      const def = defs.get(metric);
+      const labels = `{"metric":${JSON.stringify(metric)},"unit":${JSON.stringify(def?.unit ?? '')},"label":${JSON.stringify(def?.label ?? metric)}`;
+      literals.push(`]${i === 0 ? ',"series":[' : '},'}${labels},"avg":[`, '],"min":[', '],"max":[');
+      for (const stat of ['avg', 'min', 'max'] as const) {
+        finals.push(items(final.columns[i]?.[stat] ?? []));
+        spliced.push(items(rest.columns[i]?.[stat] ?? []));
+      }
+    });
+    literals.push(plan.metrics.length === 0 ? '],"series":[]}' : ']}]}');
+    const { body, cuts } = render(
+      literals.map((text) => Buffer.from(text)),
+      finals.map((text) => Buffer.from(text)),
+      spliced,
+    );
+    return { historyVersion, toBucketSec, name, finalEndSec, highWaterSec, body, cuts };
+  }
+
+  /** The entry with its non-final buckets read again; rebuilt when they have become too many. */
+  private splice(entry: Entry, entity: StoredEntity, plan: SeriesPlan, highWaterSec: number | null): Entry {
+    const finalEndSec = firstOpenBucketSec({ historyVersion: entry.historyVersion, highWaterSec }, plan.stepSec);
+    if (finalEndSec - entry.finalEndSec > maxSplicedBuckets * plan.stepSec) {
+      return this.build(entity, plan, entry.name, entry.historyVersion, highWaterSec);
+    }
+    this.stats.spliced++;
+    const rest = seriesColumns(this.store, entity, plan, entry.finalEndSec, plan.toBucketSec);
+    const spliced = [items(rest.ts), ...rest.columns.flatMap((column) => [items(column.avg), items(column.min), items(column.max)])];
+    const { body, cuts } = entry;
+    const literals: Buffer[] = [];
+    const finals: Buffer[] = [];
+    let previousEnd = 0;
+    for (let i = 0; i + 2 < cuts.length; i += 3) {
+      const [first = 0, finalEnd = 0, close = 0] = [cuts[i], cuts[i + 1], cuts[i + 2]];
+      literals.push(body.subarray(previousEnd, first));
+      finals.push(body.subarray(first, finalEnd));
+      previousEnd = close;
+    }
+    literals.push(body.subarray(previousEnd));
+    return { ...entry, highWaterSec, ...render(literals, finals, spliced) };
+  }
+}

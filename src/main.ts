@@ -12,6 +12,7 @@ import { loadConfig, withVcenters, type Config, type VcenterConfig } from './con
 import { createLogger } from './log.ts';
 import { buildApp, listen } from './server/app.ts';
 import { vsphereAuthenticator } from './server/auth.ts';
+import { workerListBuilder } from './server/list-builder.ts';
 import { startVcsim, type VcsimOptions } from './simulator/vcsim.ts';
 import { openSqliteStore, type SqliteStore } from './store/sqlite-store.ts';
 
@@ -34,9 +35,11 @@ function collectorTargets(vcenters: readonly VcenterConfig[], pageSize: number):
   }));
 }
 
+const databasePath = (config: Config): string => join(config.dataDir, 'vscope.db');
+
 function openStore(config: Config, log: Logger): SqliteStore {
   mkdirSync(config.dataDir, { recursive: true });
-  const path = join(config.dataDir, 'vscope.db');
+  const path = databasePath(config);
   log.info({ path }, 'opening the database');
   return openSqliteStore(path, { log });
 }
@@ -108,8 +111,11 @@ export async function startVscope(config: Config, log: Logger, options: { readon
     log.warn('/metrics is served without a token on a non-loopback address: set VSCOPE_METRICS_TOKEN, or VSCOPE_METRICS=false');
   }
   if (!existsSync(join(webRoot, 'index.html'))) log.warn({ webRoot }, 'the web UI is not built: run `npm run build` (the API works without it)');
+  // The VM and datastore lists are built off the event loop (list-builder.ts).
+  const listBuilder = workerListBuilder(databasePath(config), log.child({ component: 'lists' }));
   const app = buildApp({
     store,
+    listBuilder,
     auth: vsphereAuthenticator(config.vcenters.map(({ id, url, insecure, caFile }) => ({ id, url, insecure, ...(caFile === null ? {} : { caFile }) }))),
     log: log.child({ component: 'http' }),
     collector,
@@ -130,6 +136,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
   try {
     url = await listen(app, `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${String(config.listen.port)}`);
   } catch (error) {
+    await listBuilder.close();
     store.close();
     throw error;
   }
@@ -151,6 +158,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
     async stop() {
       clearInterval(retention);
       await app.close();
+      await listBuilder.close();
       await collector.stop();
       store.close();
       log.info('stopped');

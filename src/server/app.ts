@@ -3,7 +3,6 @@
  * static UI) without listening. Only main.ts listens (see `listen`).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { fastifyCookie } from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -31,7 +30,9 @@ import { SeriesCache } from './series-cache.ts';
 import { FailureLimiter, SessionStore, type Session } from './sessions.ts';
 import { statusResponse } from './status.ts';
 import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
-import { DatacenterData, datacenterRows, datastoreRows, entityDetail, hostRows, locate, selectLive, vmRows } from './views.ts';
+import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
+import { ListCache } from './list-cache.ts';
+import { DatacenterData, datacenterRows, entityDetail, hostRows, locate, selectLive } from './views.ts';
 
 export const sessionCookieName = 'vscope_session';
 
@@ -80,6 +81,8 @@ export interface AppDeps {
   readonly now?: () => number;
   readonly config: AppConfig;
   readonly collector?: CollectorStatusSource;
+  /** Builds the VM and datastore lists; default: in this thread. `vscope serve` uses a worker thread. */
+  readonly listBuilder?: ListBuilder;
 }
 
 declare module 'fastify' {
@@ -144,24 +147,6 @@ function patternRegex(url: string): RegExp {
     .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('/');
   return new RegExp(`^${escaped}$`);
-}
-
-/**
- * A cached JSON body, gzipped at most once, when a client first accepts it: a 5,000-VM list
- * is ~5 MB of JSON and ~10 times less gzipped, and compressing per request would cost more
- * CPU than building the list.
- */
-class CompressibleBody {
-  private gzipped: Buffer | null = null;
-  constructor(readonly json: string) {}
-
-  for(request: FastifyRequest, reply: FastifyReply): string | Buffer {
-    void reply.header('vary', 'accept-encoding');
-    if (this.json.length < 1024 || !/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return this.json;
-    this.gzipped ??= gzipSync(this.json, { level: 6 });
-    void reply.header('content-encoding', 'gzip');
-    return this.gzipped;
-  }
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -410,26 +395,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return hostRows(data, selectLive(data.hosts, removed), nowSec());
   });
 
-  app.get<{ Params: { id: string } }>('/api/datacenters/:id/vms', (request, reply) => {
-    const { removed } = parseInput(listQuery, request.query, 'query');
-    const datacenter = datacenterFor(request, request.params.id, removed);
-    void reply.type('application/json; charset=utf-8');
-    const body = cached(`vms ${datacenter.id} ${String(removed)}`, () => {
-      const data = DatacenterData.load(store, datacenter, removed);
-      return new CompressibleBody(JSON.stringify(vmRows(data, selectLive(data.vms, removed))));
-    });
-    return body.for(request, reply);
+  const lists = new ListCache({
+    builder: deps.listBuilder ?? inlineListBuilder(store),
+    version: () => store.dataVersion?.(),
+    nowMs,
+    maxStaleMs,
+    log,
   });
-
-  app.get<{ Params: { id: string } }>('/api/datacenters/:id/datastores', (request, reply) => {
-    const { removed } = parseInput(listQuery, request.query, 'query');
-    const datacenter = datacenterFor(request, request.params.id, removed);
-    void reply.type('application/json; charset=utf-8');
-    return cached(`datastores ${datacenter.id} ${String(removed)}`, () => {
-      const data = DatacenterData.load(store, datacenter, removed);
-      return JSON.stringify(datastoreRows(data, selectLive(data.datastores, removed)));
+  for (const list of ['vms', 'datastores'] as const) {
+    app.get<{ Params: { id: string } }>(`/api/datacenters/:id/${list}`, async (request, reply) => {
+      const { removed } = parseInput(listQuery, request.query, 'query');
+      const datacenter = datacenterFor(request, request.params.id, removed);
+      const body = await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed });
+      return body.for(request, reply);
     });
-  });
+  }
 
   app.get<{ Params: { id: string } }>('/api/entities/:id', (request) =>
     entityDetail(store, locateFor(request, request.params.id), nowSec()),

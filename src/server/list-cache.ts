@@ -1,0 +1,84 @@
+/**
+ * The datacenter lists (VMs, datastores) as ready bodies, rebuilt when the store's data
+ * changes, but never more often than `maxStaleMs` allows: a collection cycle writes in many
+ * small transactions, and a 5,000-VM list should not be rebuilt after each.
+ *
+ * With `maxStaleMs > 0`, a stale list is still answered at once while one rebuild runs in the
+ * background (stale-while-revalidate): a request never waits for a rebuild once a first body
+ * exists, and a list lags the store by at most `maxStaleMs` plus one build. With
+ * `maxStaleMs` 0, every answer reflects the store as it was when the request came.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { BuiltList, ListBuilder, ListRequest } from './list-builder.ts';
+
+/** A built list, sent gzipped to clients that accept it. */
+export class ListBody {
+  constructor(readonly built: BuiltList) {}
+
+  for(request: FastifyRequest, reply: FastifyReply): Buffer {
+    void reply.header('vary', 'accept-encoding').type('application/json; charset=utf-8');
+    if (this.built.gzip === null || !/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return this.built.json;
+    void reply.header('content-encoding', 'gzip');
+    return this.built.gzip;
+  }
+}
+
+export interface ListCacheOptions {
+  readonly builder: ListBuilder;
+  /** The store's data version (Store.dataVersion); undefined: no caching. */
+  readonly version: () => number | undefined;
+  readonly nowMs: () => number;
+  readonly maxStaleMs: number;
+  readonly log: Logger;
+}
+
+interface Built {
+  readonly version: number | undefined;
+  readonly builtAtMs: number;
+  readonly body: ListBody;
+}
+
+export class ListCache {
+  private readonly entries = new Map<string, Built>();
+  private readonly building = new Map<string, { readonly version: number | undefined; readonly promise: Promise<ListBody> }>();
+
+  constructor(private readonly options: ListCacheOptions) {}
+
+  async get(request: ListRequest): Promise<ListBody> {
+    const { version, nowMs, maxStaleMs, log } = this.options;
+    const key = `${request.list} ${request.datacenterId} ${String(request.includeRemoved)}`;
+    const current = version();
+    const hit = this.entries.get(key);
+    if (hit !== undefined && current !== undefined) {
+      if (hit.version === current) return hit.body;
+      if (maxStaleMs > 0) {
+        if (nowMs() - hit.builtAtMs >= maxStaleMs && !this.building.has(key)) {
+          this.rebuild(key, request, current).catch((error: unknown) => log.warn({ err: error, list: request.list }, 'list rebuild failed; the previous one is kept'));
+        }
+        return hit.body;
+      }
+    }
+    return this.rebuild(key, request, current);
+  }
+
+  private rebuild(key: string, request: ListRequest, version: number | undefined): Promise<ListBody> {
+    const running = this.building.get(key);
+    if (running !== undefined && running.version === version && version !== undefined) return running.promise;
+    const startedMs = this.options.nowMs();
+    const promise = this.options.builder.build(request).then((built) => {
+      const body = new ListBody(built);
+      // A slower, older build finishing late must not replace a newer list.
+      const previous = this.entries.get(key);
+      if (previous === undefined || previous.builtAtMs <= startedMs) this.entries.set(key, { version, builtAtMs: startedMs, body });
+      return body;
+    });
+    const entry = { version, promise };
+    this.building.set(key, entry);
+    const done = (): void => {
+      if (this.building.get(key) === entry) this.building.delete(key);
+    };
+    promise.then(done, done);
+    return promise;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The list worker's entry (see list-builder.ts): its own connection to the database, one list
+ * built per message, the bodies handed back without copies.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteStore } from '../store/sqlite-store.ts';
+import { buildList, type ListWorkerAnswer, type ListWorkerData, type ListWorkerRequest } from './list-builder.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('list-worker.ts runs as a worker thread (see workerListBuilder)');
+const { databasePath } = workerData as ListWorkerData;
+const store = openSqliteStore(databasePath);
+
+/** A buffer that owns its whole ArrayBuffer, so that it can be transferred. */
+const owned = (buffer: Buffer): Uint8Array => (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : new Uint8Array(buffer));
+
+port.on('message', (request: ListWorkerRequest) => {
+  let answer: ListWorkerAnswer;
+  try {
+    const built = buildList(store, request);
+    answer = { id: request.id, ok: true, json: owned(built.json), gzip: built.gzip === null ? null : owned(built.gzip) };
+  } catch (error) {
+    answer = { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  const transfer = answer.ok ? [answer.json.buffer, ...(answer.gzip ? [answer.gzip.buffer] : [])] : [];
+  port.postMessage(answer, transfer as ArrayBuffer[]);
+});

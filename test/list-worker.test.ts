@@ -1,0 +1,48 @@
+/**
+ * The list worker of `vscope serve`: the same bodies as the in-thread builder, read through its
+ * own connection to the database file, and a clean end.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { pino } from 'pino';
+import { buildList, workerListBuilder, type ListRequest } from '../src/server/list-builder.ts';
+import type { VmRow } from '../src/shared/api.ts';
+import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { fillStore, ids, t0 } from './fixtures/api-inventory.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vscope-list-worker-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the worker builds what the app would build in its own thread, and sees later writes', async () => {
+  const path = join(dir, 'lists.db');
+  const store = openSqliteStore(path);
+  fillStore(store);
+  const builder = workerListBuilder(path, pino({ level: 'silent' }));
+  try {
+    let gzipped = 0;
+    for (const list of ['vms', 'datastores'] as const) {
+      for (const includeRemoved of [false, true]) {
+        const request: ListRequest = { list, datacenterId: ids.dc1, includeRemoved };
+        const [fromWorker, inThread] = [await builder.build(request), buildList(store, request)];
+        assert.equal(fromWorker.json.toString('utf8'), inThread.json.toString('utf8'), `${list} ${String(includeRemoved)}`);
+        // Small bodies go as they are; others gzipped, to the same text.
+        assert.equal(fromWorker.gzip === null, inThread.gzip === null);
+        if (fromWorker.gzip) gzipped++;
+        if (fromWorker.gzip) assert.equal(gunzipSync(fromWorker.gzip).toString('utf8'), inThread.json.toString('utf8'));
+      }
+    }
+    assert.ok(gzipped > 0, 'the VM lists are big enough to be gzipped');
+    store.writeRealtime([{ entityId: ids.vm1, kind: 'vm', intervalSec: 20, ts: [t0 + 620], values: { cpuUsagePct: [77] } }]);
+    const vms = JSON.parse((await builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: false })).json.toString()) as VmRow[];
+    assert.equal(vms.find((vm) => vm.id === ids.vm1)?.cpuUsagePct, 77, 'a write committed by another connection');
+    await assert.rejects(builder.build({ list: 'vms', datacenterId: 'dc-nope', includeRemoved: false }), /no datacenter dc-nope/);
+  } finally {
+    await builder.close();
+    await builder.close();
+    store.close();
+  }
+});

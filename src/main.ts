@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createCollector, runCollectOnce, type Collector, type CollectorTuning, type VcenterTarget } from './collector/collector.ts';
+import { startCollectorWorker } from './collector/worker-collector.ts';
 import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { buildApp, listen } from './server/app.ts';
@@ -34,9 +35,13 @@ function collectorTargets(vcenters: readonly VcenterConfig[], pageSize: number):
   }));
 }
 
+function databasePath(config: Config): string {
+  return join(config.dataDir, 'vscope.db');
+}
+
 function openStore(config: Config, log: Logger): SqliteStore {
   mkdirSync(config.dataDir, { recursive: true });
-  const path = join(config.dataDir, 'vscope.db');
+  const path = databasePath(config);
   log.info({ path }, 'opening the database');
   return openSqliteStore(path, { log });
 }
@@ -96,18 +101,27 @@ export interface RunningVscope {
 }
 
 /**
- * Opens the store, builds the app, listens, then starts the collector (unless `startCollector`
- * is false: tests drive cycles with `collector.runOnce()`).
+ * Opens the store (migrating it), starts the collector's worker thread, builds the app,
+ * listens, then starts the collector's loops (unless `startCollector` is false: tests drive
+ * cycles with `collector.runOnce()`). The collector runs in its own thread with its own
+ * database connection, so its cycles do not stall the API (issue #4).
  */
 export async function startVscope(config: Config, log: Logger, options: { readonly startCollector?: boolean } = {}): Promise<RunningVscope> {
   requireVcenters(config);
   const store = openStore(config, log);
-  const collector = collectorFor(config, store, log);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   if (config.metrics.enabled && config.metrics.token === null && !isLoopbackHost(config.listen.host)) {
     log.warn('/metrics is served without a token on a non-loopback address: set VSCOPE_METRICS_TOKEN, or VSCOPE_METRICS=false');
   }
   if (!existsSync(join(webRoot, 'index.html'))) log.warn({ webRoot }, 'the web UI is not built: run `npm run build` (the API works without it)');
+  const collector = startCollectorWorker({
+    databasePath: databasePath(config),
+    vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
+    intervalSec: config.intervalSec,
+    tuning: collectorTuning(config),
+    log: log.child({ component: 'collector' }),
+    fallbackStatuses: () => store.statuses(),
+  });
   const app = buildApp({
     store,
     auth: vsphereAuthenticator(config.vcenters.map(({ id, url, insecure, caFile }) => ({ id, url, insecure, ...(caFile === null ? {} : { caFile }) }))),
@@ -130,6 +144,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
   try {
     url = await listen(app, `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${String(config.listen.port)}`);
   } catch (error) {
+    await collector.stop();
     store.close();
     throw error;
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createCollector, runCollectOnce, type Collector, type CollectorTuning, type VcenterTarget } from './collector/collector.ts';
+import { startCollectorWorker } from './collector/worker-collector.ts';
 import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { buildApp, listen } from './server/app.ts';
@@ -35,7 +36,9 @@ function collectorTargets(vcenters: readonly VcenterConfig[], pageSize: number):
   }));
 }
 
-const databasePath = (config: Config): string => join(config.dataDir, 'vscope.db');
+function databasePath(config: Config): string {
+  return join(config.dataDir, 'vscope.db');
+}
 
 function openStore(config: Config, log: Logger): SqliteStore {
   mkdirSync(config.dataDir, { recursive: true });
@@ -99,13 +102,14 @@ export interface RunningVscope {
 }
 
 /**
- * Opens the store, builds the app, listens, then starts the collector (unless `startCollector`
- * is false: tests drive cycles with `collector.runOnce()`).
+ * Opens the store (migrating it), starts the collector's worker thread, builds the app,
+ * listens, then starts the collector's loops (unless `startCollector` is false: tests drive
+ * cycles with `collector.runOnce()`). The collector runs in its own thread with its own
+ * database connection, so its cycles do not stall the API (issue #4).
  */
 export async function startVscope(config: Config, log: Logger, options: { readonly startCollector?: boolean } = {}): Promise<RunningVscope> {
   requireVcenters(config);
   const store = openStore(config, log);
-  const collector = collectorFor(config, store, log);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   if (config.metrics.enabled && config.metrics.token === null && !isLoopbackHost(config.listen.host)) {
     log.warn('/metrics is served without a token on a non-loopback address: set VSCOPE_METRICS_TOKEN, or VSCOPE_METRICS=false');
@@ -113,6 +117,14 @@ export async function startVscope(config: Config, log: Logger, options: { readon
   if (!existsSync(join(webRoot, 'index.html'))) log.warn({ webRoot }, 'the web UI is not built: run `npm run build` (the API works without it)');
   // The VM and datastore lists are built off the event loop (list-builder.ts).
   const listBuilder = workerListBuilder(databasePath(config), log.child({ component: 'lists' }));
+  const collector = startCollectorWorker({
+    databasePath: databasePath(config),
+    vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
+    intervalSec: config.intervalSec,
+    tuning: collectorTuning(config),
+    log: log.child({ component: 'collector' }),
+    fallbackStatuses: () => store.statuses(),
+  });
   const app = buildApp({
     store,
     listBuilder,
@@ -137,6 +149,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
     url = await listen(app, `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${String(config.listen.port)}`);
   } catch (error) {
     await listBuilder.close();
+    await collector.stop();
     store.close();
     throw error;
   }

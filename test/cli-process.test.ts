@@ -14,6 +14,8 @@ import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import { useVcsim } from './support/vcsim.ts';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+/** The installed command: it registers tsx programmatically, which workers do not inherit. */
+const bin = fileURLToPath(new URL('../bin/vscope.js', import.meta.url));
 const sim = useVcsim({ username: 'svc', password: 'collector-secret', vmsPerPool: 2 });
 const dirs: string[] = [];
 after(() => {
@@ -33,9 +35,15 @@ interface Run {
   readonly stderr: string;
 }
 
-function vscope(args: string[], env: Record<string, string>, onStdout?: (text: string, stop: () => void) => void): Promise<Run> {
+/** Runs `node --import tsx src/cli.ts ...args`, or `node bin/vscope.js ...args` with `viaBin`. */
+function vscope(
+  args: string[],
+  env: Record<string, string>,
+  onStdout?: (text: string, stop: () => void) => void,
+  viaBin = false,
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    const child = spawn(process.execPath, viaBin ? [bin, ...args] : ['--import', 'tsx', cli, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -48,7 +56,12 @@ function vscope(args: string[], env: Record<string, string>, onStdout?: (text: s
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A guard against a hang (e.g. a collector that never reports a cycle), not a timing assertion.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -119,5 +132,38 @@ test('serve answers, then stops cleanly on SIGTERM with exit code 0', async () =
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   } finally {
     db.close();
+  }
+});
+
+test('serve through bin/vscope.js collects in its worker thread, logging cycles as the collector', async () => {
+  const dir = dataDir();
+  let stopping = false;
+  const run = await vscope(
+    ['serve'],
+    { ...envFor(dir, 'collector-secret'), VSCOPE_LOG_LEVEL: 'info' },
+    (text, stop) => {
+      if (!stopping && text.includes('"msg":"collection cycle done"')) {
+        stopping = true;
+        stop();
+      }
+    },
+    true,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const cycleDone = run.stdout.split('\n').find((line) => line.includes('"msg":"collection cycle done"'));
+  assert.ok(cycleDone, `a cycle in ${run.stdout.slice(0, 2000)}`);
+  const logged = JSON.parse(cycleDone) as { component?: string; vcenter?: string; vms?: number };
+  assert.equal(logged.component, 'collector');
+  assert.equal(typeof logged.vcenter, 'string', 'the line names its vCenter');
+  assert.equal(logged.vms, 4);
+  assert.ok(!run.stdout.includes('collector-secret') && !run.stderr.includes('collector-secret'), 'the password never shows');
+  const store = openSqliteStore(join(dir, 'vscope.db'));
+  try {
+    const [datacenter] = store.datacenters();
+    assert.ok(datacenter, 'the worker stored the inventory');
+    assert.equal(store.vms(datacenter.id).length, 4);
+    assert.equal(store.statuses()[0]?.lastError, null);
+  } finally {
+    store.close();
   }
 });

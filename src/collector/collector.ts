@@ -56,6 +56,8 @@ export interface CollectorOptions {
   /** Opens a session; default `VsphereClient.connect`. */
   readonly connect?: ConnectFn;
   readonly tuning?: Partial<CollectorTuning>;
+  /** Called whenever `status()` changed (a cycle ended: counts, errors, import progress, next run). */
+  readonly onStatusChange?: () => void;
 }
 
 export type CycleCounts = CollectionStatus['counts'];
@@ -149,6 +151,7 @@ class VcenterLoop {
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly connect: ConnectFn,
+    private readonly onStatusChange: () => void,
   ) {
     this.once = new OnceLogger(log);
     this.importer = new HistoryImporter(log);
@@ -277,6 +280,7 @@ class VcenterLoop {
       this.store.saveStatus(this.stored);
       if (ok) this.log.info({ durationMs, ...counts, import: importProgress }, 'collection cycle done');
     }
+    this.onStatusChange();
     return { vcenterId: this.target.id, ok, error, startSec, endSec, durationMs, counts, import: importProgress };
   }
 
@@ -445,8 +449,9 @@ export function createCollector(options: CollectorOptions): Collector {
   };
   const now = options.now ?? ((): number => Date.now() / 1000);
   const connect: ConnectFn = options.connect ?? ((o) => VsphereClient.connect(o));
+  const onStatusChange = options.onStatusChange ?? ((): void => undefined);
   const loops = options.vcenters.map(
-    (target) => new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect),
+    (target) => new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect, onStatusChange),
   );
   let started = false;
 

@@ -14,3 +14,4 @@ export {
 export { discoverInventory } from './discovery.ts';
 export { defaultQueryTuning } from './performance.ts';
 export type { CollectorClient, ConnectFn } from './vsphere-api.ts';
+export { startCollectorWorker, type CollectorWorkerOptions } from './worker-collector.ts';

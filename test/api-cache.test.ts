@@ -96,6 +96,30 @@ test('a stale list is answered at once, without waiting for its rebuild', async 
   }
 });
 
+test('a year series is gzipped for clients that accept it, and equal to the plain one', async () => {
+  const t = testApp({ vcenters: [{ id: 'vc1', url: sim.current.url }], startMs: nowSec * 1000, fill: fillStore });
+  try {
+    const cookie = await t.login('alice', 's3cret', 'vc1');
+    const url = `/api/entities/${ids.vm1}/series?period=year`;
+    const plain = await t.app.inject({ method: 'GET', url, headers: { cookie } });
+    assert.equal(plain.statusCode, 200);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    // The first request that accepts gzip gets the plain body (it may change before anyone asks
+    // again); the second, the body gzipped once for all who follow.
+    const encodings: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await t.app.inject({ method: 'GET', url, headers: { cookie, 'accept-encoding': 'gzip' } });
+      const encoding = answer.headers['content-encoding'];
+      encodings.push(typeof encoding === 'string' ? encoding : undefined);
+      assert.match(String(answer.headers['content-type']), /^application\/json/);
+      assert.equal(encoding === 'gzip' ? gunzipSync(answer.rawPayload).toString('utf8') : answer.body, plain.body);
+    }
+    assert.deepEqual(encodings, [undefined, 'gzip', 'gzip']);
+  } finally {
+    await t.close();
+  }
+});
+
 test('the VM list is gzipped for clients that accept it, and equal to the plain one', async () => {
   const t = testApp({ vcenters: [{ id: 'vc1', url: sim.current.url }], startMs: nowSec * 1000, fill: fillStore });
   try {

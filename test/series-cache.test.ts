@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { vmMetrics } from '../src/shared/metrics.ts';
 import type { Period } from '../src/shared/tiers.ts';
 import { SeriesCache } from '../src/server/series-cache.ts';
@@ -37,7 +38,7 @@ function entity(id: string): StoredEntity {
 }
 
 /** Every request against the uncached answer; returns how many bodies were checked. */
-function checkAll(cache: SeriesCache, now: number, ids_: readonly string[] = [ids.vm1, ids.esx1, ids.nic0]): number {
+function checkAll(cache: SeriesCache, now: number, ids_: readonly string[] = [ids.vm1, ids.esx1, ids.nic0], gzip = true): number {
   let checked = 0;
   for (const id of ids_) {
     const current = entity(id);
@@ -45,7 +46,14 @@ function checkAll(cache: SeriesCache, now: number, ids_: readonly string[] = [id
       if (params.metrics !== undefined && current.kind !== 'vm') continue;
       const plan = planSeries(current.kind, params, now);
       const expected = JSON.stringify(seriesResponse(store, current, plan));
-      assert.equal(cache.body(current, plan).toString('utf8'), expected, `${id} ${JSON.stringify(params)} at ${String(now)}`);
+      const answer = cache.answer(current, plan);
+      assert.equal(answer.json.toString('utf8'), expected, `${id} ${JSON.stringify(params)} at ${String(now)}`);
+      // Gzipped when a second request asks for it (the first gets the plain body): the same text.
+      if (gzip && checked % 3 === 0) {
+        const gzip = answer.gzip() ?? cache.answer(current, plan).gzip();
+        assert.ok(gzip, 'gzipped by the second request');
+        assert.equal(gunzipSync(gzip).toString('utf8'), expected);
+      }
       checked++;
     }
   }
@@ -66,8 +74,9 @@ test('the cache answers what the store holds, through writes, imports, renames a
   assert.equal(cache.stats.built, first);
 
   // Nothing written: served as they are.
+  const { built, spliced } = cache.stats;
   checkAll(cache, now);
-  assert.equal(cache.stats.served, first);
+  assert.deepEqual([cache.stats.built, cache.stats.spliced], [built, spliced], 'nothing written, nothing read again');
 
   // One more minute of vm1: its answers are spliced, the others served.
   let last = t0 + 600;
@@ -125,7 +134,7 @@ test('the cache answers what the store holds, through writes, imports, renames a
 
 test('a small cache evicts and still answers right', () => {
   const cache = new SeriesCache(store, 4096);
-  for (let round = 0; round < 2; round++) checkAll(cache, nowSec + 10_000, [ids.vm1, ids.esx1, ids.nic0, ids.ds1]);
+  for (let round = 0; round < 2; round++) checkAll(cache, nowSec + 10_000, [ids.vm1, ids.esx1, ids.nic0, ids.ds1], false);
   assert.ok(cache.size <= 2, `held ${String(cache.size)}`);
   assert.equal(cache.stats.served, 0);
 });

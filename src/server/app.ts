@@ -9,7 +9,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import type { DatacenterRow, SessionInfo, VcenterSummary } from '../shared/api.ts';
 import { kindOfId } from '../shared/entity-id.ts';
-import type { CollectionStatus, Store, StoredDatacenter } from '../store/store.ts';
+import type { CollectionStatus, Store, StoredDatacenter, StoredEntity } from '../store/store.ts';
 import type { Authenticator } from './auth.ts';
 import {
   AppError,
@@ -30,6 +30,7 @@ import { SeriesCache } from './series-cache.ts';
 import { FailureLimiter, SessionStore, type Session } from './sessions.ts';
 import { statusResponse } from './status.ts';
 import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
+import { sendJsonBody } from './json-body.ts';
 import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
 import { ListCache } from './list-cache.ts';
 import { DatacenterData, datacenterRows, entityDetail, hostRows, locate, selectLive } from './views.ts';
@@ -300,6 +301,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (!place || place.vcenterId !== current.vcenterId) throw notFound('This entity');
     return place;
   };
+  /** Like locateFor without the datacenter: one lookup (two for a NIC), for the busiest route. */
+  const entityFor = (request: FastifyRequest, id: string): StoredEntity => {
+    const current = session(request);
+    const entity = kindOfId(id) === null ? null : store.entity(id);
+    const owner = entity?.kind === 'nic' ? store.entity(entity.hostId) : entity;
+    if (!entity || owner?.kind === 'nic' || owner?.vcenterId !== current.vcenterId) throw notFound('This entity');
+    return entity;
+  };
 
   // --- session ---------------------------------------------------------------------------
 
@@ -406,8 +415,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.get<{ Params: { id: string } }>(`/api/datacenters/:id/${list}`, async (request, reply) => {
       const { removed } = parseInput(listQuery, request.query, 'query');
       const datacenter = datacenterFor(request, request.params.id, removed);
-      const body = await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed });
-      return body.for(request, reply);
+      return sendJsonBody(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed }));
     });
   }
 
@@ -417,11 +425,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   const seriesCache = new SeriesCache(store);
   app.get<{ Params: { id: string } }>('/api/entities/:id/series', (request, reply) => {
-    const place = locateFor(request, request.params.id);
+    const entity = entityFor(request, request.params.id);
     const query = parseInput(seriesQuery, request.query, 'query');
-    const plan = planSeries(place.entity.kind, query, nowSec());
-    void reply.type('application/json; charset=utf-8');
-    return seriesCache.body(place.entity, plan);
+    const plan = planSeries(entity.kind, query, nowSec());
+    return sendJsonBody(request, reply, seriesCache.answer(entity, plan));
   });
 
   // --- operations --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
+import { minGzipBytes } from './json-body.ts';
 import { DatacenterData, datastoreRows, selectLive, vmRows } from './views.ts';
 
 export interface ListRequest {
@@ -33,9 +34,6 @@ export interface ListBuilder {
   build(request: ListRequest): Promise<BuiltList>;
   close(): Promise<void>;
 }
-
-/** Bodies under this many bytes are sent as they are. */
-const minGzipBytes = 1024;
 
 /** The list as JSON and gzip, read from `store` in the calling thread. */
 export function buildList(store: Store, request: ListRequest): BuiltList {

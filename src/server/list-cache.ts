@@ -8,18 +8,19 @@
  * exists, and a list lags the store by at most `maxStaleMs` plus one build. With
  * `maxStaleMs` 0, every answer reflects the store as it was when the request came.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { JsonBody } from './json-body.ts';
 import type { BuiltList, ListBuilder, ListRequest } from './list-builder.ts';
 
 /** A built list, sent gzipped to clients that accept it. */
-export class ListBody {
-  constructor(readonly built: BuiltList) {}
+export class ListBody implements JsonBody {
+  constructor(private readonly built: BuiltList) {}
 
-  for(request: FastifyRequest, reply: FastifyReply): Buffer {
-    void reply.header('vary', 'accept-encoding').type('application/json; charset=utf-8');
-    if (this.built.gzip === null || !/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return this.built.json;
-    void reply.header('content-encoding', 'gzip');
+  get json(): Buffer {
+    return this.built.json;
+  }
+
+  gzip(): Buffer | null {
     return this.built.gzip;
   }
 }

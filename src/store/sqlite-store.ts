@@ -183,9 +183,12 @@ export class SqliteStore implements Store {
       ),
       statuses: db.prepare<[], { status: string }>('SELECT status FROM statuses ORDER BY vcenter_id'),
       ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
-      historyVersion: db.prepare<[], { value: number }>("SELECT value FROM store_meta WHERE key = 'history_version'"),
       bumpHistoryVersion: db.prepare("UPDATE store_meta SET value = value + 1 WHERE key = 'history_version'"),
-      highWater: db.prepare<[string], { high_water_sec: number | null }>('SELECT high_water_sec FROM entities WHERE id = ?'),
+      // One statement, so that the mark and the version belong to the same state.
+      watermark: db.prepare<[string], { high_water_sec: number | null; history_version: number }>(
+        `SELECT high_water_sec, (SELECT value FROM store_meta WHERE key = 'history_version') AS history_version
+         FROM entities WHERE id = ?`,
+      ),
       bucket: byTier((table) =>
         db.prepare<[number, number], { data: Buffer }>(`SELECT data FROM ${table} WHERE entity = ? AND bucket_sec = ?`),
       ),
@@ -452,12 +455,8 @@ export class SqliteStore implements Store {
   }
 
   seriesWatermark(entityId: string): SeriesWatermark | null {
-    // One read transaction, so that the version and the mark belong to the same state.
-    return this.db.transaction(() => {
-      const entity = this.statements.highWater.get(entityId);
-      if (!entity) return null;
-      return { historyVersion: this.statements.historyVersion.get()?.value ?? 0, highWaterSec: entity.high_water_sec };
-    })();
+    const row = this.statements.watermark.get(entityId);
+    return row ? { historyVersion: row.history_version, highWaterSec: row.high_water_sec } : null;
   }
 
   /**

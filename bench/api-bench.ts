@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance as perfHooks } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -34,6 +35,9 @@ import type { DatastoreInfo, HostInfo, InventorySnapshot, VmInfo } from '../src/
 import { vmMetrics } from '../src/shared/metrics.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { workerListBuilder } from '../src/server/list-builder.ts';
+import { startWorker } from '../src/worker-thread.ts';
+import type { CycleWriterData } from './cycle-writer.ts';
 import type { SampleBatch, Store } from '../src/store/store.ts';
 import { random } from './stats.ts';
 
@@ -59,6 +63,21 @@ export interface LatencyResult {
   /** Non-2xx answers plus connection errors: 0 for a valid run. */
   readonly failures: number;
   readonly bodyBytes: number;
+  /** Share of the run the server's main thread (the event loop answering requests) was busy, %. */
+  readonly serverLoopBusyPct: number;
+  /** Main-thread busy time per answered request, µs: the server's own cost, whatever the machine's load. */
+  readonly serverLoopUsPerRequest: number;
+  /** CPU of the whole server process (main thread, list worker, cycle writer) per request, µs. */
+  readonly serverCpuUsPerRequest: number;
+}
+
+const eventLoopUtilization = (): { active: number; idle: number } => perfHooks.eventLoopUtilization();
+
+/** What the server process reports on request: its main thread's busy time and its CPU, cumulative. */
+interface ServerUsage {
+  readonly loopActiveMs: number;
+  readonly loopIdleMs: number;
+  readonly cpuMs: number;
 }
 
 export interface ApiBenchResult {
@@ -186,7 +205,7 @@ export function syntheticInventory(vmCount: number): InventorySnapshot {
   };
 }
 
-function vmBatch(vm: VmInfo, intervalSec: number, ts: readonly number[], next: () => number): SampleBatch {
+export function vmBatch(vm: VmInfo, intervalSec: number, ts: readonly number[], next: () => number): SampleBatch {
   const values: Record<string, number[]> = {};
   for (const def of vmMetrics) values[def.key] = ts.map(() => Math.round(next() * 1000) / 10);
   return { entityId: vm.id, kind: 'vm', intervalSec, ts, values };
@@ -208,18 +227,19 @@ function fill(store: Store, snapshot: InventorySnapshot, historyVms: number): vo
 }
 
 async function run(
+  server: BenchServer,
   label: string,
-  url: string,
-  cookie: string,
   connections: number,
   seconds: number,
   paths: readonly string[],
 ): Promise<LatencyResult> {
+  const { url, cookie } = server.ready;
   let index = 0;
   const first = paths[0] ?? '/';
   const probe = await fetch(`${url}${first}`, { headers: { cookie } });
   const body = await probe.text();
   if (!probe.ok) throw new Error(`${first} answered ${String(probe.status)}: ${body.slice(0, 200)}`);
+  const before = await server.usage();
   const result = await autocannon({
     url,
     connections,
@@ -236,6 +256,10 @@ async function run(
       },
     ],
   });
+  const after = await server.usage();
+  const loopActiveMs = after.loopActiveMs - before.loopActiveMs;
+  const loopMs = loopActiveMs + after.loopIdleMs - before.loopIdleMs;
+  const answered = Math.max(1, result.requests.total);
   return {
     url: label,
     p50Ms: result.latency.p50,
@@ -244,33 +268,26 @@ async function run(
     requests: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
     bodyBytes: Buffer.byteLength(body),
+    serverLoopBusyPct: Math.round((loopActiveMs / loopMs) * 100),
+    serverLoopUsPerRequest: Math.round((loopActiveMs * 1000) / answered),
+    serverCpuUsPerRequest: Math.round(((after.cpuMs - before.cpuMs) * 1000) / answered),
   };
 }
 
-/**
- * What a collection cycle does to the store, all through the measurement, in the server's own
- * process: every 2 s, one new 20 s sample for every VM, written 50 VMs per transaction as the
- * collector writes its query batches, yielding to the event loop between batches. (A real
- * cycle writes this once per interval; doing it every 2 s is the busier case.)
- */
-function writeCyclesContinuously(store: Store, snapshot: InventorySnapshot): { stop(): void } {
-  const next = random(2);
-  let endSec = nowSec;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const cycle = async (): Promise<void> => {
-    endSec += 20;
-    for (let start = 0; start < snapshot.vms.length && !stopped; start += 50) {
-      store.writeRealtime(snapshot.vms.slice(start, start + 50).map((vm) => vmBatch(vm, 20, [endSec], next)));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    if (!stopped) timer = setTimeout(() => void cycle(), 2000);
-  };
-  timer = setTimeout(() => void cycle(), 0);
+/** Starts the cycle writer (cycle-writer.ts) in a worker thread; `stop` resolves with the cycles it wrote. */
+function writeCyclesContinuously(databasePath: string, vms: number): { stop(): Promise<number> } {
+  const data: CycleWriterData = { databasePath, vms, startSec: nowSec };
+  const worker = startWorker(new URL('./cycle-writer.ts', import.meta.url), { workerData: data });
+  const done = new Promise<number>((resolve, reject) => {
+    worker.once('message', (message: { cycles: number }) => resolve(message.cycles));
+    worker.once('error', reject);
+  });
   return {
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
+    async stop() {
+      worker.postMessage('stop');
+      const cycles = await done;
+      await worker.terminate();
+      return cycles;
     },
   };
 }
@@ -293,23 +310,28 @@ interface ServerReady {
  */
 async function serve(vmCount: number, historyVms: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vscope-api-bench-'));
-  const store = openSqliteStore(join(dir, 'bench.db'));
+  const databasePath = join(dir, 'bench.db');
+  const store = openSqliteStore(databasePath);
   const sim = await startVcsim({ username: 'bench', password: 'bench-password', vmsPerPool: 1 });
   const snapshot = syntheticInventory(vmCount);
   const fillStart = performance.now();
   fill(store, snapshot, historyVms);
   const fillMs = Math.round(performance.now() - fillStart);
+  const listBuilder = workerListBuilder(databasePath, pino({ level: 'warn' }, pino.destination(2)));
   const app = buildApp({
     store,
+    listBuilder,
     auth: vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]),
     log: pino({ level: 'warn' }, pino.destination(2)),
     config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false, listMaxStaleMs: 5000 },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const cycles = writeCyclesContinuously(store, snapshot);
+  const cycles = writeCyclesContinuously(databasePath, vmCount);
   const stop = async (): Promise<void> => {
-    cycles.stop();
+    const written = await cycles.stop();
+    process.stderr.write(`the cycle writer wrote ${String(written)} cycles of ${String(vmCount)} VMs\n`);
     await app.close();
+    await listBuilder.close();
     await sim.stop();
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -333,23 +355,39 @@ async function serve(vmCount: number, historyVms: number): Promise<void> {
     historyVmIds: snapshot.vms.slice(0, historyVms).map((vm) => vm.id),
   };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
+  // Each line on stdin asks for the usage so far (see ServerUsage).
+  createInterface({ input: process.stdin }).on('line', () => {
+    const loop = eventLoopUtilization();
+    const cpu = process.cpuUsage();
+    const usage: ServerUsage = { loopActiveMs: loop.active, loopIdleMs: loop.idle, cpuMs: (cpu.user + cpu.system) / 1000 };
+    process.stdout.write(`${JSON.stringify(usage)}\n`);
+  });
+}
+
+interface BenchServer {
+  readonly child: ChildProcess;
+  readonly ready: ServerReady;
+  usage(): Promise<ServerUsage>;
 }
 
 /** Starts the server process and resolves once it reports ready. */
-function startServer(vmCount: number, historyVms: number): Promise<{ child: ChildProcess; ready: ServerReady }> {
+function startServer(vmCount: number, historyVms: number): Promise<BenchServer> {
   const script = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const profile = process.env.VSCOPE_BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.VSCOPE_BENCH_CPU_PROF];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
+  const lines = createInterface({ input: child.stdout });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const nextLine = (): Promise<string> => new Promise((resolve) => waiting.push(resolve));
+  const usage = async (): Promise<ServerUsage> => {
+    const answer = nextLine();
+    child.stdin.write('usage\n');
+    return JSON.parse(await answer) as ServerUsage;
+  };
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.once('line', (line) => {
-      try {
-        resolve({ child, ready: JSON.parse(line) as ServerReady });
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
+    nextLine().then((line) => resolve({ child, ready: JSON.parse(line) as ServerReady, usage }), reject);
     child.once('exit', (code) => reject(new Error(`the server process exited (${String(code)}) before it was ready`)));
   });
 }
@@ -360,14 +398,14 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
   const connections = options.connections ?? 50;
   const historyVms = Math.min(vmCount, options.historyVms ?? 500);
   const progress = options.progress ?? (() => undefined);
-  const { child, ready } = await startServer(vmCount, historyVms);
+  const server = await startServer(vmCount, historyVms);
+  const { child, ready } = server;
   try {
     progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(ready.fillMs)} ms`);
     progress(`GET /api/entities/:id/series?period=year, ${String(connections)} clients, ${String(seconds)} s`);
     const yearSeries = await run(
+      server,
       '/api/entities/:id/series?period=year',
-      ready.url,
-      ready.cookie,
       connections,
       seconds,
       ready.historyVmIds.map((id) => `/api/entities/${id}/series?period=year`),
@@ -375,7 +413,7 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
     // Let the server finish what the first run left in flight.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     progress(`GET /api/datacenters/:id/vms, ${String(connections)} clients, ${String(seconds)} s`);
-    const vmList = await run('/api/datacenters/:id/vms', ready.url, ready.cookie, connections, seconds, [
+    const vmList = await run(server, '/api/datacenters/:id/vms', connections, seconds, [
       `/api/datacenters/${ready.datacenterId}/vms`,
     ]);
     return {

@@ -17,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import { metricsByKind } from '../shared/metrics.ts';
 import { firstOpenBucketSec, type Store, type StoredEntity } from '../store/store.ts';
 import type { JsonBody } from './json-body.ts';
+import { jsonItems } from './json-numbers.ts';
 import { seriesColumns, seriesResponse, type SeriesPlan } from './series.ts';
 import { entityName } from './views.ts';
 
@@ -43,16 +44,11 @@ interface Entry {
   readonly cuts: readonly number[];
 }
 
-/** Values as JSON array items, without the brackets. */
-function items(values: readonly (number | null)[]): string {
-  return values.map((value) => (value === null ? 'null' : String(value))).join(',');
-}
-
 /**
  * Joins `literals[0] array[0] literals[1] ... literals[n]`, each array being its final items
  * and its spliced items, and records the cuts.
  */
-function render(literals: readonly Buffer[], finals: readonly Buffer[], spliced: readonly string[]): { body: Buffer; cuts: number[] } {
+function render(literals: readonly Buffer[], finals: readonly Buffer[], spliced: readonly Buffer[]): { body: Buffer; cuts: number[] } {
   const pieces: Buffer[] = [];
   const cuts: number[] = [];
   let at = 0;
@@ -67,11 +63,21 @@ function render(literals: readonly Buffer[], finals: readonly Buffer[], spliced:
     cuts.push(at);
     push(final);
     cuts.push(at);
-    const rest = spliced[i] ?? '';
-    if (rest !== '') push(Buffer.from(final.length > 0 ? `,${rest}` : rest));
+    const rest = spliced[i];
+    if (rest !== undefined && rest.length > 0) {
+      if (final.length > 0) push(commaBytes);
+      push(rest);
+    }
     cuts.push(at);
   });
   return { body: Buffer.concat(pieces, at), cuts };
+}
+
+const commaBytes = Buffer.from(',');
+
+/** Each column of the plan's metrics as JSON items: avg, min, max per metric, in plan order. */
+function columnItems(columns: readonly { avg: (number | null)[]; min: (number | null)[]; max: (number | null)[] }[]): Buffer[] {
+  return columns.flatMap((column) => [jsonItems(column.avg), jsonItems(column.min), jsonItems(column.max)]);
 }
 
 export class SeriesCache {
@@ -164,22 +170,16 @@ export class SeriesCache {
     const defs = new Map(metricsByKind[entity.kind].map((def) => [def.key, def]));
     const head = JSON.stringify({ entity: { id: entity.id, kind: entity.kind, name }, period: plan.period, stepSec, from: fromBucketSec, to: endSec });
     const literals = [`${head.slice(0, -1)},"ts":[`];
-    const finals = [items(final.ts)];
-    const spliced = [items(rest.ts)];
     plan.metrics.forEach((metric, i) => {
       const def = defs.get(metric);
       const labels = `{"metric":${JSON.stringify(metric)},"unit":${JSON.stringify(def?.unit ?? '')},"label":${JSON.stringify(def?.label ?? metric)}`;
       literals.push(`]${i === 0 ? ',"series":[' : '},'}${labels},"avg":[`, '],"min":[', '],"max":[');
-      for (const stat of ['avg', 'min', 'max'] as const) {
-        finals.push(items(final.columns[i]?.[stat] ?? []));
-        spliced.push(items(rest.columns[i]?.[stat] ?? []));
-      }
     });
     literals.push(plan.metrics.length === 0 ? '],"series":[]}' : ']}]}');
     const { body, cuts } = render(
       literals.map((text) => Buffer.from(text)),
-      finals.map((text) => Buffer.from(text)),
-      spliced,
+      [jsonItems(final.ts), ...columnItems(final.columns)],
+      [jsonItems(rest.ts), ...columnItems(rest.columns)],
     );
     return { historyVersion, toBucketSec, name, finalEndSec, highWaterSec, body, gzip: null, gzipAsked: 0, cuts };
   }
@@ -192,7 +192,7 @@ export class SeriesCache {
     }
     this.stats.spliced++;
     const rest = seriesColumns(this.store, entity, plan, entry.finalEndSec, plan.toBucketSec);
-    const spliced = [items(rest.ts), ...rest.columns.flatMap((column) => [items(column.avg), items(column.min), items(column.max)])];
+    const spliced = [jsonItems(rest.ts), ...columnItems(rest.columns)];
     const { body, cuts } = entry;
     const literals: Buffer[] = [];
     const finals: Buffer[] = [];

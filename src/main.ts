@@ -20,7 +20,6 @@ import { openSqliteStore, type SqliteStore } from './store/sqlite-store.ts';
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Built UI: `npm run build:web` writes it. */
 const webRoot = join(packageRoot, 'web', 'dist');
-const retentionEveryMs = 3600_000;
 
 export const version: string = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -154,22 +153,14 @@ export async function startVscope(config: Config, log: Logger, options: { readon
     throw error;
   }
   log.info({ url }, 'vscope is listening');
+  // The collector's worker also applies retention, hourly, off this thread.
   if (options.startCollector !== false) collector.start();
-  const retention = setInterval(() => {
-    try {
-      store.applyRetention(Math.floor(Date.now() / 1000));
-    } catch (error) {
-      log.error({ err: error }, 'retention failed; retrying next hour');
-    }
-  }, retentionEveryMs);
-  retention.unref();
 
   return {
     url,
     store,
     collector,
     async stop() {
-      clearInterval(retention);
       await app.close();
       await listBuilder.close();
       await collector.stop();

@@ -1,26 +1,34 @@
 /**
- * API benchmark: latency of the two heaviest reads with 50 concurrent clients (autocannon).
+ * API benchmark: latency of the two heaviest reads with 50 concurrent clients.
  *   - GET /api/datacenters/:id/vms: every VM of a datacenter with its latest figures;
  *   - GET /api/entities/:id/series?period=year: a year of daily buckets of one VM (a different
- *     VM on each request, so no page cache trick helps).
+ *     VM on each request, cycling over 500).
+ * And, for scale, the same clients on the lightest authenticated route (GET /api/session): the
+ * floor that the framework and the machine set, whatever a route does.
  *
  * The store (SQLite, temporary file) holds a synthetic inventory of N VMs (default 5,000) on
  * N/50 hosts and N/250 datastores, the last 5 minutes of realtime samples of every VM (what the
  * list reads), and a year of daily buckets for the first 500 VMs (imported through the store's
- * own `importHistorical`, as the collector's history import does; importing them for all 5,000
- * takes over a minute and does not change what one series query reads). The app is the real one,
- * listening on 127.0.0.1:0 in a child process of its own (so that the load generator does not
- * share its event loop); the login goes through a simulator started with a username and
- * password, like production. Repeated list requests are served from the API's list cache,
- * which may lag the store by 5 s (as in `vscope serve`), gzipped as browsers ask.
+ * own `importHistorical`, as the collector's history import does). The app is the real one, in
+ * a process of its own, set up as `vscope serve` sets it up: the lists built by the list worker
+ * and answered stale-while-revalidate (at most 5 s old), the series cache, gzip as browsers
+ * ask; the login goes through a simulator started with a username and password.
  *
- * While autocannon runs, the server process keeps writing what a collection cycle writes
- * (writeCyclesContinuously), with the list cache settings `vscope serve` uses.
+ * While the clients run, a worker thread of the server process (where `vscope serve` runs its
+ * collector) writes one new 20 s sample for every VM every 2 s (cycle-writer.ts): 60 times
+ * the rate of the default 2-minute cycle, so every cached series changes every 2 s.
+ * Each year series is asked once before its run (`yearSeriesFirstMs`: a first, uncached answer).
+ *
+ * Load: wrk from Debian when installed (`apt-get install -y wrk`; C, so that it leaves the CPU
+ * to the server on a small machine), else autocannon. Beside the latencies, the server reports
+ * its event loop's busy share and its CPU per request, which do not depend on the machine's load.
  *
  * Run: `node --import tsx bench/api-bench.ts [--vms 5000] [--seconds 10]`
+ * (VSCOPE_BENCH_CPU_PROF=DIR writes a CPU profile of the server process.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +95,12 @@ export interface ApiBenchResult {
   readonly historyVms: number;
   readonly connections: number;
   readonly seconds: number;
+  readonly generator: 'wrk' | 'autocannon';
   readonly fillMs: number;
+  /** The same clients on the lightest authenticated route (GET /api/session): the framework's and the machine's floor. */
+  readonly floor: LatencyResult;
+  /** Each year series asked once, one at a time, before the run: the mean time of a first (uncached) answer, ms. */
+  readonly yearSeriesFirstMs: number;
   readonly vmList: LatencyResult;
   readonly yearSeries: LatencyResult;
 }
@@ -226,6 +239,94 @@ function fill(store: Store, snapshot: InventorySnapshot, historyVms: number): vo
   }
 }
 
+/** What one load run measured, whichever generator ran it. */
+interface LoadResult {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly requestsPerSec: number;
+  readonly failures: number;
+}
+
+/** wrk's script: the paths in turn, the given headers, and the figures as one JSON line at the end. */
+const wrkScript = `
+local paths, headers, i = {}, {}, 0
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS"), "([^\\n:]+): ([^\\n]*)") do headers[name] = value end
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], headers)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"p50Us":%d,"p99Us":%d,"requests":%d,"durationUs":%d,"failures":%d}\\n',
+    latency:percentile(50), latency:percentile(99), summary.requests, summary.duration,
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+`;
+
+/** Runs wrk (C, light on the CPU the server shares with it). */
+async function runWrk(url: string, headers: Record<string, string>, paths: readonly string[], connections: number, seconds: number): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'vscope-wrk-'));
+  try {
+    writeFileSync(join(dir, 'paths'), paths.join('\n'));
+    writeFileSync(join(dir, 'script.lua'), wrkScript);
+    const child = spawn('wrk', ['-t1', `-c${String(connections)}`, `-d${String(seconds)}s`, '--timeout', '10s', '-s', join(dir, 'script.lua'), url], {
+      env: {
+        ...process.env,
+        BENCH_PATHS: join(dir, 'paths'),
+        BENCH_HEADERS: Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n'),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const line = output.split('\n').find((candidate) => candidate.startsWith('{"p50Us"'));
+    if (code !== 0 || line === undefined) throw new Error(`wrk failed (exit ${String(code)}): ${output.slice(-500)}`);
+    const figures = JSON.parse(line) as { p50Us: number; p99Us: number; requests: number; durationUs: number; failures: number };
+    return {
+      p50Ms: Math.round(figures.p50Us / 100) / 10,
+      p99Ms: Math.round(figures.p99Us / 100) / 10,
+      requests: figures.requests,
+      requestsPerSec: Math.round(figures.requests / (figures.durationUs / 1e6)),
+      failures: figures.failures,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs autocannon (in this process), where wrk is not installed. */
+async function runAutocannon(url: string, headers: Record<string, string>, paths: readonly string[], connections: number, seconds: number): Promise<LoadResult> {
+  let index = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    headers,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => {
+          index = (index + 1) % paths.length;
+          return { ...request, path: paths[index] ?? '/' };
+        },
+      },
+    ],
+  });
+  return {
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    requestsPerSec: Math.round(result.requests.average),
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** The load generator: wrk from Debian when installed (`apt-get install -y wrk`), else autocannon. */
+export const loadGenerator: 'wrk' | 'autocannon' = spawnSync('wrk', ['--version']).error === undefined ? 'wrk' : 'autocannon';
+
 async function run(
   server: BenchServer,
   label: string,
@@ -234,39 +335,21 @@ async function run(
   paths: readonly string[],
 ): Promise<LatencyResult> {
   const { url, cookie } = server.ready;
-  let index = 0;
   const first = paths[0] ?? '/';
   const probe = await fetch(`${url}${first}`, { headers: { cookie } });
   const body = await probe.text();
   if (!probe.ok) throw new Error(`${first} answered ${String(probe.status)}: ${body.slice(0, 200)}`);
+  // Browsers always offer gzip; the server sends its cached bodies gzipped.
+  const headers = { cookie, 'accept-encoding': 'gzip' };
   const before = await server.usage();
-  const result = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    // Browsers always offer gzip; the server gzips its cached VM list once.
-    headers: { cookie, 'accept-encoding': 'gzip' },
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (request) => {
-          index = (index + 1) % paths.length;
-          return { ...request, path: paths[index] ?? first };
-        },
-      },
-    ],
-  });
+  const result = await (loadGenerator === 'wrk' ? runWrk : runAutocannon)(url, headers, paths, connections, seconds);
   const after = await server.usage();
   const loopActiveMs = after.loopActiveMs - before.loopActiveMs;
   const loopMs = loopActiveMs + after.loopIdleMs - before.loopIdleMs;
-  const answered = Math.max(1, result.requests.total);
+  const answered = Math.max(1, result.requests);
   return {
     url: label,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    requestsPerSec: Math.round(result.requests.average),
-    requests: result.requests.total,
-    failures: result.non2xx + result.errors + result.timeouts,
+    ...result,
     bodyBytes: Buffer.byteLength(body),
     serverLoopBusyPct: Math.round((loopActiveMs / loopMs) * 100),
     serverLoopUsPerRequest: Math.round((loopActiveMs * 1000) / answered),
@@ -402,13 +485,25 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
   const { child, ready } = server;
   try {
     progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(ready.fillMs)} ms`);
+    progress(`GET /api/session (the floor), ${String(connections)} clients, ${String(seconds)} s, ${loadGenerator}`);
+    const floor = await run(server, '/api/session', connections, seconds, ['/api/session']);
+    // A server that has run a while has answered each series before: ask each once first.
+    const seriesPaths = ready.historyVmIds.map((id) => `/api/entities/${id}/series?period=year`);
+    const firstStart = performance.now();
+    for (const path of seriesPaths) {
+      const answer = await fetch(`${ready.url}${path}`, { headers: { cookie: ready.cookie, 'accept-encoding': 'gzip' } });
+      if (!answer.ok) throw new Error(`${path} answered ${String(answer.status)}`);
+      await answer.arrayBuffer();
+    }
+    const yearSeriesFirstMs = Math.round(((performance.now() - firstStart) / seriesPaths.length) * 10) / 10;
+    progress(`first answers of ${String(seriesPaths.length)} year series: ${String(yearSeriesFirstMs)} ms each`);
     progress(`GET /api/entities/:id/series?period=year, ${String(connections)} clients, ${String(seconds)} s`);
     const yearSeries = await run(
       server,
       '/api/entities/:id/series?period=year',
       connections,
       seconds,
-      ready.historyVmIds.map((id) => `/api/entities/${id}/series?period=year`),
+      seriesPaths,
     );
     // Let the server finish what the first run left in flight.
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -423,7 +518,10 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
       historyVms,
       connections,
       seconds,
+      generator: loadGenerator,
       fillMs: ready.fillMs,
+      floor,
+      yearSeriesFirstMs,
       vmList,
       yearSeries,
     };

@@ -108,6 +108,8 @@ export class SqliteStore implements Store {
   private readonly statements;
   /** Writes made through this connection (see dataVersion). */
   private writes = 0;
+  /** Entities as last parsed by `entity`, with what they were parsed from. */
+  private readonly parsed = new Map<string, { info: string; lastSeenSec: number; removedAtSec: number | null; entity: StoredEntity }>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.log = options.log;
@@ -361,7 +363,16 @@ export class SqliteStore implements Store {
 
   entity(id: string): StoredEntity | null {
     const row = this.statements.entityById.get(id);
-    return row ? toStored(row) : null;
+    if (!row) return null;
+    // The API looks the same entities up over and over (every series request): parse each
+    // stored version once. Entities are immutable values, so handing out the same one is safe.
+    const known = this.parsed.get(id);
+    if (known && known.info === row.info && known.lastSeenSec === row.last_seen_sec && known.removedAtSec === row.removed_at_sec) {
+      return known.entity;
+    }
+    const entity = toStored(row);
+    this.parsed.set(id, { info: row.info, lastSeenSec: row.last_seen_sec, removedAtSec: row.removed_at_sec, entity });
+    return entity;
   }
 
   latest(entityIds: readonly string[]): ReadonlyMap<string, LatestFigures> {

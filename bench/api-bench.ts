@@ -23,7 +23,7 @@
  * to the server on a small machine), else autocannon. Beside the latencies, the server reports
  * its event loop's busy share and its CPU per request, which do not depend on the machine's load.
  *
- * Run: `node --import tsx bench/api-bench.ts [--vms 5000] [--seconds 10]`
+ * Run: `node --import tsx bench/api-bench.ts [--vms 5000] [--seconds 10] [--no-writes]`
  * (VSCOPE_BENCH_CPU_PROF=DIR writes a CPU profile of the server process.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -58,6 +58,8 @@ export interface ApiBenchOptions {
   readonly connections?: number;
   /** VMs given a year of daily buckets (the series run cycles over them); default 500. */
   readonly historyVms?: number;
+  /** Write cycles while the clients run (default true); false shows what the writes cost. */
+  readonly writes?: boolean;
   /** Progress lines; silent by default. */
   readonly progress?: (line: string) => void;
 }
@@ -96,6 +98,8 @@ export interface ApiBenchResult {
   readonly connections: number;
   readonly seconds: number;
   readonly generator: 'wrk' | 'autocannon';
+  /** Whether cycles were written during the runs. */
+  readonly writes: boolean;
   readonly fillMs: number;
   /** The same clients on the lightest authenticated route (GET /api/session): the framework's and the machine's floor. */
   readonly floor: LatencyResult;
@@ -391,7 +395,7 @@ interface ServerReady {
  * share one event loop: fills the store, starts the simulator and the app, logs in, prints
  * one ServerReady JSON line, and cleans up on SIGTERM.
  */
-async function serve(vmCount: number, historyVms: number): Promise<void> {
+async function serve(vmCount: number, historyVms: number, writes: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vscope-api-bench-'));
   const databasePath = join(dir, 'bench.db');
   const store = openSqliteStore(databasePath);
@@ -409,7 +413,7 @@ async function serve(vmCount: number, historyVms: number): Promise<void> {
     config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false, listMaxStaleMs: 5000 },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const cycles = writeCyclesContinuously(databasePath, vmCount);
+  const cycles = writes ? writeCyclesContinuously(databasePath, vmCount) : { stop: () => Promise.resolve(0) };
   const stop = async (): Promise<void> => {
     const written = await cycles.stop();
     process.stderr.write(`the cycle writer wrote ${String(written)} cycles of ${String(vmCount)} VMs\n`);
@@ -454,10 +458,10 @@ interface BenchServer {
 }
 
 /** Starts the server process and resolves once it reports ready. */
-function startServer(vmCount: number, historyVms: number): Promise<BenchServer> {
+function startServer(vmCount: number, historyVms: number, writes: boolean): Promise<BenchServer> {
   const script = fileURLToPath(import.meta.url);
   const profile = process.env.VSCOPE_BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.VSCOPE_BENCH_CPU_PROF];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms)], {
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms), ...(writes ? [] : ['--no-writes'])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
@@ -481,7 +485,8 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
   const connections = options.connections ?? 50;
   const historyVms = Math.min(vmCount, options.historyVms ?? 500);
   const progress = options.progress ?? (() => undefined);
-  const server = await startServer(vmCount, historyVms);
+  const writes = options.writes ?? true;
+  const server = await startServer(vmCount, historyVms, writes);
   const { child, ready } = server;
   try {
     progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(ready.fillMs)} ms`);
@@ -519,6 +524,7 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
       connections,
       seconds,
       generator: loadGenerator,
+      writes,
       fillMs: ready.fillMs,
       floor,
       yearSeriesFirstMs,
@@ -541,7 +547,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const vms = arg('vms');
   const seconds = arg('seconds');
   if (process.argv.includes('--serve')) {
-    serve(vms ?? 5000, arg('history-vms') ?? 500).catch((error: unknown) => {
+    serve(vms ?? 5000, arg('history-vms') ?? 500, !process.argv.includes('--no-writes')).catch((error: unknown) => {
       console.error(error);
       process.exit(1);
     });
@@ -549,6 +555,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     benchApi({
       ...(vms === undefined ? {} : { vms }),
       ...(seconds === undefined ? {} : { seconds }),
+      writes: !process.argv.includes('--no-writes'),
       progress: (line) => console.error(line),
     }).then(
       (result) => console.log(JSON.stringify(result, null, 2)),

@@ -73,6 +73,7 @@ test('a stale list is answered at once, without waiting for its rebuild', async 
           if (builds > 1) await new Promise<void>((resolve) => (held = resolve));
           return inline.build(request);
         },
+        metrics: (request) => inline.metrics(request),
         close: () => inline.close(),
       };
     },

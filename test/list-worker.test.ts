@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import { buildList, workerListBuilder, type ListRequest } from '../src/server/list-builder.ts';
+import { buildList, buildMetrics, workerListBuilder, type ListRequest, type MetricsRequest } from '../src/server/list-builder.ts';
 import type { VmRow } from '../src/shared/api.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import { fillStore, ids, t0 } from './fixtures/api-inventory.ts';
@@ -40,6 +40,20 @@ test('the worker builds what the app would build in its own thread, and sees lat
     const vms = JSON.parse((await builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: false })).json.toString()) as VmRow[];
     assert.equal(vms.find((vm) => vm.id === ids.vm1)?.cpuUsagePct, 77, 'a write committed by another connection');
     await assert.rejects(builder.build({ list: 'vms', datacenterId: 'dc-nope', includeRemoved: false }), /no datacenter dc-nope/);
+
+    // The Prometheus exposition, with the statuses the main thread hands over.
+    const metricsRequest: MetricsRequest = {
+      vcenters: [{ id: 'vc1', name: 'VC One' }],
+      statuses: store.statuses(),
+      nowSec: t0 + 700,
+      intervalSec: 120,
+    };
+    const fromWorker = await builder.metrics(metricsRequest);
+    const inThread = buildMetrics(store, metricsRequest);
+    assert.equal(fromWorker.json.toString('utf8'), inThread.json.toString('utf8'));
+    assert.match(fromWorker.json.toString('utf8'), /^vscope_vm_cpu_usage_percent\{vcenter="VC One",.*\} 77$/m);
+    assert.ok(fromWorker.gzip);
+    assert.equal(gunzipSync(fromWorker.gzip).toString('utf8'), inThread.json.toString('utf8'));
   } finally {
     await builder.close();
     await builder.close();

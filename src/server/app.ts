@@ -24,13 +24,12 @@ import {
   unavailable,
 } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
-import { renderMetrics } from './prometheus.ts';
 import { planSeries } from './series.ts';
 import { SeriesCache } from './series-cache.ts';
 import { FailureLimiter, SessionStore, type Session } from './sessions.ts';
 import { statusResponse } from './status.ts';
 import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
-import { sendJsonBody } from './json-body.ts';
+import { sendPrepared } from './prepared-body.ts';
 import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
 import { ListCache } from './list-cache.ts';
 import { DatacenterData, datacenterRows, entityDetail, hostRows, locate, selectLive } from './views.ts';
@@ -404,8 +403,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return hostRows(data, selectLive(data.hosts, removed), nowSec());
   });
 
+  const builder = deps.listBuilder ?? inlineListBuilder(store);
   const lists = new ListCache({
-    builder: deps.listBuilder ?? inlineListBuilder(store),
+    builder,
     version: () => store.dataVersion?.(),
     nowMs,
     maxStaleMs,
@@ -415,7 +415,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.get<{ Params: { id: string } }>(`/api/datacenters/:id/${list}`, async (request, reply) => {
       const { removed } = parseInput(listQuery, request.query, 'query');
       const datacenter = datacenterFor(request, request.params.id, removed);
-      return sendJsonBody(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed }));
+      return sendPrepared(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed }));
     });
   }
 
@@ -428,7 +428,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const entity = entityFor(request, request.params.id);
     const query = parseInput(seriesQuery, request.query, 'query');
     const plan = planSeries(entity.kind, query, nowSec());
-    return sendJsonBody(request, reply, seriesCache.answer(entity, plan));
+    return sendPrepared(request, reply, seriesCache.answer(entity, plan));
   });
 
   // --- operations --------------------------------------------------------------------------
@@ -459,7 +459,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   if (config.metrics === true) {
     const expected = config.metricsToken === undefined ? null : Buffer.from(`Bearer ${config.metricsToken}`);
-    app.get('/metrics', (request, reply) => {
+    app.get('/metrics', async (request, reply) => {
       if (expected !== null) {
         const given = Buffer.from(request.headers.authorization ?? '');
         if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -467,8 +467,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           throw new AppError('not_authenticated', 401, 'The metrics endpoint needs Authorization: Bearer <token> (VSCOPE_METRICS_TOKEN).');
         }
       }
-      void reply.type('text/plain; version=0.0.4; charset=utf-8');
-      return renderMetrics({ store, vcenters: auth.vcenters(), statuses: statuses(), nowSec: nowSec(), intervalSec: config.intervalSec });
+      const built = await builder.metrics({
+        vcenters: auth.vcenters().map(({ id, name }) => ({ id, name })),
+        statuses: statuses(),
+        nowSec: nowSec(),
+        intervalSec: config.intervalSec,
+      });
+      return sendPrepared(request, reply, { json: built.json, gzip: () => built.gzip }, 'text/plain; version=0.0.4; charset=utf-8');
     });
   }
 

@@ -1,9 +1,10 @@
 /**
- * Builds the big datacenter lists (every VM, every datastore) as JSON and gzip bodies.
+ * Builds the big answers: the datacenter lists (every VM, every datastore) as JSON, and the
+ * Prometheus exposition of every entity, with their gzip bodies.
  *
- * A 5,000-VM list takes ~300 ms of CPU to read, shape, serialize and compress: done on the
- * server's event loop, it would stall every other request for that long each time the data
- * changes. `workerListBuilder` does it in a worker thread with its own read connection to the
+ * A 5,000-VM list takes ~300 ms of CPU to read, shape, serialize and compress, the exposition
+ * over a second (18 MB of text): done on the server's event loop, they would stall every other
+ * request for that long each time the data changes or Prometheus scrapes. `workerListBuilder` does it in a worker thread with its own read connection to the
  * database (SQLite in WAL: readers never wait for the collector), and hands back the bodies
  * without copying them; `inlineListBuilder` does the same in this thread (tests, `inject`).
  */
@@ -11,9 +12,10 @@ import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.ts';
+import type { CollectionStatus, Store } from '../store/store.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
-import { minGzipBytes } from './json-body.ts';
+import { minGzipBytes } from './prepared-body.ts';
+import { renderMetrics } from './prometheus.ts';
 import { DatacenterData, datastoreRows, selectLive, vmRows } from './views.ts';
 
 export interface ListRequest {
@@ -22,8 +24,16 @@ export interface ListRequest {
   readonly includeRemoved: boolean;
 }
 
+/** What the exposition needs beside the store: the collector's live statuses come from the main thread. */
+export interface MetricsRequest {
+  readonly vcenters: readonly { readonly id: string; readonly name: string }[];
+  readonly statuses: readonly CollectionStatus[];
+  readonly nowSec: number;
+  readonly intervalSec: number;
+}
+
 export interface BuiltList {
-  /** UTF-8 JSON. */
+  /** UTF-8 JSON (or, for the metrics, the exposition text). */
   readonly json: Buffer;
   /** The same, gzipped; null when too small to be worth it. */
   readonly gzip: Buffer | null;
@@ -32,6 +42,8 @@ export interface BuiltList {
 export interface ListBuilder {
   /** @throws Error when the datacenter is unknown (callers check it first) */
   build(request: ListRequest): Promise<BuiltList>;
+  /** The Prometheus exposition text (see prometheus.ts). */
+  metrics(request: MetricsRequest): Promise<BuiltList>;
   close(): Promise<void>;
 }
 
@@ -48,9 +60,16 @@ export function buildList(store: Store, request: ListRequest): BuiltList {
   return { json, gzip: json.length < minGzipBytes ? null : gzipSync(json, { level: 6 }) };
 }
 
+/** The exposition text and its gzip (level 1: the text is large and rebuilt for every scrape). */
+export function buildMetrics(store: Store, request: MetricsRequest): BuiltList {
+  const text = Buffer.from(renderMetrics({ store, ...request }));
+  return { json: text, gzip: text.length < minGzipBytes ? null : gzipSync(text, { level: 1 }) };
+}
+
 export function inlineListBuilder(store: Store): ListBuilder {
   return {
     build: (request) => Promise.resolve().then(() => buildList(store, request)),
+    metrics: (request) => Promise.resolve().then(() => buildMetrics(store, request)),
     close: () => Promise.resolve(),
   };
 }
@@ -59,9 +78,9 @@ export function inlineListBuilder(store: Store): ListBuilder {
 export interface ListWorkerData {
   readonly databasePath: string;
 }
-export interface ListWorkerRequest extends ListRequest {
-  readonly id: number;
-}
+export type ListWorkerRequest =
+  | (ListRequest & { readonly id: number; readonly kind: 'list' })
+  | (MetricsRequest & { readonly id: number; readonly kind: 'metrics' });
 export type ListWorkerAnswer =
   | { readonly id: number; readonly ok: true; readonly json: Uint8Array; readonly gzip: Uint8Array | null }
   | { readonly id: number; readonly ok: false; readonly error: string };
@@ -104,17 +123,17 @@ export function workerListBuilder(databasePath: string, log: Logger): ListBuilde
     return thread;
   };
 
+  const ask = (message: ListWorkerRequest): Promise<BuiltList> =>
+    new Promise<BuiltList>((resolve, reject) => {
+      pending.set(message.id, { resolve, reject });
+      const thread = started();
+      thread.ref();
+      thread.postMessage(message);
+    });
+
   return {
-    build(request) {
-      const id = nextId++;
-      return new Promise<BuiltList>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        const message: ListWorkerRequest = { id, ...request };
-        const thread = started();
-        thread.ref();
-        thread.postMessage(message);
-      });
-    },
+    build: (request) => ask({ ...request, id: nextId++, kind: 'list' }),
+    metrics: (request) => ask({ ...request, id: nextId++, kind: 'metrics' }),
     async close() {
       const thread = worker;
       worker = null;

@@ -9,11 +9,11 @@
  * `maxStaleMs` 0, every answer reflects the store as it was when the request came.
  */
 import type { Logger } from 'pino';
-import type { JsonBody } from './json-body.ts';
+import type { PreparedBody } from './prepared-body.ts';
 import type { BuiltList, ListBuilder, ListRequest } from './list-builder.ts';
 
 /** A built list, sent gzipped to clients that accept it. */
-export class ListBody implements JsonBody {
+export class ListBody implements PreparedBody {
   constructor(private readonly built: BuiltList) {}
 
   get json(): Buffer {

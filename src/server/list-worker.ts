@@ -1,10 +1,10 @@
 /**
  * The list worker's entry (see list-builder.ts): its own connection to the database, one list
- * built per message, the bodies handed back without copies.
+ * or exposition built per message, the bodies handed back without copies.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteStore } from '../store/sqlite-store.ts';
-import { buildList, type ListWorkerAnswer, type ListWorkerData, type ListWorkerRequest } from './list-builder.ts';
+import { buildList, buildMetrics, type ListWorkerAnswer, type ListWorkerData, type ListWorkerRequest } from './list-builder.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('list-worker.ts runs as a worker thread (see workerListBuilder)');
@@ -17,7 +17,7 @@ const owned = (buffer: Buffer): Uint8Array => (buffer.byteOffset === 0 && buffer
 port.on('message', (request: ListWorkerRequest) => {
   let answer: ListWorkerAnswer;
   try {
-    const built = buildList(store, request);
+    const built = request.kind === 'list' ? buildList(store, request) : buildMetrics(store, request);
     answer = { id: request.id, ok: true, json: owned(built.json), gzip: built.gzip === null ? null : owned(built.gzip) };
   } catch (error) {
     answer = { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };

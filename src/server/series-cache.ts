@@ -16,7 +16,7 @@
 import { gzipSync } from 'node:zlib';
 import { metricsByKind } from '../shared/metrics.ts';
 import { firstOpenBucketSec, type Store, type StoredEntity } from '../store/store.ts';
-import type { JsonBody } from './json-body.ts';
+import type { PreparedBody } from './prepared-body.ts';
 import { jsonItems } from './json-numbers.ts';
 import { seriesColumns, seriesResponse, type SeriesPlan } from './series.ts';
 import { entityName } from './views.ts';
@@ -98,7 +98,7 @@ export class SeriesCache {
   }
 
   /** The series response of the plan, as a JSON body that compresses once. */
-  answer(entity: StoredEntity, plan: SeriesPlan): JsonBody {
+  answer(entity: StoredEntity, plan: SeriesPlan): PreparedBody {
     const watermark = this.store.seriesWatermark?.(entity.id) ?? null;
     if (watermark === null) {
       const json = Buffer.from(JSON.stringify(seriesResponse(this.store, entity, plan)));

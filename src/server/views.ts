@@ -111,19 +111,22 @@ function vmsByHost(vms: readonly StoredVm[]): Map<string, StoredVm[]> {
 
 /** Datacenters of one vCenter with live counts (collectedAt is the caller's: it is live status). */
 export function datacenterRows(store: Store, vcenterId: string): Omit<DatacenterRow, 'collectedAt'>[] {
-  const count = (list: readonly { removedAtSec: number | null }[]): number => list.filter(isLive).length;
   return store
     .datacenters()
     .filter((dc) => dc.vcenterId === vcenterId && isLive(dc))
-    .map((dc) => ({
-      id: dc.id,
-      name: dc.name,
-      vcenterId: dc.vcenterId,
-      clusters: count(store.clusters(dc.id)),
-      hosts: count(store.hosts(dc.id)),
-      vms: count(store.vms(dc.id)),
-      datastores: count(store.datastores(dc.id)),
-    }));
+    .map((dc) => {
+      // Counted by the store: loading 5,000 VMs to count them took ~100 ms.
+      const counts = store.presentCounts(dc.id);
+      return {
+        id: dc.id,
+        name: dc.name,
+        vcenterId: dc.vcenterId,
+        clusters: counts.cluster ?? 0,
+        hosts: counts.host ?? 0,
+        vms: counts.vm ?? 0,
+        datastores: counts.datastore ?? 0,
+      };
+    });
 }
 
 function nicRow(nic: HostNicInfo, latest: ReadonlyMap<string, LatestFigures>): NicRow {

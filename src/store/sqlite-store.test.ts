@@ -115,6 +115,8 @@ void describe('inventory', () => {
     assert.equal(gone?.lastSeenSec, 1000);
     assert.equal(store.entity(nicId(hostId, 'vmnic1'))?.removedAtSec, 2000);
     assert.equal(store.entity(nicId(hostId, 'vmnic0'))?.removedAtSec, null);
+    assert.deepEqual(store.presentCounts(dcId), { cluster: 1, host: 1, nic: 1, vm: 1, datastore: 1 }, 'removed ones are not counted');
+    assert.deepEqual(store.presentCounts('dc-unknown'), {});
     // A third cycle that still misses vmB keeps the first time it was missed.
     store.saveInventory(snapshot(2500, [vm(vmA, 'alpha-renamed')], ['vmnic0']));
     assert.equal(store.entity(vmB)?.removedAtSec, 2000);

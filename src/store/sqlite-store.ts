@@ -150,6 +150,10 @@ export class SqliteStore implements Store {
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, info
          FROM entities WHERE id = ?`,
       ),
+      // The partial index entities_present (datacenter_id, kind) answers this alone.
+      presentCounts: db.prepare<[string], { kind: EntityKind; count: number }>(
+        'SELECT kind, COUNT(*) AS count FROM entities WHERE datacenter_id = ? AND removed_at_sec IS NULL GROUP BY kind',
+      ),
       presentEntities: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
          FROM entities WHERE datacenter_id IS @datacenterId AND kind = @kind AND removed_at_sec IS NULL
@@ -339,6 +343,10 @@ export class SqliteStore implements Store {
 
   statuses(): readonly CollectionStatus[] {
     return this.statements.statuses.all().map((row) => JSON.parse(row.status) as CollectionStatus);
+  }
+
+  presentCounts(datacenterId: string): Readonly<Partial<Record<EntityKind, number>>> {
+    return Object.fromEntries(this.statements.presentCounts.all(datacenterId).map((row) => [row.kind, row.count]));
   }
 
   datacenters(options: ListOptions = {}): readonly StoredDatacenter[] {

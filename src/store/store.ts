@@ -140,6 +140,8 @@ export interface Store {
 
   /** Lists hold the entities present at the last inventory; removed ones too with `includeRemoved`. */
   datacenters(options?: ListOptions): readonly StoredDatacenter[];
+  /** How many entities of each kind a datacenter holds now (removed ones left out); kinds it lacks are absent. */
+  presentCounts(datacenterId: string): Readonly<Partial<Record<EntityKind, number>>>;
   clusters(datacenterId: string, options?: ListOptions): readonly StoredCluster[];
   hosts(datacenterId: string, options?: ListOptions): readonly StoredHost[];
   vms(datacenterId: string, options?: ListOptions): readonly StoredVm[];

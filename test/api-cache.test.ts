@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { inlineListBuilder } from '../src/server/list-builder.ts';
-import type { VmRow } from '../src/shared/api.ts';
+import type { HostRow, VmRow } from '../src/shared/api.ts';
 import { testApp } from './fixtures/api-app.ts';
 import { fillStore, ids, nowSec, t0 } from './fixtures/api-inventory.ts';
 import { useVcsim } from './support/vcsim.ts';
@@ -51,6 +51,24 @@ test('with listMaxStaleMs the list lags writes by at most that long', async () =
     t.advance(1);
     assert.equal(await vm1CpuPct(t, cookie), 23, 'a list 5 s old is answered while it is rebuilt');
     assert.equal(await vm1CpuPct(t, cookie), 90, 'the next answer is the rebuilt list');
+  } finally {
+    await t.close();
+  }
+});
+
+test('the hosts list follows the clock (uptime) as well as the data', async () => {
+  const t = testApp({ vcenters: [{ id: 'vc1', url: sim.current.url }], startMs: nowSec * 1000, fill: fillStore });
+  try {
+    const cookie = await t.login('alice', 's3cret', 'vc1');
+    const uptime = async (): Promise<number | null> => {
+      const response = await t.app.inject({ method: 'GET', url: `/api/datacenters/${ids.dc1}/hosts`, headers: { cookie } });
+      assert.equal(response.statusCode, 200);
+      return response.json<HostRow[]>().find((host) => host.id === ids.esx1)?.uptimeSec ?? null;
+    };
+    const before = await uptime();
+    assert.ok(before !== null);
+    t.advance(10_000);
+    assert.equal(await uptime(), before + 10);
   } finally {
     await t.close();
   }

@@ -24,9 +24,9 @@ test('the worker builds what the app would build in its own thread, and sees lat
   const builder = workerListBuilder(path, pino({ level: 'silent' }));
   try {
     let gzipped = 0;
-    for (const list of ['vms', 'datastores'] as const) {
+    for (const list of ['vms', 'hosts', 'datastores'] as const) {
       for (const includeRemoved of [false, true]) {
-        const request: ListRequest = { list, datacenterId: ids.dc1, includeRemoved };
+        const request: ListRequest = { list, datacenterId: ids.dc1, includeRemoved, nowSec: t0 + 700 };
         const [fromWorker, inThread] = [await builder.build(request), buildList(store, request)];
         assert.equal(fromWorker.json.toString('utf8'), inThread.json.toString('utf8'), `${list} ${String(includeRemoved)}`);
         // Small bodies go as they are; others gzipped, to the same text.
@@ -37,9 +37,9 @@ test('the worker builds what the app would build in its own thread, and sees lat
     }
     assert.ok(gzipped > 0, 'the VM lists are big enough to be gzipped');
     store.writeRealtime([{ entityId: ids.vm1, kind: 'vm', intervalSec: 20, ts: [t0 + 620], values: { cpuUsagePct: [77] } }]);
-    const vms = JSON.parse((await builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: false })).json.toString()) as VmRow[];
+    const vms = JSON.parse((await builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700 })).json.toString()) as VmRow[];
     assert.equal(vms.find((vm) => vm.id === ids.vm1)?.cpuUsagePct, 77, 'a write committed by another connection');
-    await assert.rejects(builder.build({ list: 'vms', datacenterId: 'dc-nope', includeRemoved: false }), /no datacenter dc-nope/);
+    await assert.rejects(builder.build({ list: 'vms', datacenterId: 'dc-nope', includeRemoved: false, nowSec: t0 + 700 }), /no datacenter dc-nope/);
 
     // The Prometheus exposition, with the statuses the main thread hands over.
     const metricsRequest: MetricsRequest = {

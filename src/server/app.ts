@@ -32,7 +32,7 @@ import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
 import { sendPrepared } from './prepared-body.ts';
 import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
 import { ListCache } from './list-cache.ts';
-import { DatacenterData, datacenterRows, entityDetail, hostRows, locate, selectLive } from './views.ts';
+import { datacenterRows, entityDetail, locate } from './views.ts';
 
 export const sessionCookieName = 'vscope_session';
 
@@ -397,12 +397,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return rows.map((row) => ({ ...row, collectedAt: lastSuccess }));
   });
 
-  app.get<{ Params: { id: string } }>('/api/datacenters/:id/hosts', (request) => {
-    const { removed } = parseInput(listQuery, request.query, 'query');
-    const data = DatacenterData.load(store, datacenterFor(request, request.params.id, removed), removed);
-    return hostRows(data, selectLive(data.hosts, removed), nowSec());
-  });
-
   const builder = deps.listBuilder ?? inlineListBuilder(store);
   const lists = new ListCache({
     builder,
@@ -411,11 +405,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     maxStaleMs,
     log,
   });
-  for (const list of ['vms', 'datastores'] as const) {
+  for (const list of ['vms', 'hosts', 'datastores'] as const) {
     app.get<{ Params: { id: string } }>(`/api/datacenters/:id/${list}`, async (request, reply) => {
       const { removed } = parseInput(listQuery, request.query, 'query');
       const datacenter = datacenterFor(request, request.params.id, removed);
-      return sendPrepared(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed }));
+      return sendPrepared(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed, nowSec: nowSec() }));
     });
   }
 

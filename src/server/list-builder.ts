@@ -1,5 +1,5 @@
 /**
- * Builds the big answers: the datacenter lists (every VM, every datastore) as JSON, and the
+ * Builds the big answers: the datacenter lists (every VM, host, datastore) as JSON, and the
  * Prometheus exposition of every entity, with their gzip bodies.
  *
  * A 5,000-VM list takes ~300 ms of CPU to read, shape, serialize and compress, the exposition
@@ -16,12 +16,14 @@ import type { CollectionStatus, Store } from '../store/store.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
 import { minGzipBytes } from './prepared-body.ts';
 import { renderMetrics } from './prometheus.ts';
-import { DatacenterData, datastoreRows, selectLive, vmRows } from './views.ts';
+import { DatacenterData, datastoreRows, hostRows, selectLive, vmRows } from './views.ts';
 
 export interface ListRequest {
-  readonly list: 'vms' | 'datastores';
+  readonly list: 'vms' | 'hosts' | 'datastores';
   readonly datacenterId: string;
   readonly includeRemoved: boolean;
+  /** The clock, for the hosts' uptime. */
+  readonly nowSec: number;
 }
 
 /** What the exposition needs beside the store: the collector's live statuses come from the main thread. */
@@ -55,7 +57,9 @@ export function buildList(store: Store, request: ListRequest): BuiltList {
   const rows =
     request.list === 'vms'
       ? vmRows(data, selectLive(data.vms, request.includeRemoved))
-      : datastoreRows(data, selectLive(data.datastores, request.includeRemoved));
+      : request.list === 'hosts'
+        ? hostRows(data, selectLive(data.hosts, request.includeRemoved), request.nowSec)
+        : datastoreRows(data, selectLive(data.datastores, request.includeRemoved));
   const json = Buffer.from(JSON.stringify(rows));
   return { json, gzip: json.length < minGzipBytes ? null : gzipSync(json, { level: 6 }) };
 }

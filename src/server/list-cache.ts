@@ -35,21 +35,23 @@ export interface ListCacheOptions {
 }
 
 interface Built {
-  readonly version: number | undefined;
+  readonly version: string | undefined;
   readonly builtAtMs: number;
   readonly body: ListBody;
 }
 
 export class ListCache {
   private readonly entries = new Map<string, Built>();
-  private readonly building = new Map<string, { readonly version: number | undefined; readonly promise: Promise<ListBody> }>();
+  private readonly building = new Map<string, { readonly version: string | undefined; readonly promise: Promise<ListBody> }>();
 
   constructor(private readonly options: ListCacheOptions) {}
 
   async get(request: ListRequest): Promise<ListBody> {
     const { version, nowMs, maxStaleMs, log } = this.options;
     const key = `${request.list} ${request.datacenterId} ${String(request.includeRemoved)}`;
-    const current = version();
+    const dataVersion = version();
+    // The hosts' uptime moves with the clock: their list is current for one second of it.
+    const current = dataVersion === undefined ? undefined : request.list === 'hosts' ? `${String(dataVersion)}@${String(request.nowSec)}` : String(dataVersion);
     const hit = this.entries.get(key);
     if (hit !== undefined && current !== undefined) {
       if (hit.version === current) return hit.body;
@@ -63,7 +65,7 @@ export class ListCache {
     return this.rebuild(key, request, current);
   }
 
-  private rebuild(key: string, request: ListRequest, version: number | undefined): Promise<ListBody> {
+  private rebuild(key: string, request: ListRequest, version: string | undefined): Promise<ListBody> {
     const running = this.building.get(key);
     if (running !== undefined && running.version === version && version !== undefined) return running.promise;
     const startedMs = this.options.nowMs();

@@ -123,17 +123,20 @@ test('a year series is gzipped for clients that accept it, and equal to the plai
     const plain = await t.app.inject({ method: 'GET', url, headers: { cookie } });
     assert.equal(plain.statusCode, 200);
     assert.equal(plain.headers['content-encoding'], undefined);
-    // The first request that accepts gzip gets the plain body (it may change before anyone asks
-    // again); the second, the body gzipped once for all who follow.
+    // The first requests that accept gzip get the plain body (it may change before anyone asks
+    // again); once a second one asked, it is gzipped in the thread pool for all who follow.
     const encodings: (string | undefined)[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 1000 && encodings.at(-1) !== 'gzip'; i++) {
+      // inject runs on promises alone: let the event loop pick up the thread pool's work.
+      if (i >= 2) await new Promise((resolve) => setTimeout(resolve, 2));
       const answer = await t.app.inject({ method: 'GET', url, headers: { cookie, 'accept-encoding': 'gzip' } });
       const encoding = answer.headers['content-encoding'];
       encodings.push(typeof encoding === 'string' ? encoding : undefined);
       assert.match(String(answer.headers['content-type']), /^application\/json/);
       assert.equal(encoding === 'gzip' ? gunzipSync(answer.rawPayload).toString('utf8') : answer.body, plain.body);
     }
-    assert.deepEqual(encodings, [undefined, 'gzip', 'gzip']);
+    assert.deepEqual(encodings.slice(0, 2), [undefined, undefined]);
+    assert.equal(encodings.at(-1), 'gzip');
   } finally {
     await t.close();
   }

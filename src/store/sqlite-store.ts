@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { kindOfId } from '../shared/entity-id.ts';
 import type { EntityKind, InventorySnapshot } from '../shared/inventory.ts';
 import { metricsByKind, type MetricDef } from '../shared/metrics.ts';
-import { addSample, bucketStarts, mergeRollups, rollupAvg, sampleWeight, type Rollup } from '../shared/rollup.ts';
+import { bucketStarts, mergeRollups, rollupAvg, sampleWeight, type Rollup } from '../shared/rollup.ts';
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../shared/tiers.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
@@ -509,19 +509,45 @@ function accumulate(
 ): Map<number, (Rollup | null)[]> {
   const weight = sampleWeight(batch.intervalSec);
   const columns = metrics.map((metric) => batch.values[metric.key]);
-  const buckets = new Map<number, (Rollup | null)[]>();
+  const width = metrics.length;
+  // Sum, count, min and max of each metric, added to in place (a count of 0 is "no value"):
+  // the same arithmetic as addSample, without a new rollup object per sample and metric.
+  const sums = new Map<number, Float64Array>();
   for (const index of indices) {
     const ts = batch.ts[index];
     if (ts === undefined) continue;
     const startSec = bucketStart(ts, batch.intervalSec, stepSec);
-    let rollups = buckets.get(startSec);
-    if (rollups === undefined) {
-      rollups = new Array<Rollup | null>(metrics.length).fill(null);
-      buckets.set(startSec, rollups);
+    let acc = sums.get(startSec);
+    if (acc === undefined) {
+      acc = new Float64Array(width * 4);
+      sums.set(startSec, acc);
     }
-    for (let m = 0; m < metrics.length; m++) {
-      rollups[m] = addSample(rollups[m] ?? null, columns[m]?.[index] ?? null, weight);
+    for (let m = 0; m < width; m++) {
+      const value = columns[m]?.[index] ?? null;
+      if (value === null || !Number.isFinite(value) || !(weight > 0)) continue;
+      const at = m * 4;
+      if (acc[at + 1] === 0) {
+        acc[at] = value * weight;
+        acc[at + 1] = weight;
+        acc[at + 2] = value;
+        acc[at + 3] = value;
+      } else {
+        acc[at] = (acc[at] ?? 0) + value * weight;
+        acc[at + 1] = (acc[at + 1] ?? 0) + weight;
+        acc[at + 2] = Math.min(acc[at + 2] ?? value, value);
+        acc[at + 3] = Math.max(acc[at + 3] ?? value, value);
+      }
     }
+  }
+  const buckets = new Map<number, (Rollup | null)[]>();
+  for (const [startSec, acc] of sums) {
+    const rollups = new Array<Rollup | null>(width).fill(null);
+    for (let m = 0; m < width; m++) {
+      const at = m * 4;
+      const count = acc[at + 1] ?? 0;
+      if (count > 0) rollups[m] = { sum: acc[at] ?? 0, count, min: acc[at + 2] ?? 0, max: acc[at + 3] ?? 0 };
+    }
+    buckets.set(startSec, rollups);
   }
   return buckets;
 }

@@ -24,8 +24,6 @@ const steps: readonly Step[] = [
   { name: 'store', script: 'store-bench.ts', args: ['--vms', '5000'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['500'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['5000'] },
-  // V8 grows its heap lazily: the same run with a heap limit shows what the collector needs.
-  { name: 'collector', script: 'collector-bench.ts', args: ['5000'], nodeArgs: ['--max-old-space-size=192'] },
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   { name: 'ui', script: 'ui-bench.ts', args: ['--vms', '5000'] },
   { name: 'xml', script: 'xml-bench.ts', args: ['--vms', '5000', '--runs', '5'] },

@@ -20,7 +20,9 @@
  * truncated page's first half as a complete answer.
  * This scanner refuses truncated or mismatched documents by construction and never expands
  * DTD entities. Its element tree is heavier than fast-xml-parser's while it lives (see the
- * benchmark's retainedHeapMB); the values kept afterwards are smaller.
+ * benchmark's retainedHeapMB), so the transport does not build it for results: elements named
+ * in `ParseOptions.valueElements` (`returnval`) become their value as they close, with the
+ * same rules, and only the envelope around them is kept as elements.
  */
 
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';

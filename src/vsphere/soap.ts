@@ -77,7 +77,7 @@ function resolveLocation(location: string, base: string): string {
 }
 
 /** Every result of a vim25 call is in `returnval` elements: read as values, never as a tree. */
-const responseParsing: ParseOptions = { valueElements: new Set(['returnval']) };
+export const responseParsing: ParseOptions = { valueElements: new Set(['returnval']) };
 
 export class SoapTransport {
   readonly url: string;

@@ -60,8 +60,15 @@ interface EntityRow {
   info: string;
 }
 
-/** What a write needs to know of its entity. */
-interface WriteTargetRow extends EntityRow {
+interface EntityRowWithLatest extends EntityRow {
+  latest_5m_sec: number | null;
+}
+
+/** What a write needs to know of its entity (not its inventory JSON: read once per entity and cycle). */
+interface WriteTargetRow {
+  int_id: number;
+  kind: EntityKind;
+  high_water_sec: number | null;
   latest_5m_sec: number | null;
 }
 
@@ -145,7 +152,8 @@ export class SqliteStore implements Store {
          WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL
            AND id NOT IN (SELECT value FROM json_each(@ids))`,
       ),
-      entityById: db.prepare<[string], WriteTargetRow>(
+      writeTarget: db.prepare<[string], WriteTargetRow>('SELECT int_id, kind, high_water_sec, latest_5m_sec FROM entities WHERE id = ?'),
+      entityById: db.prepare<[string], EntityRowWithLatest>(
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, info
          FROM entities WHERE id = ?`,
       ),
@@ -250,12 +258,13 @@ export class SqliteStore implements Store {
         // Only samples past the mark, each timestamp once, even if the batch repeats one.
         const accepted: number[] = [];
         let newest = highWater;
-        batch.ts.forEach((ts, index) => {
+        for (let index = 0; index < batch.ts.length; index++) {
+          const ts = batch.ts[index] ?? Number.NEGATIVE_INFINITY;
           if (ts > newest) {
             accepted.push(index);
             newest = ts;
           }
-        });
+        }
         if (accepted.length === 0) continue;
         let latestSec: number | null = null;
         let latest: Buffer | null = null;
@@ -472,7 +481,7 @@ export class SqliteStore implements Store {
 
   /** The stored entity a batch belongs to, or null (logged) when inventory never saw it. */
   private knownEntity(batch: SampleBatch): WriteTargetRow | null {
-    const entity = this.statements.entityById.get(batch.entityId);
+    const entity = this.statements.writeTarget.get(batch.entityId);
     if (!entity) {
       this.log?.warn({ entityId: batch.entityId }, 'samples for an entity not in the inventory: skipped');
       return null;

@@ -113,6 +113,16 @@ export class SqliteStore implements Store {
   private readonly statements;
   /** Writes made through this connection (see dataVersion). */
   private writes = 0;
+  /**
+   * vCenter id -> entity id -> the fields this connection last wrote for it, in the last
+   * inventory saved. While no other connection wrote, such a row is present (only
+   * saveInventory marks rows removed, and it drops them from here) and unchanged: a cycle
+   * moves its last_seen_sec and nothing else, instead of rewriting thousands of rows with
+   * their inventory JSON.
+   */
+  private readonly upserted = new Map<string, Map<string, string>>();
+  /** SQLite's data_version when `upserted` was filled: it changes on other connections' commits only. */
+  private upsertedVersion: number | null = null;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.log = options.log;
@@ -146,6 +156,9 @@ export class SqliteStore implements Store {
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, vcenter_id = excluded.vcenter_id,
            datacenter_id = excluded.datacenter_id, name = excluded.name,
            last_seen_sec = excluded.last_seen_sec, removed_at_sec = NULL, info = excluded.info`,
+      ),
+      touchPresent: db.prepare<{ vcenterId: string; now: number }>(
+        'UPDATE entities SET last_seen_sec = @now WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL',
       ),
       markRemoved: db.prepare<{ vcenterId: string; now: number; ids: string }>(
         `UPDATE entities SET removed_at_sec = @now
@@ -240,11 +253,24 @@ export class SqliteStore implements Store {
     for (const vm of snapshot.vms) add(vm.id, 'vm', vm.datacenterId, vm.name, vm);
     for (const ds of snapshot.datastores) add(ds.id, 'datastore', ds.datacenterId, ds.name, ds);
 
+    // Another connection's commit (a `vscope collect` beside `serve`) may have changed any row.
+    const version = Number(this.db.pragma('data_version', { simple: true }));
+    if (version !== this.upsertedVersion) this.upserted.clear();
+    const before = this.upserted.get(vcenterId);
+    const after = new Map<string, string>();
     this.db.transaction(() => {
-      for (const row of rows) this.statements.upsertEntity.run({ ...row, now });
       const removed = this.statements.markRemoved.run({ vcenterId, now, ids: JSON.stringify(rows.map((row) => row.id)) });
       if (removed.changes > 0) this.log?.info({ vcenterId, removed: removed.changes }, 'entities no longer in the inventory');
+      // Every entity still present was seen now; only new or changed rows are written whole.
+      this.statements.touchPresent.run({ vcenterId, now });
+      for (const row of rows) {
+        const written = JSON.stringify([row.kind, row.datacenterId, row.name]) + row.info;
+        after.set(row.id, written);
+        if (before?.get(row.id) !== written) this.statements.upsertEntity.run({ ...row, now });
+      }
     })();
+    this.upserted.set(vcenterId, after);
+    this.upsertedVersion = version;
   }
 
   writeRealtime(batches: readonly SampleBatch[]): void {

@@ -24,8 +24,6 @@ const steps: readonly Step[] = [
   { name: 'store', script: 'store-bench.ts', args: ['--vms', '5000'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['500'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['5000'] },
-  // V8 grows its heap lazily: the same run with a heap limit shows what the collector needs.
-  { name: 'collector', script: 'collector-bench.ts', args: ['5000'], nodeArgs: ['--max-old-space-size=192'] },
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   // The same without the concurrent cycle writes: what they cost the API.
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000', '--no-writes'] },

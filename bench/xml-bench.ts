@@ -15,9 +15,10 @@
  * What is timed, each variant `--runs` times after 2 warm-up runs, interleaved so that every
  * variant sees the same machine load; medians of wall time and of process CPU time
  * (process.cpuUsage, user + system, so GC threads count):
- * - `ours`: parseXml + the client's RetrievePropertiesEx reading (client.ts
+ * - `ours`: parseXml as the transport calls it (soap.ts `responseParsing`: `returnval` read
+ *   straight into values) + the client's RetrievePropertiesEx reading (client.ts
  *   `parseRetrieveResult`, called here) down to the ObjectContent values the client returns;
- * - `oursParseOnly`: parseXml alone (our element tree);
+ * - `oursParseOnly`: parseXml alone, as a whole element tree (what `ours` no longer builds);
  * - `fxp`: fast-xml-parser configured for SOAP: attributes kept, prefixes kept (it has no
  *   namespace resolution: a caller would still have to resolve them, not timed here), no value
  *   auto-parsing, producing its raw tree. Not even the values the client needs: a lower bound;
@@ -39,6 +40,7 @@ import { vmPaths } from '../src/collector/discovery.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
 import type { ObjectContent } from '../src/vsphere/client.ts';
 import { parseRetrieveResult, VsphereClient } from '../src/vsphere/client.ts';
+import { responseParsing } from '../src/vsphere/soap.ts';
 import { asMoRef, asRecord, moRefXml, textXml } from '../src/vsphere/values.ts';
 import { SOAP_ENV_NS, child, childrenNamed, envelope, parseXml, type XmlElement } from '../src/vsphere/xml.ts';
 import { shapeFor } from './collector-bench.ts';
@@ -227,7 +229,7 @@ interface Variant {
 }
 
 const variants: readonly Variant[] = [
-  { name: 'ours', run: (text) => objectContents(responseElement(parseXml(text))), count: (r) => (r as unknown[]).length },
+  { name: 'ours', run: (text) => objectContents(responseElement(parseXml(text, responseParsing))), count: (r) => (r as unknown[]).length },
   { name: 'oursParseOnly', run: (text) => parseXml(text), count: (r) => childrenNamed(childrenNamed(responseElement(r as XmlElement), 'returnval')[0] ?? (r as XmlElement), 'objects').length },
   { name: 'fxp', run: (text) => fxpParser.parse(text) as unknown, count: fxpObjectCount },
   { name: 'fxpValidated', run: (text) => fxpParser.parse(text, true) as unknown, count: fxpObjectCount },
@@ -261,7 +263,7 @@ function truncation(text: string, atByte: number): TruncationResult {
   }
   let oursError: string | null = null;
   try {
-    objectContents(responseElement(parseXml(cut)));
+    objectContents(responseElement(parseXml(cut, responseParsing)));
   } catch (error) {
     oursError = (error as Error).message;
   }
@@ -329,7 +331,8 @@ export async function benchXml(options: XmlBenchOptions = {}): Promise<XmlBenchR
   if (options.saveFile !== undefined) writeFileSync(options.saveFile, text);
   const vcenterText = vcenterStyle(text);
   const sameValuesOnBothPages =
-    JSON.stringify(objectContents(responseElement(parseXml(text)))) === JSON.stringify(objectContents(responseElement(parseXml(vcenterText))));
+    JSON.stringify(objectContents(responseElement(parseXml(text, responseParsing)))) ===
+    JSON.stringify(objectContents(responseElement(parseXml(vcenterText, responseParsing))));
 
   const pages = {
     vcsim: measurePage(options.pageFile ?? `vcsim capture (${String(vms)} VMs asked)`, text, runs),

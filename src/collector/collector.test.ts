@@ -47,3 +47,27 @@ void test('runPool rejects with the first failure after the running tasks settle
   assert.deepEqual(started, [1, 2]);
   assert.equal(settled, 2);
 });
+
+void test('runPool takes items from a generator as it goes, and stops taking them after a failure', async () => {
+  const made: number[] = [];
+  function* items(): Generator<number> {
+    for (let n = 1; n <= 6; n++) {
+      made.push(n);
+      yield n;
+    }
+  }
+  const seen: number[] = [];
+  await runPool(items(), 2, async (n) => {
+    // When item n runs, at most the items in flight have been made.
+    assert.ok(made.length <= n + 1, `made ${String(made.length)} items when running ${String(n)}`);
+    seen.push(n);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  });
+  assert.deepEqual([...seen].sort(), [1, 2, 3, 4, 5, 6]);
+  made.length = 0;
+  await assert.rejects(
+    runPool(items(), 1, (n) => (n === 2 ? Promise.reject(new Error('boom')) : Promise.resolve())),
+    /boom/,
+  );
+  assert.deepEqual(made, [1, 2]);
+});

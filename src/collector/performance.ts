@@ -129,24 +129,27 @@ function valuesOf(p: PreparedTarget): number {
   return p.specs.reduce((sum, spec) => sum + spec.metricIds.length * (spec.maxSample ?? 1), 0);
 }
 
-/** Consecutive groups of at most `entitiesPerQuery` targets and (beyond the first) `valuesPerQuery` values. */
-function groupTargets(prepared: readonly PreparedTarget[], tuning: QueryTuning): PreparedTarget[][] {
-  const groups: PreparedTarget[][] = [];
+/**
+ * Consecutive groups of at most `entitiesPerQuery` targets and (beyond the first) `valuesPerQuery`
+ * values, prepared as they are taken: at thousands of entities, only the groups in flight exist.
+ */
+function* groupTargets(plan: PerfPlan, tuning: QueryTuning): Generator<PreparedTarget[]> {
   const perGroup = Math.max(1, tuning.entitiesPerQuery);
   let current: PreparedTarget[] = [];
   let values = 0;
-  for (const p of prepared) {
+  for (const target of plan.targets) {
+    const p = prepare(plan, target, tuning.metricsPerQuery);
+    if (p === null) continue;
     const size = valuesOf(p);
     if (current.length > 0 && (current.length >= perGroup || values + size > tuning.valuesPerQuery)) {
-      groups.push(current);
+      yield current;
       current = [];
       values = 0;
     }
     current.push(p);
     values += size;
   }
-  if (current.length > 0) groups.push(current);
-  return groups;
+  if (current.length > 0) yield current;
 }
 
 export interface PerfPlan {
@@ -229,12 +232,13 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
   const byEntity = new Map<string, PreparedTarget>();
   for (const p of prepared) byEntity.set(`${p.target.entity.type}:${p.target.entity.value}`, p);
 
-  // entity id -> ts -> metric key -> value; several results for one entity merge here.
-  const acc = new Map<string, { kind: EntityKind; keys: Set<string>; points: Map<number, Map<string, number | null>> }>();
-  const bucketFor = (entityIdValue: string, kind: EntityKind): { keys: Set<string>; points: Map<number, Map<string, number | null>> } => {
+  // entity id -> one row per timestamp, one column per metric key; several results for one
+  // entity merge here. A column's hole (undefined) is "not set yet", null is "no value".
+  const acc = new Map<string, EntityColumns>();
+  const columnsFor = (entityIdValue: string, kind: EntityKind): EntityColumns => {
     let entry = acc.get(entityIdValue);
     if (!entry) {
-      entry = { kind, keys: new Set(), points: new Map() };
+      entry = { kind, columns: new Map(), rows: new Map(), ts: [] };
       acc.set(entityIdValue, entry);
     }
     return entry;
@@ -244,7 +248,12 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     const p = byEntity.get(`${result.entity.type}:${result.entity.value}`);
     if (!p) continue;
     // Register every destination so that an entity with samples but no values still has its columns.
-    for (const destinations of p.routes.values()) for (const d of destinations) bucketFor(d.entityId, d.kind).keys.add(d.key);
+    for (const destinations of p.routes.values()) {
+      for (const d of destinations) {
+        const entry = columnsFor(d.entityId, d.kind);
+        if (!entry.columns.has(d.key)) entry.columns.set(d.key, []);
+      }
+    }
     for (const series of result.series) {
       // A '*' request comes back per instance (or as '*' from vcsim, which does not expand it).
       const destinations = p.routes.get(`${series.counterId}|${series.instance}`) ?? p.routes.get(`${series.counterId}|*`);
@@ -252,21 +261,23 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
       // values): dropped rather than shifted onto the wrong timestamps.
       if (!destinations || series.values.length !== result.samples.length) continue;
       for (const d of destinations) {
-        const entry = bucketFor(d.entityId, d.kind);
+        const entry = columnsFor(d.entityId, d.kind);
+        const column = entry.columns.get(d.key) ?? [];
         const count = result.samples.length;
         for (let i = 0; i < count; i++) {
           const sample = result.samples[i];
           const raw = series.values[i];
           if (sample === undefined || raw === undefined) continue;
-          let point = entry.points.get(sample.tsSec);
-          if (!point) {
-            point = new Map();
-            entry.points.set(sample.tsSec, point);
+          let row = entry.rows.get(sample.tsSec);
+          if (row === undefined) {
+            row = entry.ts.length;
+            entry.rows.set(sample.tsSec, row);
+            entry.ts.push(sample.tsSec);
           }
           const value = toMetricValue(d.conversion, raw, sample.intervalSec > 0 ? sample.intervalSec : intervalSec);
-          const before = d.combine ? point.get(d.key) : undefined;
-          if (before === undefined || before === null) point.set(d.key, value);
-          else if (value !== null) point.set(d.key, d.combine === 'max' ? Math.max(before, value) : before + value);
+          const before = d.combine ? column[row] : undefined;
+          if (before === undefined || before === null) column[row] = value;
+          else if (value !== null) column[row] = d.combine === 'max' ? Math.max(before, value) : before + value;
         }
       }
     }
@@ -274,13 +285,31 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
 
   const batches: SampleBatch[] = [];
   for (const [id, entry] of acc) {
-    if (entry.points.size === 0) continue;
-    const ts = [...entry.points.keys()].sort((a, b) => a - b);
+    if (entry.ts.length === 0) continue;
+    const order = entry.ts.map((_, row) => row);
+    if (!isAscending(entry.ts)) order.sort((a, b) => (entry.ts[a] ?? 0) - (entry.ts[b] ?? 0));
+    const ts = order.map((row) => entry.ts[row] ?? 0);
     const values: Record<string, (number | null)[]> = {};
-    for (const key of entry.keys) values[key] = ts.map((t) => entry.points.get(t)?.get(key) ?? null);
+    for (const [key, column] of entry.columns) values[key] = order.map((row) => column[row] ?? null);
     batches.push({ entityId: id, kind: entry.kind, intervalSec, ts, values });
   }
   return batches;
+}
+
+/** One entity's samples while results are merged: rows by timestamp, columns by metric key. */
+interface EntityColumns {
+  readonly kind: EntityKind;
+  /** Metric key -> value per row (holes: not set). */
+  readonly columns: Map<string, (number | null)[]>;
+  /** Timestamp -> row. */
+  readonly rows: Map<number, number>;
+  /** Timestamp of each row, in arrival order. */
+  readonly ts: number[];
+}
+
+function isAscending(list: readonly number[]): boolean {
+  for (let i = 1; i < list.length; i++) if ((list[i] ?? 0) <= (list[i - 1] ?? 0)) return false;
+  return true;
 }
 
 export interface PerfRunResult {
@@ -303,8 +332,7 @@ export async function runPerfPlan(
   write: (batches: SampleBatch[]) => void,
   log?: Logger,
 ): Promise<PerfRunResult> {
-  const prepared = plan.targets.map((t) => prepare(plan, t, tuning.metricsPerQuery)).filter((p): p is PreparedTarget => p !== null);
-  const groups = groupTargets(prepared, tuning);
+  const groups = groupTargets(plan, tuning);
 
   let samples = 0;
   let skippedEntities = 0;

@@ -42,8 +42,14 @@ class ByteWriter {
     this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
   }
 
+  /** Starts a new row, keeping the grown byte array. */
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** A copy of the bytes written (the writer is reused). */
   finish(): Buffer {
-    return Buffer.from(this.bytes.buffer, 0, this.length);
+    return Buffer.from(this.bytes.subarray(0, this.length));
   }
 
   private push(byte: number): void {
@@ -84,22 +90,34 @@ class ByteReader {
 
 const scaled = (value: number): number => Math.round(value * valueScale);
 
+function seenBefore(rollups: readonly (Rollup | null)[], index: number, count: number): boolean {
+  for (let j = 0; j < index; j++) if (rollups[j]?.count === count) return true;
+  return false;
+}
+
+// Encoding is synchronous: one writer serves every call.
+const sharedWriter = new ByteWriter();
+
 /** Encodes one bucket's rollups, one entry per metric of the kind (null = no value). */
 export function encodeBucket(rollups: readonly (Rollup | null)[]): Buffer {
   let last = rollups.length - 1;
   while (last >= 0 && rollups[last] == null) last--;
-  // The shared count is the most frequent one, so that most metrics need no count of their own.
-  const frequency = new Map<number, number>();
-  for (let i = 0; i <= last; i++) {
-    const count = rollups[i]?.count;
-    if (count !== undefined) frequency.set(count, (frequency.get(count) ?? 0) + 1);
-  }
+  // The shared count is the most frequent one (the first seen on a tie), so that most metrics
+  // need no count of their own. Counted in place: a bucket has a few dozen metrics at most.
   let rowCount = 0;
   let best = 0;
-  for (const [count, times] of frequency) {
-    if (times > best) [rowCount, best] = [count, times];
+  for (let i = 0; i <= last; i++) {
+    const count = rollups[i]?.count;
+    if (count === undefined || seenBefore(rollups, i, count)) continue;
+    let times = 1;
+    for (let j = i + 1; j <= last; j++) if (rollups[j]?.count === count) times++;
+    if (times > best) {
+      rowCount = count;
+      best = times;
+    }
   }
-  const writer = new ByteWriter();
+  const writer = sharedWriter;
+  writer.reset();
   writer.varint(rowCount);
   for (let i = 0; i <= last; i++) {
     const rollup = rollups[i];

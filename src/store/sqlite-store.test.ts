@@ -120,12 +120,29 @@ void describe('inventory', () => {
     // A third cycle that still misses vmB keeps the first time it was missed.
     store.saveInventory(snapshot(2500, [vm(vmA, 'alpha-renamed')], ['vmnic0']));
     assert.equal(store.entity(vmB)?.removedAtSec, 2000);
+    // Entities unchanged since the last cycle were seen again all the same.
+    assert.deepEqual([store.entity(vmA)?.lastSeenSec, store.entity(vmA)?.firstSeenSec], [2500, 1000]);
+    assert.deepEqual(store.vms(dcId).map((v) => v.name), ['alpha-renamed']);
+    assert.equal(store.entity(nicId(hostId, 'vmnic0'))?.lastSeenSec, 2500);
     // vmB comes back.
     store.saveInventory(snapshot(3000, [vm(vmA, 'alpha-renamed'), vm(vmB, 'beta')]));
     const back = store.entity(vmB);
     assert.deepEqual([back?.removedAtSec, back?.firstSeenSec, back?.lastSeenSec], [null, 1000, 3000]);
     assert.equal(store.vms(dcId).length, 2);
     store.close();
+  });
+
+  void it('an entity another connection marked removed comes back with the next inventory that has it', () => {
+    const path = join(dir, 'two-writers.db');
+    const serve = openWithInventory(path);
+    const collectOnce = openSqliteStore(path);
+    collectOnce.saveInventory(snapshot(2000, [vm(vmA, 'alpha')]));
+    assert.equal(serve.entity(vmB)?.removedAtSec, 2000);
+    // Unchanged since `serve` last wrote it, but removed by the other connection meanwhile.
+    serve.saveInventory(snapshot(3000, [vm(vmA, 'alpha'), vm(vmB, 'beta')]));
+    assert.deepEqual([serve.entity(vmB)?.removedAtSec, serve.entity(vmB)?.lastSeenSec], [null, 3000]);
+    collectOnce.close();
+    serve.close();
   });
 
   void it('leaves the entities of other vCenters alone', () => {

@@ -151,25 +151,30 @@ export interface RetrievePage {
   readonly token: string | null;
 }
 
-/** The objects (and the paging token) of a RetrievePropertiesEx response element; exported for bench/xml-bench.ts. */
+/**
+ * The objects (and the paging token) of a RetrievePropertiesEx response element, read from the
+ * value of its `returnval` (built while scanning, see soap.ts); exported for bench/xml-bench.ts.
+ */
 export function parseRetrieveResult(response: XmlElement): RetrievePage {
   const returnval = childrenNamed(response, 'returnval')[0];
   if (!returnval) return { objects: [], token: null };
+  const result = asRecord(elementValue(returnval));
   const objects: ObjectContent[] = [];
-  for (const objectElement of childrenNamed(returnval, 'objects')) {
-    const objElement = childrenNamed(objectElement, 'obj')[0];
-    const obj = objElement ? asMoRef(elementValue(objElement)) : null;
-    if (!obj) continue;
+  for (const raw of asArray(result?.['objects'])) {
+    const content = asRecord(raw);
+    const obj = asMoRef(content?.['obj']);
+    if (!content || !obj) continue;
     const props: Record<string, unknown> = {};
-    for (const prop of childrenNamed(objectElement, 'propSet')) {
-      const name = childrenNamed(prop, 'name')[0]?.text;
-      const val = childrenNamed(prop, 'val')[0];
-      if (name !== undefined && val) props[name] = elementValue(val);
+    for (const rawProp of asArray(content['propSet'])) {
+      const prop = asRecord(rawProp);
+      const name = asString(first(prop?.['name']));
+      if (prop && name !== null && prop['val'] !== undefined) props[name] = prop['val'];
     }
     const missing: string[] = [];
-    for (const missingElement of childrenNamed(objectElement, 'missingSet')) {
-      const path = childrenNamed(missingElement, 'path')[0]?.text ?? '';
-      const fault = asRecord(elementValue(childrenNamed(missingElement, 'fault')[0] ?? missingElement));
+    for (const rawMissing of asArray(content['missingSet'])) {
+      const missingRecord = asRecord(rawMissing);
+      const path = asString(first(missingRecord?.['path'])) ?? '';
+      const fault = asRecord(first(missingRecord?.['fault']) ?? missingRecord);
       const inner = asRecord(fault?.['fault']);
       // vcsim reports an expired session per property instead of as a SOAP fault.
       if (inner?.['$type'] === 'NotAuthenticated') throw new NotAuthenticated(`the session is not authenticated (reading ${path})`);
@@ -177,8 +182,13 @@ export function parseRetrieveResult(response: XmlElement): RetrievePage {
     }
     objects.push({ obj, props, missing });
   }
-  const token = childrenNamed(returnval, 'token')[0]?.text ?? null;
+  const token = asString(first(result?.['token']));
   return { objects, token: token === '' ? null : token };
+}
+
+/** The first of a child that repeated (as reading the elements did), or the value itself; never for `val`, whose value may be an array. */
+function first(v: unknown): unknown {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function propSpecXml(type: string, paths: readonly string[]): string {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { Logger } from 'pino';
 import { TransportError, faultToError, type SoapFault } from './errors.ts';
-import { SOAP_ENV_NS, child, elementValue, envelope, parseXml, xsiType, type XmlElement } from './xml.ts';
+import { SOAP_ENV_NS, child, elementValue, envelope, parseXml, xsiType, type ParseOptions, type XmlElement } from './xml.ts';
 
 export interface TransportOptions {
   readonly url: string;
@@ -75,6 +75,9 @@ function resolveLocation(location: string, base: string): string {
     return '(an invalid address)';
   }
 }
+
+/** Every result of a vim25 call is in `returnval` elements: read as values, never as a tree. */
+export const responseParsing: ParseOptions = { valueElements: new Set(['returnval']) };
 
 export class SoapTransport {
   readonly url: string;
@@ -195,7 +198,7 @@ export class SoapTransport {
     if (contentType.includes('html') || /^\s*(<!doctype html|<html[\s>])/i.test(text)) throw notVsphere('an HTML page');
     let root: XmlElement;
     try {
-      root = parseXml(text);
+      root = parseXml(text, responseParsing);
     } catch {
       throw notVsphere(contentType ? `${contentType.split(';')[0] ?? ''} that is not XML` : 'no XML');
     }

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { elementValue, parseXml, xsiType } from './xml.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { detach, elementValue, parseXml, xsiType } from './xml.ts';
 import { asArray, asMoRef, xmlEscape, moRefXml, dateTimeXml } from './values.ts';
 
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"';
@@ -81,4 +83,102 @@ void test('DOCTYPE, text outside the root, several roots and mismatched tags are
   for (const bad of ['<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', 'x<a/>', '<a/><b/>', '<a></b>', '<a><b></b>', '<a', '<a x="1></a>', '']) {
     assert.throws(() => parseXml(bad), Error, bad);
   }
+});
+
+const valueMode = { valueElements: new Set(['returnval']) };
+
+/** Parses `xml` (a `returnval` root) both ways: as a tree read by elementValue, and straight into its value. */
+function bothWays(xml: string): { tree: unknown; direct: unknown } {
+  const direct = parseXml(xml, valueMode);
+  assert.equal(direct.children.length, 0);
+  return { tree: elementValue(parseXml(xml)), direct: elementValue(direct) };
+}
+
+void test('values built while scanning equal elementValue of the tree', () => {
+  const docs = [
+    `<returnval ${XSI} xsi:type="xsd:int">42</returnval>`,
+    `<returnval ${XSI} xsi:type="xsd:boolean">true</returnval>`,
+    '<returnval>0x1</returnval>',
+    '<returnval/>',
+    `<returnval ${XSI} xsi:type="HostListSummaryQuickStats"/>`,
+    `<returnval type="VirtualMachine">vm-42</returnval>`,
+    `<returnval ${XSI} xsi:type="ArrayOfString"><string>a</string><string>b</string></returnval>`,
+    `<returnval ${XSI} xsi:type="ArrayOfInt"></returnval>`,
+    `<returnval ${XSI} xsi:type="HostConfigInfo"><pnic><device>vmnic0</device></pnic><pnic><device>vmnic1</device></pnic><name>h</name></returnval>`,
+    // Repeated children beside an ArrayOf child, nested arrays, vcsim's prefix, entities, CDATA, comments.
+    `<returnval xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">` +
+      `<objects><obj type="VirtualMachine">vm-1</obj><propSet><name>datastore</name><val XMLSchema-instance:type="ArrayOfManagedObjectReference">` +
+      `<ManagedObjectReference type="Datastore" XMLSchema-instance:type="ManagedObjectReference">ds-1</ManagedObjectReference></val></propSet>` +
+      `<propSet><name>summary.config.numCpu</name><val XMLSchema-instance:type="xsd:int"> 4 </val></propSet></objects>` +
+      `<objects><obj type="VirtualMachine">vm-2</obj><propSet><name>name</name><val XMLSchema-instance:type="xsd:string">caf&#233; &amp; <![CDATA[<b>]]></val></propSet><!-- c --></objects>` +
+      `<token>t</token></returnval>`,
+    // A value with text beside its children: the text is not part of the value.
+    '<returnval>before<a>1</a>between<a>2</a>after</returnval>',
+  ];
+  for (const doc of docs) {
+    const { tree, direct } = bothWays(doc);
+    assert.deepEqual(direct, tree, doc);
+  }
+});
+
+void test('value elements inside a tree: the envelope stays elements, returnval becomes a value', () => {
+  const doc =
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ${XSI}><soapenv:Body><RetrieveResponse xmlns="urn:vim25">` +
+    `<returnval xsi:type="xsd:int">1</returnval><returnval type="Folder">group-d1</returnval></RetrieveResponse></soapenv:Body></soapenv:Envelope>`;
+  const root = parseXml(doc, valueMode);
+  const response = root.children[0]?.children[0];
+  assert.equal(response?.name, 'RetrieveResponse');
+  assert.equal(response.ns, 'urn:vim25');
+  assert.deepEqual(response.children.map(elementValue), [1, { type: 'Folder', value: 'group-d1' }]);
+  assert.equal(response.children[1]?.attrs.get('type'), 'Folder');
+  assert.equal(xsiType(response.children[0] ?? response), 'int');
+});
+
+void test('every truncation of a document is refused, as a tree and as values', () => {
+  const doc =
+    `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ${XSI}><soapenv:Body><QueryPerfResponse xmlns="urn:vim25">` +
+    `<returnval xsi:type="PerfEntityMetric"><entity type="VirtualMachine">vm-1</entity><sampleInfo><timestamp>2026-11-28T10:00:20Z</timestamp><interval>20</interval></sampleInfo>` +
+    `<value xsi:type="PerfMetricIntSeries"><id><counterId>2</counterId><instance></instance></id><value>120</value></value></returnval>` +
+    `</QueryPerfResponse></soapenv:Body></soapenv:Envelope>`;
+  assert.doesNotThrow(() => parseXml(doc, valueMode));
+  for (let cut = 0; cut < doc.length; cut++) {
+    const prefix = doc.slice(0, cut);
+    assert.throws(() => parseXml(prefix), Error, `tree, cut at ${String(cut)}`);
+    assert.throws(() => parseXml(prefix, valueMode), Error, `values, cut at ${String(cut)}`);
+  }
+});
+
+void test('malformed documents are refused in value mode too', () => {
+  for (const bad of [
+    '<returnval><a></returnval>',
+    '<returnval><a>1</b></returnval>',
+    '<returnval x="1></returnval>',
+    '<returnval x></returnval>',
+    '<returnval><!DOCTYPE a></returnval>',
+    '<returnval/><returnval/>',
+    'x<returnval/>',
+    '<returnval><a/ ></returnval>',
+    '<returnval>&</returnval><',
+  ]) {
+    assert.throws(() => parseXml(bad, valueMode), Error, bad);
+  }
+});
+
+void test('detach copies long strings so that they do not keep their document alive', () => {
+  assert.equal(detach('short'), 'short');
+  const long = 'DC0_C0_RP0_VM123456';
+  assert.equal(detach(`xx${long}yy`.slice(2, -2)), long);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  // 20 documents of 1 MB, one VM name kept from each: without the copy, 20 MB stay alive.
+  const kept = Array.from({ length: 20 }, (_, i) => {
+    const document = `<name>${long}${String(i)}</name>`.padEnd(1 << 20, ' ');
+    return detach(document.slice(6, 6 + long.length + String(i).length));
+  });
+  gc();
+  const retainedMB = (process.memoryUsage().heapUsed - before) / (1 << 20);
+  assert.equal(kept[3], `${long}3`);
+  assert.ok(retainedMB < 5, `${retainedMB.toFixed(1)} MB retained`);
 });

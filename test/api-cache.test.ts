@@ -74,6 +74,28 @@ test('the hosts list follows the clock (uptime) as well as the data', async () =
   }
 });
 
+test('with listMaxStaleMs a finished cycle shows at once', async () => {
+  const t = testApp({
+    vcenters: [{ id: 'vc1', url: sim.current.url }],
+    startMs: nowSec * 1000,
+    fill: fillStore,
+    config: { listMaxStaleMs: 5000 },
+  });
+  try {
+    const cookie = await t.login('alice', 's3cret', 'vc1');
+    assert.equal(await vm1CpuPct(t, cookie), 23);
+    // A cycle writes, then ends (its status is saved): no stale answer past its end.
+    t.store.writeRealtime(sampleAfter(90));
+    assert.equal(await vm1CpuPct(t, cookie), 23, 'while the cycle runs, the list may lag');
+    const [status] = t.store.statuses().filter((s) => s.vcenterId === 'vc1');
+    assert.ok(status);
+    t.store.saveStatus({ ...status, lastStartSec: nowSec, lastEndSec: nowSec + 1, lastSuccessSec: nowSec + 1 });
+    assert.equal(await vm1CpuPct(t, cookie), 90, 'the cycle has ended');
+  } finally {
+    await t.close();
+  }
+});
+
 test('a stale list is answered at once, without waiting for its rebuild', async () => {
   let held: (() => void) | null = null;
   let builds = 0;

@@ -401,6 +401,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const lists = new ListCache({
     builder,
     version: () => store.dataVersion?.(),
+    cycleMark: () =>
+      statuses()
+        .map((status) => `${status.vcenterId}:${String(status.lastStartSec)}:${String(status.lastEndSec)}:${String(status.lastDurationMs)}`)
+        .join(' '),
     nowMs,
     maxStaleMs,
     log,

@@ -4,8 +4,9 @@
  * small transactions, and a 5,000-VM list should not be rebuilt after each.
  *
  * With `maxStaleMs > 0`, a stale list is still answered at once while one rebuild runs in the
- * background (stale-while-revalidate): a request never waits for a rebuild once a first body
- * exists, and a list lags the store by at most `maxStaleMs` plus one build. With
+ * background (stale-while-revalidate): while a cycle writes, a request does not wait for a
+ * rebuild once a first body exists, and a list lags the store by at most `maxStaleMs` plus one
+ * build. Once a cycle has ended, the next request waits for a list that includes it. With
  * `maxStaleMs` 0, every answer reflects the store as it was when the request came.
  */
 import type { Logger } from 'pino';
@@ -29,6 +30,11 @@ export interface ListCacheOptions {
   readonly builder: ListBuilder;
   /** The store's data version (Store.dataVersion); undefined: no caching. */
   readonly version: () => number | undefined;
+  /**
+   * Moves when a collection cycle ends (e.g. the cycles' end times). A list built before the
+   * last cycle ended is never answered stale: users see a finished cycle at once.
+   */
+  readonly cycleMark: () => string;
   readonly nowMs: () => number;
   readonly maxStaleMs: number;
   readonly log: Logger;
@@ -36,13 +42,14 @@ export interface ListCacheOptions {
 
 interface Built {
   readonly version: string | undefined;
+  readonly cycleMark: string;
   readonly builtAtMs: number;
   readonly body: ListBody;
 }
 
 export class ListCache {
   private readonly entries = new Map<string, Built>();
-  private readonly building = new Map<string, { readonly version: string | undefined; readonly promise: Promise<ListBody> }>();
+  private readonly building = new Map<string, { readonly version: string | undefined; readonly cycleMark: string; readonly promise: Promise<ListBody> }>();
 
   constructor(private readonly options: ListCacheOptions) {}
 
@@ -52,31 +59,38 @@ export class ListCache {
     const dataVersion = version();
     // The hosts' uptime moves with the clock: their list is current for one second of it.
     const current = dataVersion === undefined ? undefined : request.list === 'hosts' ? `${String(dataVersion)}@${String(request.nowSec)}` : String(dataVersion);
+    const cycleMark = this.options.cycleMark();
     const hit = this.entries.get(key);
     if (hit !== undefined && current !== undefined) {
       if (hit.version === current) return hit.body;
-      if (maxStaleMs > 0) {
+      // Stale answers only while a cycle is writing: not past the end of one.
+      if (maxStaleMs > 0 && hit.cycleMark === cycleMark) {
         if (nowMs() - hit.builtAtMs >= maxStaleMs && !this.building.has(key)) {
-          this.rebuild(key, request, current).catch((error: unknown) => log.warn({ err: error, list: request.list }, 'list rebuild failed; the previous one is kept'));
+          this.rebuild(key, request, current, cycleMark).catch((error: unknown) =>
+            log.warn({ err: error, list: request.list }, 'list rebuild failed; the previous one is kept'),
+          );
         }
         return hit.body;
       }
     }
-    return this.rebuild(key, request, current);
+    return this.rebuild(key, request, current, cycleMark);
   }
 
-  private rebuild(key: string, request: ListRequest, version: string | undefined): Promise<ListBody> {
+  private rebuild(key: string, request: ListRequest, version: string | undefined, cycleMark: string): Promise<ListBody> {
     const running = this.building.get(key);
-    if (running !== undefined && running.version === version && version !== undefined) return running.promise;
+    // A build started since the last cycle ended serves (its data includes that cycle).
+    if (running !== undefined && running.cycleMark === cycleMark && (running.version === version || this.options.maxStaleMs > 0) && version !== undefined) {
+      return running.promise;
+    }
     const startedMs = this.options.nowMs();
     const promise = this.options.builder.build(request).then((built) => {
       const body = new ListBody(built);
       // A slower, older build finishing late must not replace a newer list.
       const previous = this.entries.get(key);
-      if (previous === undefined || previous.builtAtMs <= startedMs) this.entries.set(key, { version, builtAtMs: startedMs, body });
+      if (previous === undefined || previous.builtAtMs <= startedMs) this.entries.set(key, { version, cycleMark, builtAtMs: startedMs, body });
       return body;
     });
-    const entry = { version, promise };
+    const entry = { version, cycleMark, promise };
     this.building.set(key, entry);
     const done = (): void => {
       if (this.building.get(key) === entry) this.building.delete(key);

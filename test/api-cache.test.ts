@@ -35,48 +35,48 @@ async function withApp(options: Omit<Parameters<typeof testApp>[0], 'vcenters' |
 
 test('by default a write shows in the next list', async () => {
   await withApp({}, async (t, cookie) => {
-      assert.equal(await vm1CpuPct(t, cookie), 23);
-      t.store.writeRealtime(sampleAfter(90));
-      assert.equal(await vm1CpuPct(t, cookie), 90);
+    assert.equal(await vm1CpuPct(t, cookie), 23);
+    t.store.writeRealtime(sampleAfter(90));
+    assert.equal(await vm1CpuPct(t, cookie), 90);
   });
 });
 
 test('with listMaxStaleMs the list lags writes by at most that long', async () => {
   await withApp({ config: { listMaxStaleMs: 5000 } }, async (t, cookie) => {
-      assert.equal(await vm1CpuPct(t, cookie), 23);
-      t.store.writeRealtime(sampleAfter(90));
-      t.advance(4999);
-      assert.equal(await vm1CpuPct(t, cookie), 23, 'served from the list built 4.999 s ago');
-      t.advance(1);
-      assert.equal(await vm1CpuPct(t, cookie), 23, 'a list 5 s old is answered while it is rebuilt');
-      assert.equal(await vm1CpuPct(t, cookie), 90, 'the next answer is the rebuilt list');
+    assert.equal(await vm1CpuPct(t, cookie), 23);
+    t.store.writeRealtime(sampleAfter(90));
+    t.advance(4999);
+    assert.equal(await vm1CpuPct(t, cookie), 23, 'served from the list built 4.999 s ago');
+    t.advance(1);
+    assert.equal(await vm1CpuPct(t, cookie), 23, 'a list 5 s old is answered while it is rebuilt');
+    assert.equal(await vm1CpuPct(t, cookie), 90, 'the next answer is the rebuilt list');
   });
 });
 
 test('the hosts list follows the clock (uptime) as well as the data', async () => {
   await withApp({}, async (t, cookie) => {
-      const uptime = async (): Promise<number | null> => {
-        const response = await t.app.inject({ method: 'GET', url: `/api/datacenters/${ids.dc1}/hosts`, headers: { cookie } });
-        assert.equal(response.statusCode, 200);
-        return response.json<HostRow[]>().find((host) => host.id === ids.esx1)?.uptimeSec ?? null;
-      };
-      const before = await uptime();
-      assert.ok(before !== null);
-      t.advance(10_000);
-      assert.equal(await uptime(), before + 10);
+    const uptime = async (): Promise<number | null> => {
+      const response = await t.app.inject({ method: 'GET', url: `/api/datacenters/${ids.dc1}/hosts`, headers: { cookie } });
+      assert.equal(response.statusCode, 200);
+      return response.json<HostRow[]>().find((host) => host.id === ids.esx1)?.uptimeSec ?? null;
+    };
+    const before = await uptime();
+    assert.ok(before !== null);
+    t.advance(10_000);
+    assert.equal(await uptime(), before + 10);
   });
 });
 
 test('with listMaxStaleMs a finished cycle shows at once', async () => {
   await withApp({ config: { listMaxStaleMs: 5000 } }, async (t, cookie) => {
-      assert.equal(await vm1CpuPct(t, cookie), 23);
-      // A cycle writes, then ends (its status is saved): no stale answer past its end.
-      t.store.writeRealtime(sampleAfter(90));
-      assert.equal(await vm1CpuPct(t, cookie), 23, 'while the cycle runs, the list may lag');
-      const [status] = t.store.statuses().filter((s) => s.vcenterId === 'vc1');
-      assert.ok(status);
-      t.store.saveStatus({ ...status, lastStartSec: nowSec, lastEndSec: nowSec + 1, lastSuccessSec: nowSec + 1 });
-      assert.equal(await vm1CpuPct(t, cookie), 90, 'the cycle has ended');
+    assert.equal(await vm1CpuPct(t, cookie), 23);
+    // A cycle writes, then ends (its status is saved): no stale answer past its end.
+    t.store.writeRealtime(sampleAfter(90));
+    assert.equal(await vm1CpuPct(t, cookie), 23, 'while the cycle runs, the list may lag');
+    const [status] = t.store.statuses().filter((s) => s.vcenterId === 'vc1');
+    assert.ok(status);
+    t.store.saveStatus({ ...status, lastStartSec: nowSec, lastEndSec: nowSec + 1, lastSuccessSec: nowSec + 1 });
+    assert.equal(await vm1CpuPct(t, cookie), 90, 'the cycle has ended');
   });
 });
 
@@ -123,37 +123,37 @@ test('a stale list is answered at once, without waiting for its rebuild', async 
 
 test('a year series is gzipped for clients that accept it, and equal to the plain one', async () => {
   await withApp({}, async (t, cookie) => {
-      const url = `/api/entities/${ids.vm1}/series?period=year`;
-      const plain = await t.app.inject({ method: 'GET', url, headers: { cookie } });
-      assert.equal(plain.statusCode, 200);
-      assert.equal(plain.headers['content-encoding'], undefined);
-      // The first requests that accept gzip get the plain body (it may change before anyone asks
-      // again); once a second one asked, it is gzipped in the thread pool for all who follow.
-      const encodings: (string | undefined)[] = [];
-      for (let i = 0; i < 1000 && encodings.at(-1) !== 'gzip'; i++) {
-        // inject runs on promises alone: let the event loop pick up the thread pool's work.
-        if (i >= 2) await new Promise((resolve) => setTimeout(resolve, 2));
-        const answer = await t.app.inject({ method: 'GET', url, headers: { cookie, 'accept-encoding': 'gzip' } });
-        const encoding = answer.headers['content-encoding'];
-        encodings.push(typeof encoding === 'string' ? encoding : undefined);
-        assert.match(String(answer.headers['content-type']), /^application\/json/);
-        assert.equal(encoding === 'gzip' ? gunzipSync(answer.rawPayload).toString('utf8') : answer.body, plain.body);
-      }
-      assert.deepEqual(encodings.slice(0, 2), [undefined, undefined]);
-      assert.equal(encodings.at(-1), 'gzip');
+    const url = `/api/entities/${ids.vm1}/series?period=year`;
+    const plain = await t.app.inject({ method: 'GET', url, headers: { cookie } });
+    assert.equal(plain.statusCode, 200);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    // The first requests that accept gzip get the plain body (it may change before anyone asks
+    // again); once a second one asked, it is gzipped in the thread pool for all who follow.
+    const encodings: (string | undefined)[] = [];
+    for (let i = 0; i < 1000 && encodings.at(-1) !== 'gzip'; i++) {
+      // inject runs on promises alone: let the event loop pick up the thread pool's work.
+      if (i >= 2) await new Promise((resolve) => setTimeout(resolve, 2));
+      const answer = await t.app.inject({ method: 'GET', url, headers: { cookie, 'accept-encoding': 'gzip' } });
+      const encoding = answer.headers['content-encoding'];
+      encodings.push(typeof encoding === 'string' ? encoding : undefined);
+      assert.match(String(answer.headers['content-type']), /^application\/json/);
+      assert.equal(encoding === 'gzip' ? gunzipSync(answer.rawPayload).toString('utf8') : answer.body, plain.body);
+    }
+    assert.deepEqual(encodings.slice(0, 2), [undefined, undefined]);
+    assert.equal(encodings.at(-1), 'gzip');
   });
 });
 
 test('the VM list is gzipped for clients that accept it, and equal to the plain one', async () => {
   await withApp({}, async (t, cookie) => {
-      const url = `/api/datacenters/${ids.dc1}/vms`;
-      const plain = await t.app.inject({ method: 'GET', url, headers: { cookie } });
-      assert.equal(plain.headers['content-encoding'], undefined);
-      const zipped = await t.app.inject({ method: 'GET', url, headers: { cookie, 'accept-encoding': 'gzip, deflate, br' } });
-      assert.equal(zipped.statusCode, 200);
-      assert.equal(zipped.headers['content-encoding'], 'gzip');
-      assert.match(String(zipped.headers.vary), /accept-encoding/i);
-      assert.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body);
-      assert.ok(zipped.rawPayload.length < Buffer.byteLength(plain.body));
+    const url = `/api/datacenters/${ids.dc1}/vms`;
+    const plain = await t.app.inject({ method: 'GET', url, headers: { cookie } });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    const zipped = await t.app.inject({ method: 'GET', url, headers: { cookie, 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(zipped.statusCode, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.match(String(zipped.headers.vary), /accept-encoding/i);
+    assert.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body);
+    assert.ok(zipped.rawPayload.length < Buffer.byteLength(plain.body));
   });
 });

@@ -182,3 +182,25 @@ test('stop() ends the thread: a process that stopped its collector exits by itse
   const results = JSON.parse(stdout.trim()) as CycleResult[];
   assert.equal(results[0]?.ok, true, stdout);
 });
+
+test('the started worker applies retention, off the main thread', async () => {
+  const { store, databasePath } = freshStore();
+  const collector = startCollectorWorker({ ...options(databasePath, store), retentionEveryMs: 100 });
+  try {
+    only(await collector.runOnce());
+    const [datacenter] = store.datacenters();
+    const vm = datacenter ? store.vms(datacenter.id)[0] : undefined;
+    assert.ok(vm);
+    // A 5-minute bucket from a week ago: past the 2 days that tier keeps.
+    const weekAgo = Math.floor(Date.now() / 1000 / 300) * 300 - 7 * 86400;
+    store.importHistorical('5m', [{ entityId: vm.id, kind: 'vm', intervalSec: 300, ts: [weekAgo + 300], values: { cpuUsagePct: [42] } }]);
+    const old = (): number | null =>
+      store.series({ entityId: vm.id, tier: '5m', fromSec: weekAgo, toSec: weekAgo, metrics: ['cpuUsagePct'] }).series[0]?.avg[0] ?? null;
+    assert.equal(old(), 42);
+    collector.start();
+    await eventually('the old bucket is dropped', () => old() === null);
+  } finally {
+    await collector.stop();
+    store.close();
+  }
+});

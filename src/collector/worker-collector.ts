@@ -30,6 +30,8 @@ export interface CollectorWorkerOptions {
    * A `.ts` entry runs through tsx (see worker-thread.ts).
    */
   readonly entry?: URL;
+  /** How often the worker applies retention once started, ms. Default: hourly. */
+  readonly retentionEveryMs?: number;
   /** How long `stop()` lets the worker end its cycle and log out before terminating it, ms. Default 15,000. */
   readonly stopTimeoutMs?: number;
 }
@@ -60,6 +62,7 @@ export function startCollectorWorker(options: CollectorWorkerOptions): Collector
     tuning: options.tuning ?? {},
     logLevel: options.log.level,
     logBindings: options.log.bindings(),
+    retentionEveryMs: options.retentionEveryMs ?? 3600_000,
   };
   const log = options.log;
 

@@ -15,6 +15,8 @@ export interface CollectorWorkerStart {
   readonly logLevel: string;
   /** Fields of the main thread's collector logger, e.g. `{ component: 'collector' }`. */
   readonly logBindings: Readonly<Record<string, unknown>>;
+  /** How often the worker applies retention once started, ms. */
+  readonly retentionEveryMs: number;
 }
 
 /** Main thread -> worker. */

@@ -33,7 +33,6 @@ const collector = createCollector({
 post({ type: 'status', statuses: collector.status(), cycleEnded: false });
 
 /** Retention runs here, beside the writes, not on the API's thread: at 5,000 VMs it takes seconds. */
-const retentionEveryMs = 3600_000;
 let retention: NodeJS.Timeout | undefined;
 function startRetention(): void {
   retention ??= setInterval(() => {
@@ -42,7 +41,7 @@ function startRetention(): void {
     } catch (error) {
       log.error({ err: error }, 'retention failed; retrying next hour');
     }
-  }, retentionEveryMs);
+  }, start.retentionEveryMs);
 }
 
 let stopping = false;

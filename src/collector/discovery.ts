@@ -20,7 +20,7 @@ import type {
   VmInfo,
 } from '../shared/inventory.ts';
 import { entityId, nicId } from '../shared/entity-id.ts';
-import { asArray, asBoolean, asMoRef, asNumber, asRecord, asString, moRefXml, textXml } from '../vsphere/values.ts';
+import { asArray, asBoolean, asMoRef, asNumber, asRecord, asString } from '../vsphere/values.ts';
 import { InvalidArgument } from '../vsphere/errors.ts';
 import type { CollectorClient, MoRef, RetrievedObject } from './vsphere-api.ts';
 
@@ -117,47 +117,12 @@ export interface DiscoveryOptions {
   readonly vmChunkSize?: number;
 }
 
-/** ObjectContent[] of a RetrievePropertiesEx / ContinueRetrievePropertiesEx returnval. */
-function parseObjects(value: unknown): { objects: RetrievedObject[]; token: string | null } {
-  const record = asRecord(value);
-  const objects: RetrievedObject[] = [];
-  for (const raw of asArray(record?.['objects'])) {
-    const content = asRecord(raw);
-    const obj = asMoRef(content?.['obj']);
-    if (!content || !obj) continue;
-    const props: Record<string, unknown> = {};
-    for (const prop of asArray(content['propSet'])) {
-      const name = asString(asRecord(prop)?.['name']);
-      if (name !== null) props[name] = asRecord(prop)?.['val'];
-    }
-    const missing = asArray(content['missingSet']).flatMap((m) => asString(asRecord(m)?.['path']) ?? []);
-    objects.push({ obj, props, missing });
-  }
-  return { objects, token: asString(record?.['token']) };
-}
-
-/** Properties of `refs`, read through the PropertyCollector in one call (following its pages). */
-async function retrieveRefs(client: Pick<CollectorClient, 'call' | 'serviceContent'>, type: string, refs: readonly MoRef[], paths: readonly string[]): Promise<RetrievedObject[]> {
-  const pc = client.serviceContent.propertyCollector;
-  const propSet = `<propSet>${textXml('type', type)}${textXml('all', false)}${paths.map((p) => textXml('pathSet', p)).join('')}</propSet>`;
-  const objectSet = refs.map((ref) => `<objectSet>${moRefXml('obj', ref)}</objectSet>`).join('');
-  let page = parseObjects(
-    await client.call('RetrievePropertiesEx', pc, `<specSet>${propSet}${objectSet}</specSet><options>${textXml('maxObjects', 1000)}</options>`),
-  );
-  const objects = page.objects;
-  while (page.token !== null) {
-    page = parseObjects(await client.call('ContinueRetrievePropertiesEx', pc, textXml('token', page.token)));
-    objects.push(...page.objects);
-  }
-  return objects;
-}
-
 /**
  * Properties of `refs`, `chunkSize` objects per call. Objects deleted since they were listed
  * are left out (vCenter fails a whole call for one of them: the chunk is halved around it).
  */
 export async function readObjects(
-  client: Pick<CollectorClient, 'call' | 'serviceContent'>,
+  client: Pick<CollectorClient, 'propertiesOf'>,
   type: string,
   refs: readonly MoRef[],
   paths: readonly string[],
@@ -167,7 +132,7 @@ export async function readObjects(
   // An object deleted since the listing fails the whole call: halve the chunk until it is alone.
   const read = async (chunk: readonly MoRef[]): Promise<void> => {
     try {
-      out.push(...(await retrieveRefs(client, type, chunk, paths)));
+      out.push(...(await client.propertiesOf(type, chunk, paths)));
     } catch (error) {
       if (!(error instanceof InvalidArgument && error.faultType === 'ManagedObjectNotFound')) throw error;
       if (chunk.length <= 1) return;

@@ -16,10 +16,10 @@ import type { MoRef } from '../vsphere/values.ts';
 export type { HistoricalInterval, MoRef, PerfCounterInfo, PerfEntityResult, PerfQuerySpec, RetrievedObject };
 
 export interface CollectorClient {
-  readonly serviceContent: { readonly rootFolder: MoRef; readonly propertyCollector: MoRef };
-  /** Any vim25 method; returns the parsed `returnval` (an array when several), or undefined. */
-  call(method: string, thisRef: MoRef, argsXml?: string): Promise<unknown>;
+  readonly serviceContent: { readonly rootFolder: MoRef };
   retrieve(type: string, paths: readonly string[], root?: MoRef): Promise<readonly RetrievedObject[]>;
+  /** Properties of `refs` (all of `type`) in one call; fails whole when one of them is gone. */
+  propertiesOf(type: string, refs: readonly MoRef[], paths: readonly string[]): Promise<readonly RetrievedObject[]>;
   perfCounters(): Promise<ReadonlyMap<string, PerfCounterInfo>>;
   historicalIntervals(): Promise<readonly HistoricalInterval[]>;
   /** `options` lets the caller own batching: one call per `entitiesPerQuery` specs. */

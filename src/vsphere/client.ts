@@ -144,7 +144,6 @@ function parseServiceContent(response: XmlElement): { about: About; serviceConte
   };
 }
 
-/** Result of one RetrievePropertiesEx page. */
 /** One page of RetrievePropertiesEx / ContinueRetrievePropertiesEx. */
 export interface RetrievePage {
   readonly objects: ObjectContent[];
@@ -348,10 +347,19 @@ export class VsphereClient {
 
   /** Properties of one object (e.g. the PerformanceManager, a task). */
   async properties(ref: MoRef, paths: readonly string[]): Promise<ObjectContent> {
-    return this.withSession(async () => {
-      const objects = await this.retrievePaged(`<specSet>${propSpecXml(ref.type, paths)}<objectSet>${moRefXml('obj', ref)}</objectSet></specSet>`);
-      return objects[0] ?? { obj: ref, props: {}, missing: [...paths] };
-    });
+    const [found] = await this.propertiesOf(ref.type, [ref], paths);
+    return found ?? { obj: ref, props: {}, missing: [...paths] };
+  }
+
+  /**
+   * Properties of the objects `refs` (all of `type`), in one RetrievePropertiesEx (and its
+   * pages). vCenter fails the whole call with ManagedObjectNotFound (InvalidArgument) when one
+   * of them no longer exists.
+   */
+  async propertiesOf(type: string, refs: readonly MoRef[], paths: readonly string[]): Promise<ObjectContent[]> {
+    if (refs.length === 0) return [];
+    const objectSet = refs.map((ref) => `<objectSet>${moRefXml('obj', ref)}</objectSet>`).join('');
+    return this.withSession(() => this.retrievePaged(`<specSet>${propSpecXml(type, paths)}${objectSet}</specSet>`));
   }
 
   private async retrievePaged(specSetXml: string): Promise<ObjectContent[]> {

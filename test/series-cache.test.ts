@@ -116,7 +116,7 @@ test('the cache answers what the store holds, through writes, imports, renames a
   store.importHistorical('30m', [imported]);
   await checkAll(cache, now);
   assert.ok(cache.stats.built > builtBeforeImport, 'an import rebuilds');
-  const week = JSON.parse(cache.body(entity(ids.vm1), planSeries('vm', { period: 'week' }, now)).toString()) as {
+  const week = JSON.parse(cache.answer(entity(ids.vm1), planSeries('vm', { period: 'week' }, now)).json.toString()) as {
     ts: number[];
     series: { metric: string; avg: (number | null)[] }[];
   };
@@ -128,7 +128,7 @@ test('the cache answers what the store holds, through writes, imports, renames a
   const renamed = vc1Snapshot(now, false);
   store.saveInventory({ ...renamed, vms: renamed.vms.map((vm) => (vm.id === ids.vm1 ? { ...vm, name: 'vm1 "renamed" é' } : vm)) });
   await checkAll(cache, now);
-  assert.match(cache.body(entity(ids.vm1), planSeries('vm', {}, now)).toString(), /"name":"vm1 \\"renamed\\" é"/);
+  assert.match(cache.answer(entity(ids.vm1), planSeries('vm', {}, now)).json.toString(), /"name":"vm1 \\"renamed\\" é"/);
 
   // A new day: the period ends one bucket later, the 5-minute buckets of yesterday expire.
   now += 86400;

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { CollectionStatus, Store } from '../store/store.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
-import { minGzipBytes } from './prepared-body.ts';
+import { minGzipBytes, type PreparedBody } from './prepared-body.ts';
 import { renderMetrics } from './prometheus.ts';
 import { DatacenterData, datastoreRows, hostRows, selectLive, vmRows } from './views.ts';
 
@@ -68,6 +68,11 @@ export function buildList(store: Store, request: ListRequest): BuiltList {
 export function buildMetrics(store: Store, request: MetricsRequest): BuiltList {
   const text = Buffer.from(renderMetrics({ store, ...request }));
   return { json: text, gzip: text.length < minGzipBytes ? null : gzipSync(text, { level: 1 }) };
+}
+
+/** A built answer as the body `sendPrepared` sends (its gzip is ready). */
+export function preparedBody(built: BuiltList): PreparedBody {
+  return { json: built.json, gzip: () => built.gzip };
 }
 
 export function inlineListBuilder(store: Store): ListBuilder {

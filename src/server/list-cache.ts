@@ -10,21 +10,8 @@
  * `maxStaleMs` 0, every answer reflects the store as it was when the request came.
  */
 import type { Logger } from 'pino';
+import { preparedBody, type ListBuilder, type ListRequest } from './list-builder.ts';
 import type { PreparedBody } from './prepared-body.ts';
-import type { BuiltList, ListBuilder, ListRequest } from './list-builder.ts';
-
-/** A built list, sent gzipped to clients that accept it. */
-export class ListBody implements PreparedBody {
-  constructor(private readonly built: BuiltList) {}
-
-  get json(): Buffer {
-    return this.built.json;
-  }
-
-  gzip(): Buffer | null {
-    return this.built.gzip;
-  }
-}
 
 export interface ListCacheOptions {
   readonly builder: ListBuilder;
@@ -44,16 +31,16 @@ interface Built {
   readonly version: string | undefined;
   readonly cycleMark: string;
   readonly builtAtMs: number;
-  readonly body: ListBody;
+  readonly body: PreparedBody;
 }
 
 export class ListCache {
   private readonly entries = new Map<string, Built>();
-  private readonly building = new Map<string, { readonly version: string | undefined; readonly cycleMark: string; readonly promise: Promise<ListBody> }>();
+  private readonly building = new Map<string, { readonly version: string | undefined; readonly cycleMark: string; readonly promise: Promise<PreparedBody> }>();
 
   constructor(private readonly options: ListCacheOptions) {}
 
-  async get(request: ListRequest): Promise<ListBody> {
+  async get(request: ListRequest): Promise<PreparedBody> {
     const { version, nowMs, maxStaleMs, log } = this.options;
     const key = `${request.list} ${request.datacenterId} ${String(request.includeRemoved)}`;
     const dataVersion = version();
@@ -76,7 +63,7 @@ export class ListCache {
     return this.rebuild(key, request, current, cycleMark);
   }
 
-  private rebuild(key: string, request: ListRequest, version: string | undefined, cycleMark: string): Promise<ListBody> {
+  private rebuild(key: string, request: ListRequest, version: string | undefined, cycleMark: string): Promise<PreparedBody> {
     const running = this.building.get(key);
     // A build started since the last cycle ended serves (its data includes that cycle).
     if (running !== undefined && running.cycleMark === cycleMark && (running.version === version || this.options.maxStaleMs > 0) && version !== undefined) {
@@ -84,7 +71,7 @@ export class ListCache {
     }
     const startedMs = this.options.nowMs();
     const promise = this.options.builder.build(request).then((built) => {
-      const body = new ListBody(built);
+      const body = preparedBody(built);
       // A slower, older build finishing late must not replace a newer list.
       const previous = this.entries.get(key);
       if (previous === undefined || previous.builtAtMs <= startedMs) this.entries.set(key, { version, cycleMark, builtAtMs: startedMs, body });

@@ -92,11 +92,6 @@ export class SeriesCache {
     private readonly maxBytes = 64 * 1024 * 1024,
   ) {}
 
-  /** The series response of the plan, as a JSON body. */
-  body(entity: StoredEntity, plan: SeriesPlan): Buffer {
-    return this.answer(entity, plan).json;
-  }
-
   /** The series response of the plan, as a JSON body that compresses once. */
   answer(entity: StoredEntity, plan: SeriesPlan): PreparedBody {
     const watermark = this.store.seriesWatermark?.(entity.id) ?? null;

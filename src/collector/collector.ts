@@ -436,17 +436,22 @@ class VcenterLoop {
   }
 }
 
-/** Builds the collector; nothing runs before `start()` or `runOnce()`. */
-export function createCollector(options: CollectorOptions): Collector {
-  const intervalSec = Math.max(1, options.intervalSec);
-  const tuning: CollectorTuning = {
+/** The tuning a collector runs with: the defaults for `intervalSec`, then what `tuning` sets. */
+export function resolveTuning(intervalSec: number, tuning: Partial<CollectorTuning> = {}): CollectorTuning {
+  return {
     ...defaultQueryTuning,
     importBudgetMs: (intervalSec * 1000) / 2,
     retryBaseSec: Math.min(30, intervalSec),
     maxBackoffIntervals: 4,
     importHistory: true,
-    ...options.tuning,
+    ...tuning,
   };
+}
+
+/** Builds the collector; nothing runs before `start()` or `runOnce()`. */
+export function createCollector(options: CollectorOptions): Collector {
+  const intervalSec = Math.max(1, options.intervalSec);
+  const tuning = resolveTuning(intervalSec, options.tuning);
   const now = options.now ?? ((): number => Date.now() / 1000);
   const connect: ConnectFn = options.connect ?? ((o) => VsphereClient.connect(o));
   const onStatusChange = options.onStatusChange ?? ((): void => undefined);

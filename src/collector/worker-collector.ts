@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { CollectionStatus } from '../store/store.ts';
-import { backoffDelaySec, type Collector, type CollectorStatus, type CollectorTuning, type CycleResult, type VcenterTarget } from './collector.ts';
+import { backoffDelaySec, resolveTuning, type Collector, type CollectorStatus, type CollectorTuning, type CycleResult, type VcenterTarget } from './collector.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
 import type { CollectorWorkerStart, FromCollectorWorker, ToCollectorWorker } from './worker-protocol.ts';
 
@@ -52,8 +52,8 @@ function scrub(message: string, passwords: readonly string[]): string {
 export function startCollectorWorker(options: CollectorWorkerOptions): Collector {
   const entry = options.entry ?? moduleBeside(import.meta.url, 'worker');
   const passwords = options.vcenters.map((v) => v.password);
-  const retryBaseSec = options.tuning?.retryBaseSec ?? Math.min(30, options.intervalSec);
-  const maxBackoffIntervals = options.tuning?.maxBackoffIntervals ?? 4;
+  // A dying worker is restarted with the backoff its cycles would use.
+  const { retryBaseSec, maxBackoffIntervals } = resolveTuning(Math.max(1, options.intervalSec), options.tuning);
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
   const workerData: CollectorWorkerStart = {
     databasePath: options.databasePath,

@@ -38,16 +38,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { buildApp } from '../src/server/app.ts';
 import { vsphereAuthenticator } from '../src/server/auth.ts';
-import { entityId, nicId } from '../src/shared/entity-id.ts';
-import type { DatastoreInfo, HostInfo, InventorySnapshot, VmInfo } from '../src/shared/inventory.ts';
-import { vmMetrics } from '../src/shared/metrics.ts';
+import type { InventorySnapshot } from '../src/shared/inventory.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import { workerListBuilder } from '../src/server/list-builder.ts';
 import { startWorker } from '../src/worker-thread.ts';
 import type { CycleWriterData } from './cycle-writer.ts';
-import type { SampleBatch, Store } from '../src/store/store.ts';
+import type { Store } from '../src/store/store.ts';
 import { random } from './stats.ts';
+import { syntheticInventory, vmBatch } from './synthetic.ts';
 
 export interface ApiBenchOptions {
   /** Number of VMs; default 5000. */
@@ -129,104 +128,6 @@ const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as Autocannon;
 
 const nowSec = Math.floor(Date.now() / 1000);
-
-export function syntheticInventory(vmCount: number): InventorySnapshot {
-  const vcenterId = 'bench';
-  const datacenterId = entityId('datacenter', vcenterId, 'datacenter-1');
-  const clusterId = entityId('cluster', vcenterId, 'domain-c1');
-  const hostCount = Math.max(1, Math.ceil(vmCount / 50));
-  const datastoreCount = Math.max(1, Math.ceil(vmCount / 250));
-  const hosts: HostInfo[] = Array.from({ length: hostCount }, (_, i) => {
-    const id = entityId('host', vcenterId, `host-${String(i)}`);
-    return {
-      kind: 'host',
-      id,
-      vcenterId,
-      moRef: `host-${String(i)}`,
-      name: `esx${String(i).padStart(3, '0')}.bench.example`,
-      datacenterId,
-      clusterId,
-      connectionState: 'connected',
-      powerState: 'poweredOn',
-      inMaintenanceMode: false,
-      overallStatus: 'green',
-      cpuModel: 'Intel(R) Xeon(R) Gold 6330',
-      cpuCores: 56,
-      cpuThreads: 112,
-      cpuCapacityMhz: 112000,
-      memoryCapacityMB: 1048576,
-      esxVersion: '8.0.3',
-      bootTimeSec: nowSec - 30 * 86400,
-      nics: ['vmnic0', 'vmnic1'].map((device) => ({
-        kind: 'nic' as const,
-        id: nicId(id, device),
-        hostId: id,
-        device,
-        linkSpeedMbps: 25000,
-        mac: null,
-        driver: 'ixgben',
-      })),
-    };
-  });
-  const datastoreIds = Array.from({ length: datastoreCount }, (_, i) => entityId('datastore', vcenterId, `datastore-${String(i)}`));
-  const vms: VmInfo[] = Array.from({ length: vmCount }, (_, i) => ({
-    kind: 'vm',
-    id: entityId('vm', vcenterId, `vm-${String(i)}`),
-    vcenterId,
-    moRef: `vm-${String(i)}`,
-    name: `app-${String(i).padStart(5, '0')}`,
-    datacenterId,
-    hostId: hosts[i % hostCount]?.id ?? null,
-    clusterId,
-    datastoreIds: [datastoreIds[i % datastoreCount] ?? ''],
-    powerState: i % 10 === 0 ? 'poweredOff' : 'poweredOn',
-    overallStatus: 'green',
-    guestOs: 'Ubuntu Linux (64-bit)',
-    ipAddress: `10.${String((i >> 16) & 255)}.${String((i >> 8) & 255)}.${String(i & 255)}`,
-    numCpu: 1 + (i % 8),
-    memoryMB: 4096,
-    diskProvisionedGB: 100,
-    diskUsedGB: 40,
-    toolsRunningStatus: 'guestToolsRunning',
-    toolsVersionStatus: 'guestToolsCurrent',
-    toolsVersion: '12389',
-    faultToleranceState: 'notConfigured',
-    snapshotCount: i % 7 === 0 ? 1 : 0,
-    isTemplate: false,
-  }));
-  const datastores: DatastoreInfo[] = datastoreIds.map((id, i) => ({
-    kind: 'datastore',
-    id,
-    vcenterId,
-    moRef: `datastore-${String(i)}`,
-    name: `ds-${String(i).padStart(3, '0')}`,
-    datacenterId,
-    type: 'VMFS',
-    capacityGB: 16384,
-    freeGB: 4096,
-    provisionedGB: 14000,
-    accessible: true,
-    maintenanceMode: 'normal',
-    overallStatus: 'green',
-    hostIds: hosts.map((host) => host.id),
-    vmIds: vms.filter((_, v) => v % datastoreCount === i).map((vm) => vm.id),
-  }));
-  return {
-    vcenterId,
-    collectedAtSec: nowSec,
-    datacenters: [{ kind: 'datacenter', id: datacenterId, vcenterId, moRef: 'datacenter-1', name: 'Bench DC' }],
-    clusters: [{ kind: 'cluster', id: clusterId, vcenterId, moRef: 'domain-c1', name: 'Bench cluster', datacenterId }],
-    hosts,
-    vms,
-    datastores,
-  };
-}
-
-export function vmBatch(vm: VmInfo, intervalSec: number, ts: readonly number[], next: () => number): SampleBatch {
-  const values: Record<string, number[]> = {};
-  for (const def of vmMetrics) values[def.key] = ts.map(() => Math.round(next() * 1000) / 10);
-  return { entityId: vm.id, kind: 'vm', intervalSec, ts, values };
-}
 
 /** Inventory, 5 minutes of realtime samples for every VM, a year of daily buckets for the first `historyVms`. */
 function fill(store: Store, snapshot: InventorySnapshot, historyVms: number): void {
@@ -329,9 +230,12 @@ async function runAutocannon(url: string, headers: Record<string, string>, paths
 }
 
 /** The load generator: wrk from Debian when installed (`apt-get install -y wrk`), else autocannon. */
-export const loadGenerator: 'wrk' | 'autocannon' = spawnSync('wrk', ['--version']).error === undefined ? 'wrk' : 'autocannon';
+function loadGenerator(): 'wrk' | 'autocannon' {
+  return spawnSync('wrk', ['--version']).error === undefined ? 'wrk' : 'autocannon';
+}
 
 async function run(
+  generator: 'wrk' | 'autocannon',
   server: BenchServer,
   label: string,
   connections: number,
@@ -346,7 +250,7 @@ async function run(
   // Browsers always offer gzip; the server sends its cached bodies gzipped.
   const headers = { cookie, 'accept-encoding': 'gzip' };
   const before = await server.usage();
-  const result = await (loadGenerator === 'wrk' ? runWrk : runAutocannon)(url, headers, paths, connections, seconds);
+  const result = await (generator === 'wrk' ? runWrk : runAutocannon)(url, headers, paths, connections, seconds);
   const after = await server.usage();
   const loopActiveMs = after.loopActiveMs - before.loopActiveMs;
   const loopMs = loopActiveMs + after.loopIdleMs - before.loopIdleMs;
@@ -486,12 +390,13 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
   const historyVms = Math.min(vmCount, options.historyVms ?? 500);
   const progress = options.progress ?? (() => undefined);
   const writes = options.writes ?? true;
+  const generator = loadGenerator();
   const server = await startServer(vmCount, historyVms, writes);
   const { child, ready } = server;
   try {
     progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(ready.fillMs)} ms`);
-    progress(`GET /api/session (the floor), ${String(connections)} clients, ${String(seconds)} s, ${loadGenerator}`);
-    const floor = await run(server, '/api/session', connections, seconds, ['/api/session']);
+    progress(`GET /api/session (the floor), ${String(connections)} clients, ${String(seconds)} s, ${generator}`);
+    const floor = await run(generator, server, '/api/session', connections, seconds, ['/api/session']);
     // A server that has run a while has answered each series before: ask each once first.
     const seriesPaths = ready.historyVmIds.map((id) => `/api/entities/${id}/series?period=year`);
     const firstStart = performance.now();
@@ -504,6 +409,7 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
     progress(`first answers of ${String(seriesPaths.length)} year series: ${String(yearSeriesFirstMs)} ms each`);
     progress(`GET /api/entities/:id/series?period=year, ${String(connections)} clients, ${String(seconds)} s`);
     const yearSeries = await run(
+      generator,
       server,
       '/api/entities/:id/series?period=year',
       connections,
@@ -513,7 +419,7 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
     // Let the server finish what the first run left in flight.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     progress(`GET /api/datacenters/:id/vms, ${String(connections)} clients, ${String(seconds)} s`);
-    const vmList = await run(server, '/api/datacenters/:id/vms', connections, seconds, [
+    const vmList = await run(generator, server, '/api/datacenters/:id/vms', connections, seconds, [
       `/api/datacenters/${ready.datacenterId}/vms`,
     ]);
     return {
@@ -523,7 +429,7 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
       historyVms,
       connections,
       seconds,
-      generator: loadGenerator,
+      generator,
       writes,
       fillMs: ready.fillMs,
       floor,

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
-import { syntheticInventory, vmBatch } from './api-bench.ts';
+import { syntheticInventory, vmBatch } from './synthetic.ts';
 import { random } from './stats.ts';
 
 export interface CycleWriterData {

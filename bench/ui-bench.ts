@@ -18,7 +18,7 @@ import { vmMetrics } from '../src/shared/metrics.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite-store.ts';
 import { launchBrowser } from '../test/support/browser.ts';
-import { syntheticInventory } from './api-bench.ts';
+import { syntheticInventory } from './synthetic.ts';
 import { median, random } from './stats.ts';
 
 export interface UiBenchResult {

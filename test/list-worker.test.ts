@@ -3,7 +3,7 @@
  * own connection to the database file, and a clean end.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -58,5 +58,24 @@ test('the worker builds what the app would build in its own thread, and sees lat
     await builder.close();
     await builder.close();
     store.close();
+  }
+});
+
+test('a worker that dies fails the requests in flight, and the next request starts another', async () => {
+  const folder = join(dir, 'not-yet');
+  const path = join(folder, 'lists.db');
+  const builder = workerListBuilder(path, pino({ level: 'silent' }));
+  const request: ListRequest = { list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700 };
+  try {
+    // The folder does not exist: the worker cannot open the database and exits.
+    await assert.rejects(builder.build(request), /the list worker stopped/);
+    mkdirSync(folder);
+    const store = openSqliteStore(path);
+    fillStore(store);
+    store.close();
+    const vms = JSON.parse((await builder.build(request)).json.toString()) as VmRow[];
+    assert.ok(vms.some((vm) => vm.id === ids.vm1));
+  } finally {
+    await builder.close();
   }
 });

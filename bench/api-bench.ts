@@ -40,7 +40,7 @@ import { buildApp } from '../src/server/app.ts';
 import { vsphereAuthenticator } from '../src/server/auth.ts';
 import type { InventorySnapshot } from '../src/shared/inventory.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { workerListBuilder } from '../src/server/list-builder.ts';
 import { startWorker } from '../src/worker-thread.ts';
 import type { CycleWriterData } from './cycle-writer.ts';

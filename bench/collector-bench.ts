@@ -25,7 +25,7 @@ import { defaultQueryTuning, realtimeWindow, resolveMetrics } from '../src/colle
 import { runPool } from '../src/collector/pool.ts';
 import type { PerfQuerySpec } from '../src/collector/vsphere-api.ts';
 import { startVcsim, type VcsimOptions } from '../src/simulator/vcsim.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { VsphereClient } from '../src/vsphere/client.ts';
 import { asMoRef, asString } from '../src/vsphere/values.ts';
 import { median } from './stats.ts';

@@ -5,7 +5,7 @@
  * cycle writes this once per interval; doing it every 2 s is the busier case.)
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { syntheticInventory, vmBatch } from './synthetic.ts';
 import { random } from './stats.ts';
 

@@ -33,9 +33,9 @@ import type { InventorySnapshot, VmInfo } from '../src/shared/inventory.ts';
 import { vmMetrics } from '../src/shared/metrics.ts';
 import type { Rollup } from '../src/shared/rollup.ts';
 import { tierStepSec, tiers, type Tier } from '../src/shared/tiers.ts';
-import { encodeBucket } from '../src/store/bucket-codec.ts';
-import { sampleTable } from '../src/store/migrations.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { encodeBucket } from '../src/store/sqlite/bucket-codec.ts';
+import { sampleTable } from '../src/store/sqlite/migrations.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { SampleBatch } from '../src/store/store.ts';
 import { median, random } from './stats.ts';
 

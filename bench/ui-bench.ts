@@ -16,7 +16,7 @@ import { buildApp, listen } from '../src/server/app.ts';
 import { vsphereAuthenticator } from '../src/server/auth.ts';
 import { vmMetrics } from '../src/shared/metrics.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 import { syntheticInventory } from './synthetic.ts';
 import { median, random } from './stats.ts';

@@ -15,7 +15,7 @@ import { buildApp, listen } from './server/app.ts';
 import { vsphereAuthenticator } from './server/auth.ts';
 import { workerListBuilder } from './server/list-builder.ts';
 import { startVcsim, type VcsimOptions } from './simulator/vcsim.ts';
-import { openSqliteStore, type SqliteStore } from './store/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.ts';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Built UI: `npm run build:web` writes it. */

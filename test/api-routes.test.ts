@@ -20,7 +20,7 @@ import { entityId } from '../src/shared/entity-id.ts';
 import { vmMetrics } from '../src/shared/metrics.ts';
 import { declaredRoutes } from '../src/server/app.ts';
 import { statusResponse } from '../src/server/status.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { CollectionStatus, Store } from '../src/store/store.ts';
 import { testApp, type TestApp } from './fixtures/api-app.ts';
 import { fillStore, ids, nowSec, t0 } from './fixtures/api-inventory.ts';

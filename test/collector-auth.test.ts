@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
 import { createCollector } from '../src/collector/collector.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { VsphereClient } from '../src/vsphere/client.ts';
 import { useVcsim } from './support/vcsim.ts';
 

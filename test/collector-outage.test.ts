@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { createCollector } from '../src/collector/collector.ts';
 import { discoverInventory } from '../src/collector/discovery.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { VsphereClient } from '../src/vsphere/client.ts';
 import { useVcsim } from './support/vcsim.ts';
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { Collector, CycleResult } from '../src/collector/collector.ts';
 import { startCollectorWorker, type CollectorWorkerOptions } from '../src/collector/worker-collector.ts';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { useVcsim } from './support/vcsim.ts';
 
 const login = { username: 'svc', password: 'worker-secret' } as const;

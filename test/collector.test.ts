@@ -14,7 +14,7 @@ import { createCollector, runCollectOnce, type Collector } from '../src/collecto
 import { discoverInventory, readObjects } from '../src/collector/discovery.ts';
 import { entityId } from '../src/shared/entity-id.ts';
 import { tierStepSec, type Tier } from '../src/shared/tiers.ts';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { VsphereClient } from '../src/vsphere/client.ts';
 import { asArray, asMoRef, asNumber, asString, textXml, type MoRef } from '../src/vsphere/values.ts';
 import { useVcsim } from './support/vcsim.ts';

@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { buildList, buildMetrics, workerListBuilder, type ListRequest, type MetricsRequest } from '../src/server/list-builder.ts';
 import type { VmRow } from '../src/shared/api.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { fillStore, ids, t0 } from './fixtures/api-inventory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vscope-list-worker-'));

@@ -13,7 +13,7 @@ import { vmMetrics } from '../src/shared/metrics.ts';
 import type { Period } from '../src/shared/tiers.ts';
 import { SeriesCache } from '../src/server/series-cache.ts';
 import { planSeries, seriesResponse, type SeriesParams } from '../src/server/series.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { SampleBatch, StoredEntity } from '../src/store/store.ts';
 import { fillStore, ids, nowSec, t0, vc1Snapshot } from './fixtures/api-inventory.ts';
 

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { addSample, type Rollup } from '../src/shared/rollup.ts';
 import { bucketStart, tiers, tierStepSec } from '../src/shared/tiers.ts';
-import { openSqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import {
   crashBatches,
   crashVcenterId,

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createLogger } from '../log.ts';
-import { openSqliteStore } from '../store/sqlite-store.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { createCollector } from './collector.ts';
 import type { CollectorWorkerStart, FromCollectorWorker, ToCollectorWorker } from './worker-protocol.ts';
 

@@ -3,7 +3,7 @@
  * or exposition built per message, the bodies handed back without copies.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteStore } from '../store/sqlite-store.ts';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { buildList, buildMetrics, type ListWorkerAnswer, type ListWorkerData, type ListWorkerRequest } from './list-builder.ts';
 
 const port = parentPort;

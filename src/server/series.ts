@@ -88,7 +88,7 @@ export function planSeries(kind: EntityKind, params: SeriesParams, nowSec: numbe
 
 /**
  * A value as the API shows it: to a thousandth of its unit. Stored values are exact to a
- * hundredth (bucket-codec.ts); averages get one more digit instead of seventeen.
+ * hundredth (store/sqlite/bucket-codec.ts); averages get one more digit instead of seventeen.
  */
 export function shownValue(value: number | null): number | null {
   return value === null ? null : Math.round(value * 1000) / 1000;

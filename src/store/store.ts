@@ -1,6 +1,6 @@
 /**
  * The store interface: what the collector writes and the server reads. SQLite implements it
- * (sqlite-store.ts); a distributed engine can sit behind the same interface later.
+ * (sqlite/sqlite-store.ts); a distributed engine can sit behind the same interface later.
  * All times are integer unix seconds.
  */
 import type {

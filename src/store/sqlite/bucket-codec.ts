@@ -19,7 +19,7 @@
  * bytes whatever their magnitude. A metric appended to the catalogue later simply decodes as
  * "no value" from older rows. Changing this layout needs a migration.
  */
-import type { Rollup } from '../shared/rollup.ts';
+import type { Rollup } from '../../shared/rollup.ts';
 
 /** Stored values are integers in 1/valueScale of the metric's unit. */
 export const valueScale = 100;

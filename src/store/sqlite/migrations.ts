@@ -3,7 +3,7 @@
  * inside the transaction that records it in the `migrations` table. Never edit or reorder an
  * entry that has shipped: append a new one.
  */
-import { tiers, type Tier } from '../shared/tiers.ts';
+import { tiers, type Tier } from '../../shared/tiers.ts';
 
 export interface Migration {
   /** `YYYY-MM-DD-what`, unique; the order of the list is the order of application. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Rollup } from '../shared/rollup.ts';
+import type { Rollup } from '../../shared/rollup.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 
 void describe('bucket codec', () => {

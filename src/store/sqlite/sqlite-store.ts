@@ -7,14 +7,14 @@
  */
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { kindOfId } from '../shared/entity-id.ts';
-import type { EntityKind, InventorySnapshot } from '../shared/inventory.ts';
-import { metricsByKind, type MetricDef } from '../shared/metrics.ts';
-import { bucketStarts, mergeRollups, rollupAvg, sampleWeight, type Rollup } from '../shared/rollup.ts';
-import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../shared/tiers.ts';
+import { kindOfId } from '../../shared/entity-id.ts';
+import type { EntityKind, InventorySnapshot } from '../../shared/inventory.ts';
+import { metricsByKind, type MetricDef } from '../../shared/metrics.ts';
+import { bucketStarts, mergeRollups, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
+import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
 import { decodeBucket, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
-import { maxRealtimeIntervalSec } from './store.ts';
+import { maxRealtimeIntervalSec } from '../store.ts';
 import type {
   CollectionStatus,
   LatestFigures,
@@ -30,7 +30,7 @@ import type {
   StoredEntity,
   StoredHost,
   StoredVm,
-} from './store.ts';
+} from '../store.ts';
 
 /** Entities removed longer ago than this are deleted with their history: the 1-day tier's retention. */
 export const removedEntityRetentionSec = tierRetentionSec['1d'];

@@ -40,11 +40,10 @@ import { buildApp } from '../src/server/app.ts';
 import { vsphereAuthenticator } from '../src/server/auth.ts';
 import type { InventorySnapshot } from '../src/shared/inventory.ts';
 import { startVcsim } from '../src/simulator/vcsim.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { workerListBuilder } from '../src/server/list-builder.ts';
 import { startWorker } from '../src/worker-thread.ts';
 import type { CycleWriterData } from './cycle-writer.ts';
-import type { Store } from '../src/store/store.ts';
 import { random } from './stats.ts';
 import { syntheticInventory, vmBatch } from './synthetic.ts';
 
@@ -130,7 +129,7 @@ const autocannon = require('autocannon') as Autocannon;
 const nowSec = Math.floor(Date.now() / 1000);
 
 /** Inventory, 5 minutes of realtime samples for every VM, a year of daily buckets for the first `historyVms`. */
-function fill(store: Store, snapshot: InventorySnapshot, historyVms: number): void {
+function fill(store: SqliteStore, snapshot: InventorySnapshot, historyVms: number): void {
   store.saveInventory(snapshot);
   const next = random(1);
   const realtimeTs = Array.from({ length: 15 }, (_, i) => nowSec - 300 + 20 * (i + 1));

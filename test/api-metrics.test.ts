@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { entityId } from '../src/shared/entity-id.ts';
-import type { Store } from '../src/store/store.ts';
+import type { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { downVcenter, testApp, type TestApp } from './fixtures/api-app.ts';
 import { fillStore, ids, nowSec } from './fixtures/api-inventory.ts';
 
 const weirdName = 'a"b\\c\nd';
 
 /** The fixture plus vCenter vc3 holding one VM whose name has a quote, a backslash and a newline. */
-function fill(store: Store): void {
+function fill(store: SqliteStore): void {
   fillStore(store);
   const dc = entityId('datacenter', 'vc3', 'datacenter-1');
   store.saveInventory({

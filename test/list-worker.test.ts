@@ -27,7 +27,7 @@ test('the worker builds what the app would build in its own thread, and sees lat
     for (const list of ['vms', 'hosts', 'datastores'] as const) {
       for (const includeRemoved of [false, true]) {
         const request: ListRequest = { list, datacenterId: ids.dc1, includeRemoved, nowSec: t0 + 700 };
-        const [fromWorker, inThread] = [await builder.build(request), buildList(store, request)];
+        const [fromWorker, inThread] = [await builder.build(request), await buildList(store, request)];
         assert.equal(fromWorker.json.toString('utf8'), inThread.json.toString('utf8'), `${list} ${String(includeRemoved)}`);
         // Small bodies go as they are; others gzipped, to the same text.
         assert.equal(fromWorker.gzip === null, inThread.gzip === null);
@@ -49,7 +49,7 @@ test('the worker builds what the app would build in its own thread, and sees lat
       intervalSec: 120,
     };
     const fromWorker = await builder.metrics(metricsRequest);
-    const inThread = buildMetrics(store, metricsRequest);
+    const inThread = await buildMetrics(store, metricsRequest);
     assert.equal(fromWorker.json.toString('utf8'), inThread.json.toString('utf8'));
     assert.match(fromWorker.json.toString('utf8'), /^vscope_vm_cpu_usage_percent\{vcenter="VC One",.*\} 77$/m);
     assert.ok(fromWorker.gzip);

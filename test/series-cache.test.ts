@@ -45,16 +45,16 @@ async function checkAll(cache: SeriesCache, now: number, ids_: readonly string[]
     for (const params of requests(now)) {
       if (params.metrics !== undefined && current.kind !== 'vm') continue;
       const plan = planSeries(current.kind, params, now);
-      const expected = JSON.stringify(seriesResponse(store, current, plan));
-      const answer = cache.answer(current, plan);
+      const expected = JSON.stringify(await seriesResponse(store, current, plan));
+      const answer = await cache.answer(current, plan);
       assert.equal(answer.json.toString('utf8'), expected, `${id} ${JSON.stringify(params)} at ${String(now)}`);
       // Gzipped once a second request asked for it, in the thread pool: the same text.
       if (gzip && checked % 3 === 0) {
         // A new body: null (plain) the first time; a body served before may be gzipped already.
-        let zipped = answer.gzip() ?? cache.answer(current, plan).gzip();
+        let zipped = answer.gzip() ?? (await cache.answer(current, plan)).gzip();
         for (let tries = 0; zipped === null && tries < 1000; tries++) {
           await new Promise((resolve) => setTimeout(resolve, 2));
-          zipped = cache.answer(current, plan).gzip();
+          zipped = (await cache.answer(current, plan)).gzip();
         }
         assert.ok(zipped, 'gzipped after the second request');
         assert.equal(gunzipSync(zipped).toString('utf8'), expected);
@@ -116,7 +116,7 @@ test('the cache answers what the store holds, through writes, imports, renames a
   store.importHistorical('30m', [imported]);
   await checkAll(cache, now);
   assert.ok(cache.stats.built > builtBeforeImport, 'an import rebuilds');
-  const week = JSON.parse(cache.answer(entity(ids.vm1), planSeries('vm', { period: 'week' }, now)).json.toString()) as {
+  const week = JSON.parse((await cache.answer(entity(ids.vm1), planSeries('vm', { period: 'week' }, now))).json.toString()) as {
     ts: number[];
     series: { metric: string; avg: (number | null)[] }[];
   };
@@ -128,7 +128,7 @@ test('the cache answers what the store holds, through writes, imports, renames a
   const renamed = vc1Snapshot(now, false);
   store.saveInventory({ ...renamed, vms: renamed.vms.map((vm) => (vm.id === ids.vm1 ? { ...vm, name: 'vm1 "renamed" é' } : vm)) });
   await checkAll(cache, now);
-  assert.match(cache.answer(entity(ids.vm1), planSeries('vm', {}, now)).json.toString(), /"name":"vm1 \\"renamed\\" é"/);
+  assert.match((await cache.answer(entity(ids.vm1), planSeries('vm', {}, now))).json.toString(), /"name":"vm1 \\"renamed\\" é"/);
 
   // A new day: the period ends one bucket later, the 5-minute buckets of yesterday expire.
   now += 86400;

@@ -141,6 +141,8 @@ class VcenterLoop {
   private failures = 0;
   private nextRunSec: number | null = null;
   private stored: CollectionStatus;
+  /** Whether the status a previous run stored has been read (at the first cycle). */
+  private restored = false;
   stopped = false;
 
   constructor(
@@ -155,8 +157,7 @@ class VcenterLoop {
   ) {
     this.once = new OnceLogger(log);
     this.importer = new HistoryImporter(log);
-    const previous = store.statuses().find((s) => s.vcenterId === target.id);
-    this.stored = previous ?? {
+    this.stored = {
       vcenterId: target.id,
       lastStartSec: null,
       lastEndSec: null,
@@ -166,8 +167,18 @@ class VcenterLoop {
       counts: zeroCounts,
       import: { state: 'pending', entitiesDone: 0, entitiesTotal: 0 },
     };
+    this.resumeImport = false;
+  }
+
+  /** Takes up the status a previous run stored, once, before the first cycle. */
+  private async restore(): Promise<void> {
+    if (this.restored) return;
+    const previous = (await this.store.statuses()).find((s) => s.vcenterId === this.target.id);
+    this.restored = true;
+    if (previous === undefined) return;
+    this.stored = previous;
     // An import a previous run did not finish is taken up again for every entity (it only fills empty buckets).
-    this.resumeImport = previous !== undefined && previous.import.state !== 'done';
+    this.resumeImport = previous.import.state !== 'done';
   }
 
   status(): CollectorStatus {
@@ -186,7 +197,7 @@ class VcenterLoop {
   /** Runs one cycle, after the running one if any: a cycle never runs twice at once. */
   async runCycle(): Promise<CycleResult> {
     while (this.running) await this.running;
-    const cycle = this.cycle();
+    const cycle = this.restore().then(() => this.cycle());
     this.running = cycle;
     try {
       return await cycle;
@@ -277,7 +288,7 @@ class VcenterLoop {
       import: importProgress,
     };
     if (!this.stopped) {
-      this.store.saveStatus(this.stored);
+      await this.store.saveStatus(this.stored);
       if (ok) this.log.info({ durationMs, ...counts, import: importProgress }, 'collection cycle done');
     }
     this.onStatusChange();
@@ -298,7 +309,7 @@ class VcenterLoop {
     const snapshot = await discoverInventory(client, this.target.id, Math.floor(this.now()), { log: this.log, once: this.once });
     lap('discoveryMs');
     this.gate();
-    this.store.saveInventory(snapshot);
+    await this.store.saveInventory(snapshot);
     lap('saveInventoryMs');
 
     if (!this.metrics) {
@@ -309,7 +320,7 @@ class VcenterLoop {
     const metrics = this.metrics;
 
     // Marks are read before this cycle writes: an old or missing one means a hole to import.
-    const marks = this.store.highWaterMarks(this.target.id);
+    const marks = await this.store.highWaterMarks(this.target.id);
     const nowSec = Math.floor(this.now());
     const candidates = importTargets(snapshot);
     if (!this.tuning.importHistory) {
@@ -321,9 +332,9 @@ class VcenterLoop {
       this.importer.enqueueStale(candidates, marks, nowSec, realtimeRetentionSec);
     }
 
-    const write = (batches: SampleBatch[]): void => {
+    const write = async (batches: SampleBatch[]): Promise<void> => {
       this.gate();
-      this.store.writeRealtime(batches);
+      await this.store.writeRealtime(batches);
     };
     const realtime = await runPerfPlan(
       client,
@@ -340,7 +351,7 @@ class VcenterLoop {
     lap('realtimeMs');
 
     const io = await this.datastoreIo(client, snapshot, metrics, nowSec);
-    write(snapshot.datastores.map((ds) => datastoreSpaceBatch(ds, nowSec, io.get(ds.id))));
+    await write(snapshot.datastores.map((ds) => datastoreSpaceBatch(ds, nowSec, io.get(ds.id))));
     lap('datastoresMs');
 
     await this.importStep(client, metrics, candidates, nowSec);
@@ -391,7 +402,9 @@ class VcenterLoop {
         },
       },
       this.tuning,
-      (b) => batches.push(...b),
+      (b) => {
+        batches.push(...b);
+      },
     );
     if (skippedEntities > 0) {
       this.once.warn('datastore-io', { datastores: skippedEntities }, 'vCenter refused datastore IO statistics; those datastores show space only');

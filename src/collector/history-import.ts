@@ -137,9 +137,9 @@ export class HistoryImporter {
               window: () => ({ startSec, endSec: ctx.nowSec, maxSample }),
             },
             ctx.tuning,
-            (batches: SampleBatch[]) => {
+            async (batches: SampleBatch[]) => {
               if (ctx.abandoned()) throw new Error('collector stopping');
-              ctx.store.importHistorical(tier, batches);
+              await ctx.store.importHistorical(tier, batches);
             },
             this.log,
           );

@@ -247,7 +247,9 @@ void test('per-disk counters are asked for every instance and combined: summed, 
     client,
     { intervalSec: 20, targets: [vm(1)], metrics: resolved, window: () => ({ startSec: 0, maxSample: 1 }) },
     { entitiesPerQuery: 50, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 1_000_000 },
-    (b) => written.push(...b),
+    (b) => {
+      written.push(...b);
+    },
   );
   assert.deepEqual(
     asked[0]?.metricIds.map((m) => `${String(m.counterId)}|${m.instance}`).sort(),

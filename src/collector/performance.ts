@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { DatastoreInfo, EntityKind, HostInfo, InventorySnapshot, VmInfo } from '../shared/inventory.ts';
 import { metricsByKind, toMetricValue, type Conversion } from '../shared/metrics.ts';
-import type { SampleBatch } from '../store/store.ts';
+import type { Awaitable, SampleBatch } from '../store/store.ts';
 import { InvalidLogin, NotAuthenticated, SoapFault } from '../vsphere/errors.ts';
 import { runPool } from './pool.ts';
 import type { CollectorClient, MoRef, PerfCounterInfo, PerfEntityResult, PerfQuerySpec } from './vsphere-api.ts';
@@ -329,7 +329,7 @@ export async function runPerfPlan(
   client: Pick<CollectorClient, 'queryPerf'>,
   plan: PerfPlan,
   tuning: QueryTuning,
-  write: (batches: SampleBatch[]) => void,
+  write: (batches: SampleBatch[]) => Awaitable<void>,
   log?: Logger,
 ): Promise<PerfRunResult> {
   const groups = groupTargets(plan, tuning);
@@ -361,7 +361,7 @@ export async function runPerfPlan(
     const results = await fetch(specs, group.length);
     const batches = toBatches(group, results, plan.intervalSec);
     for (const b of batches) if (b.kind !== 'nic') samples += b.ts.length;
-    if (batches.length > 0) write(batches);
+    if (batches.length > 0) await write(batches);
   });
   return { samples, skippedEntities };
 }

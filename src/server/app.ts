@@ -32,7 +32,7 @@ import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
 import { sendPrepared } from './prepared-body.ts';
 import { inlineListBuilder, preparedBody, type ListBuilder } from './list-builder.ts';
 import { ListCache } from './list-cache.ts';
-import { datacenterRows, entityDetail, locate } from './views.ts';
+import { datacenterRows, entityDetail, locate, type EntityPlace } from './views.ts';
 
 export const sessionCookieName = 'vscope_session';
 
@@ -189,7 +189,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
   const limiter = new FailureLimiter(loginFailureLimit, loginWindowMs, nowMs);
-  const statuses = (): readonly CollectionStatus[] => deps.collector?.status() ?? store.statuses();
+  const statuses = async (): Promise<readonly CollectionStatus[]> => deps.collector?.status() ?? (await store.statuses());
 
   // Routes this app declares, for the 405 answer and the OpenAPI coverage test.
   const declared: { method: string; url: string; regex: RegExp }[] = [];
@@ -286,25 +286,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   /** The datacenter `id` when it belongs to the session's vCenter, else 404. */
-  const datacenterFor = (request: FastifyRequest, id: string, includeRemoved: boolean): StoredDatacenter => {
+  const datacenterFor = async (request: FastifyRequest, id: string, includeRemoved: boolean): Promise<StoredDatacenter> => {
     const current = session(request);
-    const entity = kindOfId(id) === 'datacenter' ? store.entity(id) : null;
+    const entity = kindOfId(id) === 'datacenter' ? await store.entity(id) : null;
     if (entity?.kind !== 'datacenter' || entity.vcenterId !== current.vcenterId || (entity.removedAtSec !== null && !includeRemoved)) {
       throw notFound('This datacenter');
     }
     return entity;
   };
-  const locateFor = (request: FastifyRequest, id: string): NonNullable<ReturnType<typeof locate>> => {
+  const locateFor = async (request: FastifyRequest, id: string): Promise<EntityPlace> => {
     const current = session(request);
-    const place = kindOfId(id) === null ? null : locate(store, id);
+    const place = kindOfId(id) === null ? null : await locate(store, id);
     if (!place || place.vcenterId !== current.vcenterId) throw notFound('This entity');
     return place;
   };
   /** Like locateFor without the datacenter: one lookup (two for a NIC), for the busiest route. */
-  const entityFor = (request: FastifyRequest, id: string): StoredEntity => {
+  const entityFor = async (request: FastifyRequest, id: string): Promise<StoredEntity> => {
     const current = session(request);
-    const entity = kindOfId(id) === null ? null : store.entity(id);
-    const owner = entity?.kind === 'nic' ? store.entity(entity.hostId) : entity;
+    const entity = kindOfId(id) === null ? null : await store.entity(id);
+    const owner = entity?.kind === 'nic' ? await store.entity(entity.hostId) : entity;
     if (!entity || owner?.kind === 'nic' || owner?.vcenterId !== current.vcenterId) throw notFound('This entity');
     return entity;
   };
@@ -373,12 +373,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // --- inventory ---------------------------------------------------------------------------
 
-  app.get('/api/datacenters', (request): DatacenterRow[] => {
+  app.get('/api/datacenters', async (request): Promise<DatacenterRow[]> => {
     const { vcenterId } = session(request);
     // A few datacenters, counted in SQL (under a millisecond at 5,000 VMs): not cached.
-    const rows = datacenterRows(store, vcenterId);
+    const rows = await datacenterRows(store, vcenterId);
     // collectedAt comes from the live status (the collector's, when it runs in this process).
-    const lastSuccess = statuses().find((status) => status.vcenterId === vcenterId)?.lastSuccessSec ?? null;
+    const lastSuccess = (await statuses()).find((status) => status.vcenterId === vcenterId)?.lastSuccessSec ?? null;
     return rows.map((row) => ({ ...row, collectedAt: lastSuccess }));
   });
 
@@ -386,8 +386,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const lists = new ListCache({
     builder,
     version: () => store.dataVersion?.(),
-    cycleMark: () =>
-      statuses()
+    cycleMark: async () =>
+      (await statuses())
         .map((status) => `${status.vcenterId}:${String(status.lastStartSec)}:${String(status.lastEndSec)}:${String(status.lastDurationMs)}`)
         .join(' '),
     nowMs,
@@ -397,42 +397,42 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   for (const list of ['vms', 'hosts', 'datastores'] as const) {
     app.get<{ Params: { id: string } }>(`/api/datacenters/:id/${list}`, async (request, reply) => {
       const { removed } = parseInput(listQuery, request.query, 'query');
-      const datacenter = datacenterFor(request, request.params.id, removed);
+      const datacenter = await datacenterFor(request, request.params.id, removed);
       return sendPrepared(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed, nowSec: nowSec() }));
     });
   }
 
-  app.get<{ Params: { id: string } }>('/api/entities/:id', (request) =>
-    entityDetail(store, locateFor(request, request.params.id), nowSec()),
+  app.get<{ Params: { id: string } }>('/api/entities/:id', async (request) =>
+    entityDetail(store, await locateFor(request, request.params.id), nowSec()),
   );
 
   const seriesCache = new SeriesCache(store);
-  app.get<{ Params: { id: string } }>('/api/entities/:id/series', (request, reply) => {
-    const entity = entityFor(request, request.params.id);
+  app.get<{ Params: { id: string } }>('/api/entities/:id/series', async (request, reply) => {
+    const entity = await entityFor(request, request.params.id);
     const query = parseInput(seriesQuery, request.query, 'query');
     const plan = planSeries(entity.kind, query, nowSec());
-    return sendPrepared(request, reply, seriesCache.answer(entity, plan));
+    return sendPrepared(request, reply, await seriesCache.answer(entity, plan));
   });
 
   // --- operations --------------------------------------------------------------------------
 
-  app.get('/api/status', (request) => {
+  app.get('/api/status', async (request) => {
     const current = session(request);
     return statusResponse({
       version: config.version,
       intervalSec: config.intervalSec,
       nowSec: nowSec(),
       vcenters: auth.vcenters().filter((vcenter) => vcenter.id === current.vcenterId),
-      statuses: statuses(),
+      statuses: await statuses(),
     });
   });
 
   app.get('/api/openapi.json', () => openApiDocument(config.version));
 
-  app.get('/healthz', (_request, reply) => {
+  app.get('/healthz', async (_request, reply) => {
     let ok = false;
     try {
-      ok = store.ping();
+      ok = await store.ping();
     } catch (error) {
       log.warn({ err: error }, 'store ping failed');
     }
@@ -452,7 +452,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       }
       const built = await builder.metrics({
         vcenters: auth.vcenters().map(({ id, name }) => ({ id, name })),
-        statuses: statuses(),
+        statuses: await statuses(),
         nowSec: nowSec(),
         intervalSec: config.intervalSec,
       });

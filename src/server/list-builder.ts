@@ -50,23 +50,23 @@ export interface ListBuilder {
 }
 
 /** The list as JSON and gzip, read from `store` in the calling thread. */
-export function buildList(store: Store, request: ListRequest): BuiltList {
-  const datacenter = store.entity(request.datacenterId);
+export async function buildList(store: Store, request: ListRequest): Promise<BuiltList> {
+  const datacenter = await store.entity(request.datacenterId);
   if (datacenter?.kind !== 'datacenter') throw new Error(`no datacenter ${request.datacenterId}`);
-  const data = DatacenterData.load(store, datacenter, request.includeRemoved);
+  const data = await DatacenterData.load(store, datacenter, request.includeRemoved);
   const rows =
     request.list === 'vms'
-      ? vmRows(data, selectLive(data.vms, request.includeRemoved))
+      ? await vmRows(data, selectLive(data.vms, request.includeRemoved))
       : request.list === 'hosts'
-        ? hostRows(data, selectLive(data.hosts, request.includeRemoved), request.nowSec)
-        : datastoreRows(data, selectLive(data.datastores, request.includeRemoved));
+        ? await hostRows(data, selectLive(data.hosts, request.includeRemoved), request.nowSec)
+        : await datastoreRows(data, selectLive(data.datastores, request.includeRemoved));
   const json = Buffer.from(JSON.stringify(rows));
   return { json, gzip: json.length < minGzipBytes ? null : gzipSync(json, { level: 6 }) };
 }
 
 /** The exposition text and its gzip (level 1: the text is large and rebuilt for every scrape). */
-export function buildMetrics(store: Store, request: MetricsRequest): BuiltList {
-  const text = Buffer.from(renderMetrics({ store, ...request }));
+export async function buildMetrics(store: Store, request: MetricsRequest): Promise<BuiltList> {
+  const text = Buffer.from(await renderMetrics({ store, ...request }));
   return { json: text, gzip: text.length < minGzipBytes ? null : gzipSync(text, { level: 1 }) };
 }
 
@@ -77,8 +77,8 @@ export function preparedBody(built: BuiltList): PreparedBody {
 
 export function inlineListBuilder(store: Store): ListBuilder {
   return {
-    build: (request) => Promise.resolve().then(() => buildList(store, request)),
-    metrics: (request) => Promise.resolve().then(() => buildMetrics(store, request)),
+    build: (request) => buildList(store, request),
+    metrics: (request) => buildMetrics(store, request),
     close: () => Promise.resolve(),
   };
 }

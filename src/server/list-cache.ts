@@ -12,16 +12,17 @@
 import type { Logger } from 'pino';
 import { preparedBody, type ListBuilder, type ListRequest } from './list-builder.ts';
 import type { PreparedBody } from './prepared-body.ts';
+import type { Awaitable } from '../store/store.ts';
 
 export interface ListCacheOptions {
   readonly builder: ListBuilder;
   /** The store's data version (Store.dataVersion); undefined: no caching. */
-  readonly version: () => number | undefined;
+  readonly version: () => Awaitable<number | undefined>;
   /**
    * Moves when a collection cycle ends (e.g. the cycles' end times). A list built before the
    * last cycle ended is never answered stale: users see a finished cycle at once.
    */
-  readonly cycleMark: () => string;
+  readonly cycleMark: () => Awaitable<string>;
   readonly nowMs: () => number;
   readonly maxStaleMs: number;
   readonly log: Logger;
@@ -43,10 +44,10 @@ export class ListCache {
   async get(request: ListRequest): Promise<PreparedBody> {
     const { version, nowMs, maxStaleMs, log } = this.options;
     const key = `${request.list} ${request.datacenterId} ${String(request.includeRemoved)}`;
-    const dataVersion = version();
+    const dataVersion = await version();
     // The hosts' uptime moves with the clock: their list is current for one second of it.
     const current = dataVersion === undefined ? undefined : request.list === 'hosts' ? `${String(dataVersion)}@${String(request.nowSec)}` : String(dataVersion);
-    const cycleMark = this.options.cycleMark();
+    const cycleMark = await this.options.cycleMark();
     const hit = this.entries.get(key);
     if (hit !== undefined && current !== undefined) {
       if (hit.version === current) return hit.body;

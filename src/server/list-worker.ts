@@ -14,14 +14,18 @@ const store = openSqliteStore(databasePath);
 /** A buffer that owns its whole ArrayBuffer, so that it can be transferred. */
 const owned = (buffer: Buffer): Uint8Array => (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : new Uint8Array(buffer));
 
-port.on('message', (request: ListWorkerRequest) => {
-  let answer: ListWorkerAnswer;
+async function answer(request: ListWorkerRequest): Promise<ListWorkerAnswer> {
   try {
-    const built = request.kind === 'list' ? buildList(store, request) : buildMetrics(store, request);
-    answer = { id: request.id, ok: true, json: owned(built.json), gzip: built.gzip === null ? null : owned(built.gzip) };
+    const built = request.kind === 'list' ? await buildList(store, request) : await buildMetrics(store, request);
+    return { id: request.id, ok: true, json: owned(built.json), gzip: built.gzip === null ? null : owned(built.gzip) };
   } catch (error) {
-    answer = { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
   }
-  const transfer = answer.ok ? [answer.json.buffer, ...(answer.gzip ? [answer.gzip.buffer] : [])] : [];
-  port.postMessage(answer, transfer as ArrayBuffer[]);
+}
+
+port.on('message', (request: ListWorkerRequest) => {
+  void answer(request).then((reply) => {
+    const transfer = reply.ok ? [reply.json.buffer, ...(reply.gzip ? [reply.gzip.buffer] : [])] : [];
+    port.postMessage(reply, transfer as ArrayBuffer[]);
+  });
 });

@@ -148,7 +148,7 @@ export interface MetricsInput {
 }
 
 /** The whole exposition text, every live entity of every vCenter. */
-export function renderMetrics(input: MetricsInput): string {
+export async function renderMetrics(input: MetricsInput): Promise<string> {
   const { store, nowSec } = input;
   const out = new Exposition();
   out.family('vscope_collector_last_success_timestamp_seconds', 'End of the last successful collection cycle, unix seconds.');
@@ -173,11 +173,11 @@ export function renderMetrics(input: MetricsInput): string {
     out.add('vscope_collector_stale', labels, isStale(status, nowSec, input.intervalSec));
   }
 
-  for (const dc of selectLive(store.datacenters(), false)) {
-    const data = DatacenterData.load(store, dc);
+  for (const dc of selectLive(await store.datacenters(), false)) {
+    const data = await DatacenterData.load(store, dc);
     const vcenter = names.get(dc.vcenterId) ?? dc.vcenterId;
     const base = { vcenter, datacenter: dc.name };
-    for (const host of hostRows(data, selectLive(data.hosts, false), nowSec)) {
+    for (const host of await hostRows(data, selectLive(data.hosts, false), nowSec)) {
       const labels = { ...base, cluster: host.clusterName ?? '', host: host.name, id: host.id };
       out.add('vscope_host_connected', labels, host.connectionState === 'connected');
       out.add('vscope_host_maintenance_mode', labels, host.inMaintenanceMode);
@@ -186,13 +186,13 @@ export function renderMetrics(input: MetricsInput): string {
         addFigures(out, 'vscope_nic', nicFigures, nic, { ...base, cluster: labels.cluster, host: host.name, nic: nic.device, id: nic.id });
       }
     }
-    for (const vm of vmRows(data, selectLive(data.vms, false))) {
+    for (const vm of await vmRows(data, selectLive(data.vms, false))) {
       if (vm.isTemplate) continue;
       const labels = { ...base, cluster: vm.clusterName ?? '', host: vm.hostName ?? '', vm: vm.name, id: vm.id };
       out.add('vscope_vm_powered_on', labels, vm.powerState === 'poweredOn');
       addFigures(out, 'vscope_vm', vmFigures, vm, labels);
     }
-    for (const ds of datastoreRows(data, selectLive(data.datastores, false))) {
+    for (const ds of await datastoreRows(data, selectLive(data.datastores, false))) {
       const labels = { ...base, datastore: ds.name, id: ds.id };
       out.add('vscope_datastore_accessible', labels, ds.accessible);
       addFigures(out, 'vscope_datastore', datastoreFigures, ds, labels);

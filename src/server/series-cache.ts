@@ -93,10 +93,10 @@ export class SeriesCache {
   ) {}
 
   /** The series response of the plan, as a JSON body that compresses once. */
-  answer(entity: StoredEntity, plan: SeriesPlan): PreparedBody {
-    const watermark = this.store.seriesWatermark?.(entity.id) ?? null;
+  async answer(entity: StoredEntity, plan: SeriesPlan): Promise<PreparedBody> {
+    const watermark = (await this.store.seriesWatermark?.(entity.id)) ?? null;
     if (watermark === null) {
-      const json = Buffer.from(JSON.stringify(seriesResponse(this.store, entity, plan)));
+      const json = Buffer.from(JSON.stringify(await seriesResponse(this.store, entity, plan)));
       return { json, gzip: () => gzipSync(json, { level: 1 }) };
     }
 
@@ -109,14 +109,17 @@ export class SeriesCache {
         entry = old;
         this.stats.served++;
       } else {
-        entry = this.splice(old, entity, plan, watermark.highWaterSec);
+        entry = await this.splice(old, entity, plan, watermark.highWaterSec);
       }
     } else {
-      entry = this.build(entity, plan, name, watermark.historyVersion, watermark.highWaterSec);
+      entry = await this.build(entity, plan, name, watermark.historyVersion, watermark.highWaterSec);
     }
-    if (old !== undefined) {
+    // Another request may have answered the same key meanwhile (a store across the network):
+    // the entry read now is the one to replace.
+    const current = this.entries.get(key);
+    if (current !== undefined) {
       this.entries.delete(key);
-      this.bytes -= old.body.length + (old.gzip?.length ?? 0);
+      this.bytes -= current.body.length + (current.gzip?.length ?? 0);
     }
     // Re-inserted: the Map's order is the order of use, oldest first.
     this.entries.set(key, entry);
@@ -159,13 +162,13 @@ export class SeriesCache {
     return this.entries.size;
   }
 
-  private build(entity: StoredEntity, plan: SeriesPlan, name: string, historyVersion: number, highWaterSec: number | null): Entry {
+  private async build(entity: StoredEntity, plan: SeriesPlan, name: string, historyVersion: number, highWaterSec: number | null): Promise<Entry> {
     this.stats.built++;
     const { stepSec, fromBucketSec, toBucketSec } = plan;
     const endSec = toBucketSec + stepSec;
     const finalEndSec = Math.min(endSec, Math.max(fromBucketSec, firstOpenBucketSec({ historyVersion, highWaterSec }, stepSec)));
-    const final = seriesColumns(this.store, entity, plan, fromBucketSec, finalEndSec - stepSec);
-    const rest = seriesColumns(this.store, entity, plan, finalEndSec, toBucketSec);
+    const final = await seriesColumns(this.store, entity, plan, fromBucketSec, finalEndSec - stepSec);
+    const rest = await seriesColumns(this.store, entity, plan, finalEndSec, toBucketSec);
     const defs = new Map(metricsByKind[entity.kind].map((def) => [def.key, def]));
     const head = JSON.stringify({ entity: { id: entity.id, kind: entity.kind, name }, period: plan.period, stepSec, from: fromBucketSec, to: endSec });
     const literals = [`${head.slice(0, -1)},"ts":[`];
@@ -184,13 +187,13 @@ export class SeriesCache {
   }
 
   /** The entry with its non-final buckets read again; rebuilt when they have become too many. */
-  private splice(entry: Entry, entity: StoredEntity, plan: SeriesPlan, highWaterSec: number | null): Entry {
+  private async splice(entry: Entry, entity: StoredEntity, plan: SeriesPlan, highWaterSec: number | null): Promise<Entry> {
     const finalEndSec = firstOpenBucketSec({ historyVersion: entry.historyVersion, highWaterSec }, plan.stepSec);
     if (finalEndSec - entry.finalEndSec > maxSplicedBuckets * plan.stepSec) {
       return this.build(entity, plan, entry.name, entry.historyVersion, highWaterSec);
     }
     this.stats.spliced++;
-    const rest = seriesColumns(this.store, entity, plan, entry.finalEndSec, plan.toBucketSec);
+    const rest = await seriesColumns(this.store, entity, plan, entry.finalEndSec, plan.toBucketSec);
     const spliced = [jsonItems(rest.ts), ...columnItems(rest.columns)];
     const { body, cuts } = entry;
     const literals: Buffer[] = [];

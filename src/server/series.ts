@@ -95,15 +95,15 @@ export function shownValue(value: number | null): number | null {
 }
 
 /** The plan's series over buckets [fromSec, toSec] (inclusive starts), values as shown, one column per metric. */
-export function seriesColumns(
+export async function seriesColumns(
   store: Store,
   entity: StoredEntity,
   plan: SeriesPlan,
   fromSec: number,
   toSec: number,
-): { ts: readonly number[]; columns: readonly { avg: (number | null)[]; min: (number | null)[]; max: (number | null)[] }[] } {
+): Promise<{ ts: readonly number[]; columns: readonly { avg: (number | null)[]; min: (number | null)[]; max: (number | null)[] }[] }> {
   if (toSec < fromSec) return { ts: [], columns: plan.metrics.map(() => ({ avg: [], min: [], max: [] })) };
-  const data = store.series({ entityId: entity.id, tier: plan.tier, fromSec, toSec, metrics: plan.metrics });
+  const data = await store.series({ entityId: entity.id, tier: plan.tier, fromSec, toSec, metrics: plan.metrics });
   const byMetric = new Map(data.series.map((series) => [series.metric, series]));
   const empty = data.ts.map(() => null);
   return {
@@ -120,8 +120,8 @@ export function seriesColumns(
 }
 
 /** Runs the plan against the store and labels each series with its unit. */
-export function seriesResponse(store: Store, entity: StoredEntity, plan: SeriesPlan): SeriesResponse {
-  const { ts, columns } = seriesColumns(store, entity, plan, plan.fromBucketSec, plan.toBucketSec);
+export async function seriesResponse(store: Store, entity: StoredEntity, plan: SeriesPlan): Promise<SeriesResponse> {
+  const { ts, columns } = await seriesColumns(store, entity, plan, plan.fromBucketSec, plan.toBucketSec);
   const defs = new Map(metricsByKind[entity.kind].map((def) => [def.key, def]));
   return {
     entity: { id: entity.id, kind: entity.kind, name: entityName(entity) },

@@ -75,23 +75,28 @@ export class DatacenterData {
   }
 
   /** Every entity of the datacenter; removed ones too with `includeRemoved`. */
-  static load(store: Store, datacenter: StoredDatacenter, includeRemoved = false): DatacenterData {
+  static async load(store: Store, datacenter: StoredDatacenter, includeRemoved = false): Promise<DatacenterData> {
     const options = { includeRemoved };
-    return new DatacenterData(store, datacenter, {
-      clusters: store.clusters(datacenter.id, options),
-      hosts: store.hosts(datacenter.id, options),
-      vms: store.vms(datacenter.id, options),
-      datastores: store.datastores(datacenter.id, options),
-    });
+    const [clusters, hosts, vms, datastores] = await Promise.all([
+      store.clusters(datacenter.id, options),
+      store.hosts(datacenter.id, options),
+      store.vms(datacenter.id, options),
+      store.datastores(datacenter.id, options),
+    ]);
+    return new DatacenterData(store, datacenter, { clusters, hosts, vms, datastores });
   }
 }
 
 /** The entities with these ids and this kind (unknown ids skipped), by one lookup each. */
-function entitiesById<K extends StoredEntity['kind']>(store: Store, ids: readonly (string | null)[], kind: K): Extract<StoredEntity, { kind: K }>[] {
+async function entitiesById<K extends StoredEntity['kind']>(
+  store: Store,
+  ids: readonly (string | null)[],
+  kind: K,
+): Promise<Extract<StoredEntity, { kind: K }>[]> {
   const found: Extract<StoredEntity, { kind: K }>[] = [];
   for (const id of ids) {
     if (id === null) continue;
-    const entity = store.entity(id);
+    const entity = await store.entity(id);
     if (entity?.kind === kind) found.push(entity as Extract<StoredEntity, { kind: K }>);
   }
   return found;
@@ -110,13 +115,12 @@ function vmsByHost(vms: readonly StoredVm[]): Map<string, StoredVm[]> {
 }
 
 /** Datacenters of one vCenter with live counts (collectedAt is the caller's: it is live status). */
-export function datacenterRows(store: Store, vcenterId: string): Omit<DatacenterRow, 'collectedAt'>[] {
-  return store
-    .datacenters()
-    .filter((dc) => dc.vcenterId === vcenterId && isLive(dc))
-    .map((dc) => {
+export async function datacenterRows(store: Store, vcenterId: string): Promise<Omit<DatacenterRow, 'collectedAt'>[]> {
+  const datacenters = (await store.datacenters()).filter((dc) => dc.vcenterId === vcenterId && isLive(dc));
+  return Promise.all(
+    datacenters.map(async (dc) => {
       // Counted by the store: loading 5,000 VMs to count them took ~100 ms.
-      const counts = store.presentCounts(dc.id);
+      const counts = await store.presentCounts(dc.id);
       return {
         id: dc.id,
         name: dc.name,
@@ -126,7 +130,8 @@ export function datacenterRows(store: Store, vcenterId: string): Omit<Datacenter
         vms: counts.vm ?? 0,
         datastores: counts.datastore ?? 0,
       };
-    });
+    }),
+  );
 }
 
 function nicRow(nic: HostNicInfo, latest: ReadonlyMap<string, LatestFigures>): NicRow {
@@ -147,13 +152,13 @@ function nicRow(nic: HostNicInfo, latest: ReadonlyMap<string, LatestFigures>): N
  * Host rows. vcpusAllocated, vms and vmsPoweredOn count the host's live VMs, templates aside.
  * @param nowSec for uptimeSec (now - boot time; null when the boot time is unknown)
  */
-export function hostRows(data: DatacenterData, hosts: readonly StoredHost[], nowSec: number): HostRow[] {
+export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[], nowSec: number): Promise<HostRow[]> {
   const ids: string[] = [];
   for (const host of hosts) {
     ids.push(host.id);
     for (const nic of host.nics) ids.push(nic.id);
   }
-  const latest = data.store.latest(ids);
+  const latest = await data.store.latest(ids);
   const byHost = vmsByHost(data.vms);
   return hosts.map((host) => {
     const vms = byHost.get(host.id) ?? [];
@@ -197,8 +202,8 @@ export function hostRows(data: DatacenterData, hosts: readonly StoredHost[], now
   });
 }
 
-export function vmRows(data: DatacenterData, vms: readonly StoredVm[]): VmRow[] {
-  const latest = data.store.latest(vms.map((vm) => vm.id));
+export async function vmRows(data: DatacenterData, vms: readonly StoredVm[]): Promise<VmRow[]> {
+  const latest = await data.store.latest(vms.map((vm) => vm.id));
   return vms.map((vm) => {
     const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
     const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
@@ -254,8 +259,8 @@ export function vmRows(data: DatacenterData, vms: readonly StoredVm[]): VmRow[] 
 }
 
 /** Datastore rows; usedGB = capacity - free; percentages of capacity (0 when capacity is 0). */
-export function datastoreRows(data: DatacenterData, datastores: readonly StoredDatastore[]): DatastoreRow[] {
-  const latest = data.store.latest(datastores.map((datastore) => datastore.id));
+export async function datastoreRows(data: DatacenterData, datastores: readonly StoredDatastore[]): Promise<DatastoreRow[]> {
+  const latest = await data.store.latest(datastores.map((datastore) => datastore.id));
   return datastores.map((ds) => {
     const usedGB = Math.max(0, ds.capacityGB - ds.freeGB);
     const figure = figuresOf(latest, ds.id);
@@ -294,17 +299,17 @@ export interface EntityPlace {
 }
 
 /** Finds an entity and its datacenter; null when unknown. */
-export function locate(store: Store, id: string): EntityPlace | null {
-  const entity = store.entity(id);
+export async function locate(store: Store, id: string): Promise<EntityPlace | null> {
+  const entity = await store.entity(id);
   if (!entity) return null;
   if (entity.kind === 'datacenter') return { entity, vcenterId: entity.vcenterId, datacenter: entity, host: null };
   if (entity.kind === 'nic') {
-    const host = store.entity(entity.hostId);
+    const host = await store.entity(entity.hostId);
     if (host?.kind !== 'host') return null;
-    const datacenter = store.entity(host.datacenterId);
+    const datacenter = await store.entity(host.datacenterId);
     return { entity, vcenterId: host.vcenterId, datacenter: datacenter?.kind === 'datacenter' ? datacenter : null, host };
   }
-  const datacenter = store.entity(entity.datacenterId);
+  const datacenter = await store.entity(entity.datacenterId);
   return { entity, vcenterId: entity.vcenterId, datacenter: datacenter?.kind === 'datacenter' ? datacenter : null, host: null };
 }
 
@@ -313,7 +318,7 @@ export const entityName = (entity: StoredEntity): string => (entity.kind === 'ni
 const link = (entity: StoredEntity): EntityLink => ({ id: entity.id, kind: entity.kind, name: entityName(entity) });
 
 /** The detail view of one located entity: its row and its live relations. */
-export function entityDetail(store: Store, place: EntityPlace, nowSec: number): EntityDetail {
+export async function entityDetail(store: Store, place: EntityPlace, nowSec: number): Promise<EntityDetail> {
   const { entity } = place;
   const base = {
     id: entity.id,
@@ -328,13 +333,13 @@ export function entityDetail(store: Store, place: EntityPlace, nowSec: number): 
   // A VM, a datastore or a NIC needs only its neighbours (a few lookups, not the whole datacenter).
   switch (entity.kind) {
     case 'vm': {
-      const host = entitiesById(store, [entity.hostId], 'host');
-      const cluster = entitiesById(store, [entity.clusterId], 'cluster');
-      const datastores = entitiesById(store, entity.datastoreIds, 'datastore');
+      const host = await entitiesById(store, [entity.hostId], 'host');
+      const cluster = await entitiesById(store, [entity.clusterId], 'cluster');
+      const datastores = await entitiesById(store, entity.datastoreIds, 'datastore');
       const data = new DatacenterData(store, datacenter, { clusters: cluster, hosts: host, vms: [entity], datastores });
       return {
         ...base,
-        row: vmRows(data, [entity])[0] ?? null,
+        row: (await vmRows(data, [entity]))[0] ?? null,
         related: { host: links(host), cluster: links(cluster), datastores: links(datastores) },
       };
     }
@@ -342,21 +347,21 @@ export function entityDetail(store: Store, place: EntityPlace, nowSec: number): 
       const data = new DatacenterData(store, datacenter, { clusters: [], hosts: [], vms: [], datastores: [entity] });
       return {
         ...base,
-        row: datastoreRows(data, [entity])[0] ?? null,
+        row: (await datastoreRows(data, [entity]))[0] ?? null,
         related: {
-          vms: links(entitiesById(store, entity.vmIds, 'vm').filter(isLive)),
-          hosts: links(entitiesById(store, entity.hostIds, 'host')),
+          vms: links((await entitiesById(store, entity.vmIds, 'vm')).filter(isLive)),
+          hosts: links(await entitiesById(store, entity.hostIds, 'host')),
         },
       };
     }
     case 'nic': {
-      const latest = store.latest([entity.id]);
+      const latest = await store.latest([entity.id]);
       return { ...base, row: nicRow(entity, latest), related: { host: links(place.host ? [place.host] : []) } };
     }
     default:
       break;
   }
-  const data = DatacenterData.load(store, datacenter, true);
+  const data = await DatacenterData.load(store, datacenter, true);
   const live = <T extends { removedAtSec: number | null }>(list: readonly T[]): T[] => list.filter(isLive);
   switch (entity.kind) {
     case 'datacenter':
@@ -381,7 +386,7 @@ export function entityDetail(store: Store, place: EntityPlace, nowSec: number): 
     case 'host':
       return {
         ...base,
-        row: hostRows(data, [entity], nowSec)[0] ?? null,
+        row: (await hostRows(data, [entity], nowSec))[0] ?? null,
         related: {
           cluster: links(entity.clusterId === null ? [] : [data.clusterById.get(entity.clusterId)].filter((c) => c !== undefined)),
           vms: links(live(data.vms).filter((vm) => vm.hostId === entity.id)),

@@ -1,7 +1,11 @@
 /**
- * The store interface: what the collector writes and the server reads. SQLite implements it
- * (sqlite/sqlite-store.ts); a distributed engine can sit behind the same interface later.
- * All times are integer unix seconds.
+ * The store interfaces: what the collector writes and the server reads, in two parts that can
+ * live in different engines:
+ *   - InventoryStore: the inventory and the collection statuses (shared state);
+ *   - SampleStore: samples, their high-water marks, latest figures and series.
+ * SQLite implements both in one file (sqlite/sqlite-store.ts), the embedded default. Callers
+ * receive the interfaces and never know which implementation is behind them; only the
+ * composition root (src/main.ts) chooses. All times are integer unix seconds.
  */
 import type {
   ClusterInfo,
@@ -118,50 +122,64 @@ export interface ListOptions {
   readonly includeRemoved?: boolean;
 }
 
-export interface Store {
+/**
+ * A result now, or later: embedded stores (SQLite) answer synchronously, stores across the
+ * network (PostgreSQL, a Prometheus-compatible engine) with a promise. Callers always await it.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
+/** The inventory and collection statuses. */
+export interface InventoryStore {
   /** Upserts every entity of the snapshot; entities of that vCenter it lacks are marked removed. */
-  saveInventory(snapshot: InventorySnapshot): void;
-  /**
-   * Merges realtime samples into every tier and advances each entity's high-water mark.
-   * Samples at or before the entity's high-water mark are ignored, so writing twice is harmless.
-   * Atomic: a batch list is written whole or not at all.
-   * @throws RangeError for a batch whose samples last longer than `maxRealtimeIntervalSec`
-   */
-  writeRealtime(batches: readonly SampleBatch[]): void;
-  /**
-   * Stores vCenter's historical samples in `tier`, only into buckets that hold nothing yet.
-   * Never moves a high-water mark.
-   */
-  importHistorical(tier: Tier, batches: readonly SampleBatch[]): void;
-  /** Entity id -> end of the newest realtime sample stored, for the entities of one vCenter. */
-  highWaterMarks(vcenterId: string): ReadonlyMap<string, number>;
-  saveStatus(status: CollectionStatus): void;
-  statuses(): readonly CollectionStatus[];
+  saveInventory(snapshot: InventorySnapshot): Awaitable<void>;
+  saveStatus(status: CollectionStatus): Awaitable<void>;
+  statuses(): Awaitable<readonly CollectionStatus[]>;
 
   /** Lists hold the entities present at the last inventory; removed ones too with `includeRemoved`. */
-  datacenters(options?: ListOptions): readonly StoredDatacenter[];
+  datacenters(options?: ListOptions): Awaitable<readonly StoredDatacenter[]>;
   /** How many entities of each kind a datacenter holds now (removed ones left out); kinds it lacks are absent. */
-  presentCounts(datacenterId: string): Readonly<Partial<Record<EntityKind, number>>>;
-  clusters(datacenterId: string, options?: ListOptions): readonly StoredCluster[];
-  hosts(datacenterId: string, options?: ListOptions): readonly StoredHost[];
-  vms(datacenterId: string, options?: ListOptions): readonly StoredVm[];
-  datastores(datacenterId: string, options?: ListOptions): readonly StoredDatastore[];
+  presentCounts(datacenterId: string): Awaitable<Readonly<Partial<Record<EntityKind, number>>>>;
+  clusters(datacenterId: string, options?: ListOptions): Awaitable<readonly StoredCluster[]>;
+  hosts(datacenterId: string, options?: ListOptions): Awaitable<readonly StoredHost[]>;
+  vms(datacenterId: string, options?: ListOptions): Awaitable<readonly StoredVm[]>;
+  datastores(datacenterId: string, options?: ListOptions): Awaitable<readonly StoredDatastore[]>;
   /** One entity of any kind (including NICs), removed ones too; null when unknown. */
-  entity(id: string): StoredEntity | null;
-  /** Latest figures for many entities at once (one query, not one per entity). */
-  latest(entityIds: readonly string[]): ReadonlyMap<string, LatestFigures>;
-  series(query: SeriesQuery): SeriesData;
+  entity(id: string): Awaitable<StoredEntity | null>;
 
-  /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
-  applyRetention(nowSec: number): void;
-  /** Optional: lets readers cache series (see SeriesWatermark); null for an unknown entity. */
-  seriesWatermark?(entityId: string): SeriesWatermark | null;
   /** Cheap liveness probe for /healthz. */
-  ping(): boolean;
+  ping(): Awaitable<boolean>;
   /**
    * Optional: a number that changes whenever stored data changes (any write or retention run),
    * so that readers may cache answers derived from it (the API caches its VM and datastore lists).
    */
-  dataVersion?(): number;
-  close(): void;
+  dataVersion?(): Awaitable<number>;
+  close(): Awaitable<void>;
 }
+
+/** Samples: written by the collector, read as latest figures and series. */
+export interface SampleStore {
+  /**
+   * Merges realtime samples into every tier and advances each entity's high-water mark.
+   * Samples at or before the entity's high-water mark are ignored, so writing twice is harmless.
+   * Atomic: a batch list is written whole or not at all; the marks move only once it is stored.
+   * @throws RangeError for a batch whose samples last longer than `maxRealtimeIntervalSec`
+   */
+  writeRealtime(batches: readonly SampleBatch[]): Awaitable<void>;
+  /**
+   * Stores vCenter's historical samples in `tier`, only into buckets that hold nothing yet.
+   * Never moves a high-water mark.
+   */
+  importHistorical(tier: Tier, batches: readonly SampleBatch[]): Awaitable<void>;
+  /** Entity id -> end of the newest realtime sample stored, for the entities of one vCenter. */
+  highWaterMarks(vcenterId: string): Awaitable<ReadonlyMap<string, number>>;
+  /** Latest figures for many entities at once (one query, not one per entity). */
+  latest(entityIds: readonly string[]): Awaitable<ReadonlyMap<string, LatestFigures>>;
+  series(query: SeriesQuery): Awaitable<SeriesData>;
+  /** Optional: lets readers cache series (see SeriesWatermark); null for an unknown entity. */
+  seriesWatermark?(entityId: string): Awaitable<SeriesWatermark | null>;
+  /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
+  applyRetention(nowSec: number): Awaitable<void>;
+}
+
+/** Both parts, as one embedded implementation (SQLite) provides them. */
+export interface Store extends InventoryStore, SampleStore {}

@@ -2,43 +2,20 @@
  * The HTTP app factory: builds the Fastify instance (routes, session check, error handler,
  * static UI) without listening. Only main.ts listens (see `listen`).
  */
-import { timingSafeEqual } from 'node:crypto';
 import { fastifyCookie } from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { DatacenterRow, SessionInfo, VcenterSummary } from '../shared/api.ts';
-import { kindOfId } from '../shared/entity-id.ts';
-import type { CollectionStatus, Store, StoredDatacenter, StoredEntity } from '../store/store.ts';
+import type { CollectionStatus, Store } from '../store/store.ts';
 import type { Authenticator } from './auth.ts';
-import {
-  AppError,
-  badRequest,
-  forbiddenOrigin,
-  internalErrorBody,
-  invalidCredentials,
-  methodNotAllowed,
-  notAuthenticated,
-  notFound,
-  tooManyAttempts,
-  unavailable,
-} from './errors.ts';
-import { openApiDocument } from './openapi.ts';
-import { planSeries } from './series.ts';
-import { SeriesCache } from './series-cache.ts';
-import { FailureLimiter, SessionStore, type Session } from './sessions.ts';
-import { statusResponse } from './status.ts';
-import { listQuery, loginBody, parseInput, seriesQuery } from './validate.ts';
-import { sendPrepared } from './prepared-body.ts';
-import { inlineListBuilder, preparedBody, type ListBuilder } from './list-builder.ts';
-import { ListCache } from './list-cache.ts';
-import { datacenterRows, entityDetail, locate, type EntityPlace } from './views.ts';
-
-export const sessionCookieName = 'vscope_session';
-
-/** Failed logins allowed per client address and per username within `loginWindowMs`. */
-export const loginFailureLimit = 5;
-export const loginWindowMs = 60_000;
+import { AppError, forbiddenOrigin, internalErrorBody, methodNotAllowed, notAuthenticated, notFound } from './errors.ts';
+import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
+import type { RouteContext } from './routes/context.ts';
+import { inventoryRoutes } from './routes/inventory-routes.ts';
+import { operationsRoutes } from './routes/operations-routes.ts';
+import { seriesRoutes } from './routes/series-routes.ts';
+import { sessionCookieName, sessionRoutes } from './routes/session-routes.ts';
+import { SessionStore, type Session } from './sessions.ts';
 
 export interface AppConfig {
   /** Collection interval, seconds (for staleness). */
@@ -188,7 +165,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       pendingLogouts.add(pending);
     },
   });
-  const limiter = new FailureLimiter(loginFailureLimit, loginWindowMs, nowMs);
   const statuses = async (): Promise<readonly CollectionStatus[]> => deps.collector?.status() ?? (await store.statuses());
 
   // Routes this app declares, for the 405 answer and the OpenAPI coverage test.
@@ -275,190 +251,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     throw notFound(`${request.method} ${path.slice(0, 200)}`);
   });
 
-  const session = (request: FastifyRequest): Session => {
-    if (!request.vscopeSession) throw notAuthenticated();
-    return request.vscopeSession;
-  };
-  const sessionInfo = (current: Session): SessionInfo => ({
-    username: current.username,
-    vcenterId: current.vcenterId,
-    expiresAtSec: Math.floor(sessions.expiresAtMs(current) / 1000),
-  });
-
-  /** The datacenter `id` when it belongs to the session's vCenter, else 404. */
-  const datacenterFor = async (request: FastifyRequest, id: string, includeRemoved: boolean): Promise<StoredDatacenter> => {
-    const current = session(request);
-    const entity = kindOfId(id) === 'datacenter' ? await store.entity(id) : null;
-    if (entity?.kind !== 'datacenter' || entity.vcenterId !== current.vcenterId || (entity.removedAtSec !== null && !includeRemoved)) {
-      throw notFound('This datacenter');
-    }
-    return entity;
-  };
-  const locateFor = async (request: FastifyRequest, id: string): Promise<EntityPlace> => {
-    const current = session(request);
-    const place = kindOfId(id) === null ? null : await locate(store, id);
-    if (!place || place.vcenterId !== current.vcenterId) throw notFound('This entity');
-    return place;
-  };
-  /** Like locateFor without the datacenter: one lookup (two for a NIC), for the busiest route. */
-  const entityFor = async (request: FastifyRequest, id: string): Promise<StoredEntity> => {
-    const current = session(request);
-    const entity = kindOfId(id) === null ? null : await store.entity(id);
-    const owner = entity?.kind === 'nic' ? await store.entity(entity.hostId) : entity;
-    if (!entity || owner?.kind === 'nic' || owner?.vcenterId !== current.vcenterId) throw notFound('This entity');
-    return entity;
-  };
-
-  // --- session ---------------------------------------------------------------------------
-
-  app.post('/api/session', { config: { public: true } }, async (request, reply) => {
-    const body = parseInput(loginBody, request.body, 'login request');
-    const ipKey = `ip:${request.ip}`;
-    const userKey = `user:${body.username.toLowerCase()}`;
-    const waitSec = Math.max(limiter.retryAfterSec(ipKey), limiter.retryAfterSec(userKey));
-    if (waitSec > 0) throw tooManyAttempts(waitSec);
-
-    const known = auth.vcenters();
-    if (known.length === 0) throw unavailable('No vCenter is configured on this server.');
-    let targets = known;
-    if (body.vcenter !== undefined) {
-      const wanted = body.vcenter;
-      targets = known.filter((vcenter) => vcenter.id === wanted);
-      if (targets.length === 0) throw badRequest(`Unknown vcenter; allowed: ${known.map((vcenter) => vcenter.id).join(', ')}.`);
-    }
-
-    let rejected = false;
-    let unreachable: AppError | null = null;
-    for (const vcenter of targets) {
-      try {
-        const handle = await auth.login(vcenter.id, body.username, body.password);
-        const created = sessions.create(body.username, vcenter.id, handle);
-        // A login replaces the session the browser had, if any.
-        if (request.vscopeSession) sessions.end(request.vscopeSession.id);
-        limiter.clear(userKey);
-        request.log.info({ username: body.username, vcenterId: vcenter.id }, 'login');
-        void reply.setCookie(sessionCookieName, created.id, {
-          httpOnly: true,
-          sameSite: 'strict',
-          path: '/',
-          secure: config.secureCookies,
-          maxAge: config.sessionMaxSec,
-        });
-        return sessionInfo(created);
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'invalid_credentials') rejected = true;
-        else if (error instanceof AppError && error.code === 'vcenter_unavailable') unreachable ??= error;
-        else throw error;
-      }
-    }
-    if (rejected) {
-      limiter.fail(ipKey);
-      limiter.fail(userKey);
-      request.log.info({ username: body.username, ip: request.ip }, 'login refused');
-    }
-    throw unreachable ?? invalidCredentials();
-  });
-
-  app.get('/api/session', (request) => sessionInfo(session(request)));
-
-  app.delete('/api/session', (request, reply) => {
-    sessions.end(session(request).id);
-    void reply.clearCookie(sessionCookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure: config.secureCookies });
-    void reply.code(204).send();
-  });
-
-  app.get('/api/vcenters', { config: { public: true } }, (): VcenterSummary[] =>
-    auth.vcenters().map((vcenter) => ({ id: vcenter.id, name: vcenter.name })),
-  );
-
-  // --- inventory ---------------------------------------------------------------------------
-
-  app.get('/api/datacenters', async (request): Promise<DatacenterRow[]> => {
-    const { vcenterId } = session(request);
-    // A few datacenters, counted in SQL (under a millisecond at 5,000 VMs): not cached.
-    const rows = await datacenterRows(store, vcenterId);
-    // collectedAt comes from the live status (the collector's, when it runs in this process).
-    const lastSuccess = (await statuses()).find((status) => status.vcenterId === vcenterId)?.lastSuccessSec ?? null;
-    return rows.map((row) => ({ ...row, collectedAt: lastSuccess }));
-  });
-
-  const builder = deps.listBuilder ?? inlineListBuilder(store);
-  const lists = new ListCache({
-    builder,
-    version: () => store.dataVersion?.(),
-    cycleMark: async () =>
-      (await statuses())
-        .map((status) => `${status.vcenterId}:${String(status.lastStartSec)}:${String(status.lastEndSec)}:${String(status.lastDurationMs)}`)
-        .join(' '),
-    nowMs,
-    maxStaleMs: config.listMaxStaleMs ?? 0,
+  const context: RouteContext = {
+    store,
+    auth,
     log,
-  });
-  for (const list of ['vms', 'hosts', 'datastores'] as const) {
-    app.get<{ Params: { id: string } }>(`/api/datacenters/:id/${list}`, async (request, reply) => {
-      const { removed } = parseInput(listQuery, request.query, 'query');
-      const datacenter = await datacenterFor(request, request.params.id, removed);
-      return sendPrepared(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed, nowSec: nowSec() }));
-    });
-  }
-
-  app.get<{ Params: { id: string } }>('/api/entities/:id', async (request) =>
-    entityDetail(store, await locateFor(request, request.params.id), nowSec()),
-  );
-
-  const seriesCache = new SeriesCache(store);
-  app.get<{ Params: { id: string } }>('/api/entities/:id/series', async (request, reply) => {
-    const entity = await entityFor(request, request.params.id);
-    const query = parseInput(seriesQuery, request.query, 'query');
-    const plan = planSeries(entity.kind, query, nowSec());
-    return sendPrepared(request, reply, await seriesCache.answer(entity, plan));
-  });
-
-  // --- operations --------------------------------------------------------------------------
-
-  app.get('/api/status', async (request) => {
-    const current = session(request);
-    return statusResponse({
-      version: config.version,
-      intervalSec: config.intervalSec,
-      nowSec: nowSec(),
-      vcenters: auth.vcenters().filter((vcenter) => vcenter.id === current.vcenterId),
-      statuses: await statuses(),
-    });
-  });
-
-  app.get('/api/openapi.json', () => openApiDocument(config.version));
-
-  app.get('/healthz', async (_request, reply) => {
-    let ok = false;
-    try {
-      ok = await store.ping();
-    } catch (error) {
-      log.warn({ err: error }, 'store ping failed');
-    }
-    void reply.code(ok ? 200 : 503);
-    return { ok };
-  });
-
-  if (config.metrics === true) {
-    const expected = config.metricsToken === undefined ? null : Buffer.from(`Bearer ${config.metricsToken}`);
-    app.get('/metrics', async (request, reply) => {
-      if (expected !== null) {
-        const given = Buffer.from(request.headers.authorization ?? '');
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-          void reply.header('www-authenticate', 'Bearer realm="vscope metrics"');
-          throw new AppError('not_authenticated', 401, 'The metrics endpoint needs Authorization: Bearer <token> (VSCOPE_METRICS_TOKEN).');
-        }
-      }
-      const built = await builder.metrics({
-        vcenters: auth.vcenters().map(({ id, name }) => ({ id, name })),
-        statuses: await statuses(),
-        nowSec: nowSec(),
-        intervalSec: config.intervalSec,
-      });
-      return sendPrepared(request, reply, preparedBody(built), 'text/plain; version=0.0.4; charset=utf-8');
-    });
-  }
+    config,
+    sessions,
+    listBuilder: deps.listBuilder ?? inlineListBuilder(store),
+    nowMs,
+    nowSec,
+    statuses,
+  };
+  void app.register(sessionRoutes, context);
+  void app.register(inventoryRoutes, context);
+  void app.register(seriesRoutes, context);
+  void app.register(operationsRoutes, context);
 
   app.addHook('onClose', async () => {
     sessions.endAll();

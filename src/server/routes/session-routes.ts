@@ -1,0 +1,88 @@
+/**
+ * Logging in and out: POST /api/session checks the credentials against vCenter itself
+ * (SessionManager.Login) and sets the session cookie; GET tells who is logged in; DELETE ends
+ * the session. GET /api/vcenters (public) lists the vCenters the login form offers.
+ */
+import type { FastifyPluginCallback } from 'fastify';
+import type { SessionInfo, VcenterSummary } from '../../shared/api.ts';
+import { AppError, badRequest, invalidCredentials, tooManyAttempts, unavailable } from '../errors.ts';
+import { FailureLimiter, type Session } from '../sessions.ts';
+import { loginBody, parseInput } from '../validate.ts';
+import { sessionOf, type RouteContext } from './context.ts';
+
+export const sessionCookieName = 'vscope_session';
+
+/** Failed logins allowed per client address and per username within `loginWindowMs`. */
+export const loginFailureLimit = 5;
+export const loginWindowMs = 60_000;
+
+export const sessionRoutes: FastifyPluginCallback<RouteContext> = (app, context, done) => {
+  const { auth, sessions, config } = context;
+  const limiter = new FailureLimiter(loginFailureLimit, loginWindowMs, context.nowMs);
+  const sessionInfo = (current: Session): SessionInfo => ({
+    username: current.username,
+    vcenterId: current.vcenterId,
+    expiresAtSec: Math.floor(sessions.expiresAtMs(current) / 1000),
+  });
+
+  app.post('/api/session', { config: { public: true } }, async (request, reply) => {
+    const body = parseInput(loginBody, request.body, 'login request');
+    const ipKey = `ip:${request.ip}`;
+    const userKey = `user:${body.username.toLowerCase()}`;
+    const waitSec = Math.max(limiter.retryAfterSec(ipKey), limiter.retryAfterSec(userKey));
+    if (waitSec > 0) throw tooManyAttempts(waitSec);
+
+    const known = auth.vcenters();
+    if (known.length === 0) throw unavailable('No vCenter is configured on this server.');
+    let targets = known;
+    if (body.vcenter !== undefined) {
+      const wanted = body.vcenter;
+      targets = known.filter((vcenter) => vcenter.id === wanted);
+      if (targets.length === 0) throw badRequest(`Unknown vcenter; allowed: ${known.map((vcenter) => vcenter.id).join(', ')}.`);
+    }
+
+    let rejected = false;
+    let unreachable: AppError | null = null;
+    for (const vcenter of targets) {
+      try {
+        const handle = await auth.login(vcenter.id, body.username, body.password);
+        const created = sessions.create(body.username, vcenter.id, handle);
+        // A login replaces the session the browser had, if any.
+        if (request.vscopeSession) sessions.end(request.vscopeSession.id);
+        limiter.clear(userKey);
+        request.log.info({ username: body.username, vcenterId: vcenter.id }, 'login');
+        void reply.setCookie(sessionCookieName, created.id, {
+          httpOnly: true,
+          sameSite: 'strict',
+          path: '/',
+          secure: config.secureCookies,
+          maxAge: config.sessionMaxSec,
+        });
+        return sessionInfo(created);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'invalid_credentials') rejected = true;
+        else if (error instanceof AppError && error.code === 'vcenter_unavailable') unreachable ??= error;
+        else throw error;
+      }
+    }
+    if (rejected) {
+      limiter.fail(ipKey);
+      limiter.fail(userKey);
+      request.log.info({ username: body.username, ip: request.ip }, 'login refused');
+    }
+    throw unreachable ?? invalidCredentials();
+  });
+
+  app.get('/api/session', (request) => sessionInfo(sessionOf(request)));
+
+  app.delete('/api/session', (request, reply) => {
+    sessions.end(sessionOf(request).id);
+    void reply.clearCookie(sessionCookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure: config.secureCookies });
+    void reply.code(204).send();
+  });
+
+  app.get('/api/vcenters', { config: { public: true } }, (): VcenterSummary[] =>
+    auth.vcenters().map((vcenter) => ({ id: vcenter.id, name: vcenter.name })),
+  );
+  done();
+};

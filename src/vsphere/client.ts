@@ -31,7 +31,28 @@ export interface ConnectOptions {
   readonly perfEntitiesPerQuery?: number;
   /** QueryPerf calls in flight at once. Default 4. */
   readonly perfConcurrency?: number;
+  /**
+   * Log in again, once, when vCenter says the session is gone (default true: the collector's
+   * service account). False for a person's session: the password is forgotten after the login,
+   * and a lost session stays lost (NotAuthenticated).
+   */
+  readonly relogin?: boolean;
   readonly log?: Logger;
+}
+
+/** The session a login opened (vim25 UserSession). */
+export interface UserSession {
+  /** Session key: what AuthorizationManager's session-based checks take. */
+  readonly key: string;
+  /** The user's name as vCenter knows it (e.g. `VSPHERE.LOCAL\alice`): what its user-based checks take. */
+  readonly userName: string;
+}
+
+/** Privileges of a user on one entity, as AuthorizationManager answers (HasUserPrivilegeOnEntities). */
+export interface EntityPrivileges {
+  readonly entity: MoRef;
+  /** Privilege id -> granted. */
+  readonly granted: ReadonlyMap<string, boolean>;
 }
 
 /** One object's properties, keyed by property path (`'summary.quickStats'`). */
@@ -239,16 +260,17 @@ export class VsphereClient {
   readonly about: About;
   readonly serviceContent: ServiceContent;
   private readonly transport: SoapTransport;
-  private readonly options: ConnectOptions;
+  private options: ConnectOptions;
   private readonly log: Logger | undefined;
   /** Bumped on each successful login, so concurrent failures re-login only once. */
   private generation = 0;
   private relogin: Promise<void> | null = null;
   private counters: Promise<ReadonlyMap<string, PerfCounter>> | null = null;
+  private currentSession: UserSession | null = null;
 
   private constructor(transport: SoapTransport, options: ConnectOptions, about: About, serviceContent: ServiceContent) {
     this.transport = transport;
-    this.options = options;
+    this.options = { ...options };
     this.log = options.log;
     this.about = about;
     this.serviceContent = serviceContent;
@@ -263,6 +285,8 @@ export class VsphereClient {
       if (/^[0-9][0-9.]*$/.test(about.apiVersion)) transport.apiVersion = about.apiVersion;
       const client = new VsphereClient(transport, options, about, serviceContent);
       await client.login();
+      // A person's password is not kept a moment longer than the login needs it.
+      if (options.relogin === false) client.options = { ...client.options, password: '' };
       return client;
     } catch (error) {
       await transport.close();
@@ -280,12 +304,25 @@ export class VsphereClient {
     return this.transport.url;
   }
 
+  /** The session the last login opened. */
+  get session(): UserSession {
+    if (this.currentSession === null) throw new NotAuthenticated('not logged in');
+    return this.currentSession;
+  }
+
   private async login(): Promise<void> {
     this.transport.clearSession();
-    await this.transport.send(
+    const response = await this.transport.send(
       'Login',
       moRefXml('_this', this.serviceContent.sessionManager) + textXml('userName', this.options.username) + textXml('password', this.options.password),
     );
+    const returnval = childrenNamed(response, 'returnval')[0];
+    const userSession = returnval ? asRecord(elementValue(returnval)) : null;
+    this.currentSession = {
+      key: asString(userSession?.['key']) ?? '',
+      // vCenter canonicalizes the name (domain, case): its own form is the one its checks take.
+      userName: asString(userSession?.['userName']) ?? this.options.username,
+    };
     this.generation++;
     this.log?.debug({ url: this.transport.url, username: this.options.username }, 'vsphere session established');
   }
@@ -296,7 +333,7 @@ export class VsphereClient {
     try {
       return await operation();
     } catch (error) {
-      if (!(error instanceof NotAuthenticated)) throw error;
+      if (!(error instanceof NotAuthenticated) || this.options.relogin === false) throw error;
       if (generation === this.generation) {
         this.log?.info({ url: this.transport.url }, 'vsphere session lost; logging in again');
         this.relogin ??= this.login().finally(() => {
@@ -360,6 +397,69 @@ export class VsphereClient {
     if (refs.length === 0) return [];
     const objectSet = refs.map((ref) => `<objectSet>${moRefXml('obj', ref)}</objectSet>`).join('');
     return this.withSession(() => this.retrievePaged(`<specSet>${propSpecXml(type, paths)}${objectSet}</specSet>`));
+  }
+
+  /**
+   * Every object of the given types under `root` (default: the root folder) that this session
+   * may see: one recursive ContainerView of all the types, its objects read without properties
+   * (paged). vCenter leaves out what the session has no System.View on.
+   */
+  async visibleObjects(types: readonly string[], root?: MoRef): Promise<MoRef[]> {
+    return this.withSession(async () => {
+      const container = root ?? this.serviceContent.rootFolder;
+      const viewResponse = await this.transport.send(
+        'CreateContainerView',
+        moRefXml('_this', this.serviceContent.viewManager) +
+          moRefXml('container', container) +
+          types.map((type) => textXml('type', type)).join('') +
+          textXml('recursive', true),
+      );
+      const viewElement = childrenNamed(viewResponse, 'returnval')[0];
+      const view = viewElement ? asMoRef(elementValue(viewElement)) : null;
+      if (!view) throw new TransportError('notVsphere', 'CreateContainerView returned no view');
+      try {
+        const objectSet =
+          `<objectSet>${moRefXml('obj', view)}${textXml('skip', true)}` +
+          `<selectSet xsi:type="TraversalSpec">${textXml('name', 'view')}${textXml('type', 'ContainerView')}${textXml('path', 'view')}${textXml('skip', false)}</selectSet>` +
+          `</objectSet>`;
+        const propSets = types.map((type) => propSpecXml(type, [])).join('');
+        return (await this.retrievePaged(`<specSet>${propSets}${objectSet}</specSet>`)).map((object) => object.obj);
+      } finally {
+        await this.transport.send('DestroyView', moRefXml('_this', view)).catch((error: unknown) => {
+          this.log?.debug({ err: error }, 'DestroyView failed');
+        });
+      }
+    });
+  }
+
+  /**
+   * AuthorizationManager.HasUserPrivilegeOnEntities: which of `privIds` `userName` holds on each
+   * entity, in calls of at most `perCall` entities. The caller needs System.View on each entity.
+   */
+  async userPrivileges(entities: readonly MoRef[], userName: string, privIds: readonly string[], perCall = 1000): Promise<EntityPrivileges[]> {
+    const manager = this.serviceContent.all['authorizationManager'];
+    if (!manager) throw new TransportError('notVsphere', "the server's ServiceContent has no authorizationManager: it does not look like a vCenter");
+    const out: EntityPrivileges[] = [];
+    for (const batch of chunk(entities, perCall)) {
+      const value = await this.call(
+        'HasUserPrivilegeOnEntities',
+        manager,
+        batch.map((entity) => moRefXml('entities', entity)).join('') + textXml('userName', userName) + privIds.map((id) => textXml('privId', id)).join(''),
+      );
+      for (const raw of asArray(value)) {
+        const record = asRecord(raw);
+        const entity = asMoRef(record?.['entity']);
+        if (!record || !entity) continue;
+        const granted = new Map<string, boolean>();
+        for (const availability of asArray(record['privAvailability'])) {
+          const item = asRecord(availability);
+          const privId = asString(item?.['privId']);
+          if (item && privId !== null) granted.set(privId, asBoolean(item['isGranted']) ?? false);
+        }
+        out.push({ entity, granted });
+      }
+    }
+    return out;
   }
 
   private async retrievePaged(specSetXml: string): Promise<ObjectContent[]> {

@@ -18,6 +18,9 @@ import type {
   VmInfo,
 } from '../shared/inventory.ts';
 import type { Tier } from '../shared/tiers.ts';
+import type { StoredScope } from '../shared/visibility.ts';
+
+export type { StoredScope } from '../shared/visibility.ts';
 
 /** Samples of one entity, values aligned with `ts`; metric keys from shared/metrics.ts. */
 export interface SampleBatch {
@@ -137,8 +140,8 @@ export interface InventoryStore {
 
   /** Lists hold the entities present at the last inventory; removed ones too with `includeRemoved`. */
   datacenters(options?: ListOptions): Awaitable<readonly StoredDatacenter[]>;
-  /** How many entities of each kind a datacenter holds now (removed ones left out); kinds it lacks are absent. */
-  presentCounts(datacenterId: string): Awaitable<Readonly<Partial<Record<EntityKind, number>>>>;
+  /** The ids of the entities of each kind a datacenter holds now (removed ones left out); kinds it lacks are absent. */
+  presentIds(datacenterId: string): Awaitable<Readonly<Partial<Record<EntityKind, readonly string[]>>>>;
   clusters(datacenterId: string, options?: ListOptions): Awaitable<readonly StoredCluster[]>;
   hosts(datacenterId: string, options?: ListOptions): Awaitable<readonly StoredHost[]>;
   vms(datacenterId: string, options?: ListOptions): Awaitable<readonly StoredVm[]>;
@@ -183,3 +186,40 @@ export interface SampleStore {
 
 /** Both parts, as one embedded implementation (SQLite) provides them. */
 export interface Store extends InventoryStore, SampleStore {}
+
+/** A login, as every front end reads it; the cookie's token itself is never stored, only its hash. */
+export interface StoredSession {
+  /** Hash of the session token (the cookie holds the token). */
+  readonly id: string;
+  /** As typed at login. */
+  readonly username: string;
+  readonly vcenterId: string;
+  /** Epoch ms. */
+  readonly createdMs: number;
+  readonly lastSeenMs: number;
+  /** What the person may see (see shared/visibility.ts). */
+  readonly scopeId: string;
+  /** When vCenter last answered what the person may see, epoch ms. */
+  readonly scopeCheckedMs: number;
+}
+
+/** Sessions and the scopes they see, shared by every process that serves them. */
+export interface SessionStore {
+  /** Inserts or replaces a session. */
+  saveSession(session: StoredSession): Awaitable<void>;
+  session(id: string): Awaitable<StoredSession | null>;
+  /** Moves a session's last use forward (never back). */
+  touchSession(id: string, lastSeenMs: number): Awaitable<void>;
+  /** A session's new scope, checked now. */
+  setSessionScope(id: string, scopeId: string, checkedMs: number): Awaitable<void>;
+  deleteSession(id: string): Awaitable<void>;
+  /**
+   * Deletes sessions unused since `idleBeforeMs`, created before `createdBeforeMs`, or whose
+   * scope was last checked before `checkedBeforeMs`, then scopes no session uses; returns how
+   * many sessions went.
+   */
+  deleteExpiredSessions(bounds: { readonly idleBeforeMs: number; readonly createdBeforeMs: number; readonly checkedBeforeMs: number }): Awaitable<number>;
+  /** Stores a scope (scopes are immutable: an id already stored is left as it is). */
+  saveScope(scope: StoredScope): Awaitable<void>;
+  scope(id: string): Awaitable<StoredScope | null>;
+}

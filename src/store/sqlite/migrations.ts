@@ -113,9 +113,34 @@ CREATE TABLE store_meta (
 INSERT INTO store_meta (key, value) VALUES ('history_version', 0);
 `;
 
+/*
+ * Sessions and what each one may see, so that any process serving a session enforces the
+ * same set (shared/visibility.ts). A session row holds the hash of its token, never the token.
+ * Scopes are content-addressed and immutable; sessions that see the same set share one.
+ */
+const sessions = `
+CREATE TABLE scopes (
+  id TEXT PRIMARY KEY,
+  vcenter_id TEXT NOT NULL,
+  readable TEXT NOT NULL,
+  view_only TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  vcenter_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  scope_id TEXT NOT NULL REFERENCES scopes (id),
+  scope_checked_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_scope ON sessions (scope_id);
+`;
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
   { id: '2026-11-28-samples-time-first', sql: timeFirst },
   { id: '2026-11-28-history-version', sql: historyVersion },
+  { id: '2026-12-01-sessions', sql: sessions },
 ];

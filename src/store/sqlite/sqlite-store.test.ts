@@ -115,8 +115,13 @@ void describe('inventory', () => {
     assert.equal(gone?.lastSeenSec, 1000);
     assert.equal(store.entity(nicId(hostId, 'vmnic1'))?.removedAtSec, 2000);
     assert.equal(store.entity(nicId(hostId, 'vmnic0'))?.removedAtSec, null);
-    assert.deepEqual(store.presentCounts(dcId), { cluster: 1, host: 1, nic: 1, vm: 1, datastore: 1 }, 'removed ones are not counted');
-    assert.deepEqual(store.presentCounts('dc-unknown'), {});
+    const present = store.presentIds(dcId);
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(present).map(([kind, list]) => [kind, list.length])),
+      { cluster: 1, host: 1, nic: 1, vm: 1, datastore: 1 },
+      'removed ones are not listed',
+    );
+    assert.deepEqual(store.presentIds('dc-unknown'), {});
     // A third cycle that still misses vmB keeps the first time it was missed.
     store.saveInventory(snapshot(2500, [vm(vmA, 'alpha-renamed')], ['vmnic0']));
     assert.equal(store.entity(vmB)?.removedAtSec, 2000);
@@ -485,6 +490,7 @@ void describe('database file', () => {
       '2026-11-28-latest-5m',
       '2026-11-28-samples-time-first',
       '2026-11-28-history-version',
+      '2026-12-01-sessions',
     ]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);

@@ -29,7 +29,10 @@ import type {
   StoredDatastore,
   StoredEntity,
   StoredHost,
+  StoredScope,
+  StoredSession,
   StoredVm,
+  SessionStore,
 } from '../store.ts';
 
 /** Entities removed longer ago than this are deleted with their history: the 1-day tier's retention. */
@@ -109,7 +112,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return new SqliteStore(path, options);
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, SessionStore {
   private readonly db: Database.Database;
   private readonly log: Logger | undefined;
   private readonly statements;
@@ -174,9 +177,32 @@ export class SqliteStore implements Store {
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, info
          FROM entities WHERE id = ?`,
       ),
-      // The partial index entities_present (datacenter_id, kind) answers this alone.
-      presentCounts: db.prepare<[string], { kind: EntityKind; count: number }>(
-        'SELECT kind, COUNT(*) AS count FROM entities WHERE datacenter_id = ? AND removed_at_sec IS NULL GROUP BY kind',
+      // Through the partial index entities_present (datacenter_id, kind).
+      presentIds: db.prepare<[string], { kind: EntityKind; id: string }>(
+        'SELECT kind, id FROM entities WHERE datacenter_id = ? AND removed_at_sec IS NULL',
+      ),
+      saveSession: db.prepare<StoredSession>(
+        `INSERT INTO sessions (id, username, vcenter_id, created_ms, last_seen_ms, scope_id, scope_checked_ms)
+         VALUES (@id, @username, @vcenterId, @createdMs, @lastSeenMs, @scopeId, @scopeCheckedMs)
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username, vcenter_id = excluded.vcenter_id,
+           created_ms = excluded.created_ms, last_seen_ms = excluded.last_seen_ms,
+           scope_id = excluded.scope_id, scope_checked_ms = excluded.scope_checked_ms`,
+      ),
+      session: db.prepare<[string], { id: string; username: string; vcenter_id: string; created_ms: number; last_seen_ms: number; scope_id: string; scope_checked_ms: number }>(
+        'SELECT id, username, vcenter_id, created_ms, last_seen_ms, scope_id, scope_checked_ms FROM sessions WHERE id = ?',
+      ),
+      touchSession: db.prepare<[number, string]>('UPDATE sessions SET last_seen_ms = MAX(last_seen_ms, ?) WHERE id = ?'),
+      setSessionScope: db.prepare<[string, number, string]>('UPDATE sessions SET scope_id = ?, scope_checked_ms = ? WHERE id = ?'),
+      deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
+      deleteExpiredSessions: db.prepare<[number, number, number]>(
+        'DELETE FROM sessions WHERE last_seen_ms < ? OR created_ms < ? OR scope_checked_ms < ?',
+      ),
+      deleteUnusedScopes: db.prepare('DELETE FROM scopes WHERE id NOT IN (SELECT scope_id FROM sessions)'),
+      saveScope: db.prepare<[string, string, string, string]>(
+        'INSERT INTO scopes (id, vcenter_id, readable, view_only) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      ),
+      scope: db.prepare<[string], { id: string; vcenter_id: string; readable: string; view_only: string }>(
+        'SELECT id, vcenter_id, readable, view_only FROM scopes WHERE id = ?',
       ),
       presentEntities: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
@@ -383,8 +409,58 @@ export class SqliteStore implements Store {
     return this.statements.statuses.all().map((row) => JSON.parse(row.status) as CollectionStatus);
   }
 
-  presentCounts(datacenterId: string): Readonly<Partial<Record<EntityKind, number>>> {
-    return Object.fromEntries(this.statements.presentCounts.all(datacenterId).map((row) => [row.kind, row.count]));
+  presentIds(datacenterId: string): Readonly<Partial<Record<EntityKind, readonly string[]>>> {
+    const byKind: Partial<Record<EntityKind, string[]>> = {};
+    for (const row of this.statements.presentIds.all(datacenterId)) (byKind[row.kind] ??= []).push(row.id);
+    return byKind;
+  }
+
+  saveSession(session: StoredSession): void {
+    this.statements.saveSession.run(session);
+  }
+
+  session(id: string): StoredSession | null {
+    const row = this.statements.session.get(id);
+    if (!row) return null;
+    return {
+      id: row.id,
+      username: row.username,
+      vcenterId: row.vcenter_id,
+      createdMs: row.created_ms,
+      lastSeenMs: row.last_seen_ms,
+      scopeId: row.scope_id,
+      scopeCheckedMs: row.scope_checked_ms,
+    };
+  }
+
+  touchSession(id: string, lastSeenMs: number): void {
+    this.statements.touchSession.run(lastSeenMs, id);
+  }
+
+  setSessionScope(id: string, scopeId: string, checkedMs: number): void {
+    this.statements.setSessionScope.run(scopeId, checkedMs, id);
+  }
+
+  deleteSession(id: string): void {
+    this.statements.deleteSession.run(id);
+  }
+
+  deleteExpiredSessions(bounds: { readonly idleBeforeMs: number; readonly createdBeforeMs: number; readonly checkedBeforeMs: number }): number {
+    return this.db.transaction(() => {
+      const { changes } = this.statements.deleteExpiredSessions.run(bounds.idleBeforeMs, bounds.createdBeforeMs, bounds.checkedBeforeMs);
+      this.statements.deleteUnusedScopes.run();
+      return changes;
+    })();
+  }
+
+  saveScope(scope: StoredScope): void {
+    this.statements.saveScope.run(scope.id, scope.vcenterId, JSON.stringify(scope.readable), JSON.stringify(scope.viewOnly));
+  }
+
+  scope(id: string): StoredScope | null {
+    const row = this.statements.scope.get(id);
+    if (!row) return null;
+    return { id: row.id, vcenterId: row.vcenter_id, readable: JSON.parse(row.readable) as string[], viewOnly: JSON.parse(row.view_only) as string[] };
   }
 
   datacenters(options: ListOptions = {}): readonly StoredDatacenter[] {

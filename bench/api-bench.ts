@@ -46,6 +46,7 @@ import { startWorker } from '../src/worker-thread.ts';
 import type { CycleWriterData } from './cycle-writer.ts';
 import { random } from './stats.ts';
 import { syntheticInventory, vmBatch } from './synthetic.ts';
+import { snapshotScope, withScopes } from '../test/support/scoped-auth.ts';
 
 export interface ApiBenchOptions {
   /** Number of VMs; default 5000. */
@@ -310,8 +311,9 @@ async function serve(vmCount: number, historyVms: number, writes: boolean): Prom
   const listBuilder = workerListBuilder(databasePath, pino({ level: 'warn' }, pino.destination(2)));
   const app = buildApp({
     store,
+    sessionStore: store,
     listBuilder,
-    auth: vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]),
+    auth: withScopes(vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]), () => snapshotScope(snapshot)),
     log: pino({ level: 'warn' }, pino.destination(2)),
     config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false, listMaxStaleMs: 5000 },
   });

@@ -19,6 +19,7 @@ import { startVcsim } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 import { syntheticInventory } from './synthetic.ts';
+import { snapshotScope, withScopes } from '../test/support/scoped-auth.ts';
 import { median, random } from './stats.ts';
 
 export interface UiBenchResult {
@@ -56,7 +57,8 @@ export async function benchUi(options: { vms?: number; runs?: number } = {}): Pr
   const sim = await startVcsim({ username: 'bench', password: 'bench', vmsPerPool: 1 });
   const app = buildApp({
     store,
-    auth: vsphereAuthenticator([{ id: 'bench', url: sim.url }]),
+    sessionStore: store,
+    auth: withScopes(vsphereAuthenticator([{ id: 'bench', url: sim.url }]), () => snapshotScope(snapshot)),
     log: pino({ level: 'silent' }),
     config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false, webRoot },
   });

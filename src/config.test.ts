@@ -36,7 +36,7 @@ void describe('loadConfig', () => {
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8080 });
     assert.equal(config.intervalSec, 120);
     assert.equal(config.logLevel, 'info');
-    assert.deepEqual(config.session, { idleSec: 8 * 3600, maxSec: 24 * 3600 });
+    assert.deepEqual(config.session, { idleSec: 8 * 3600, maxSec: 24 * 3600, scopeRefreshSec: 600 });
     assert.equal(config.tls, null);
     assert.deepEqual(config.collector, { perfEntitiesPerQuery: 50, perfMetricsPerQuery: 64, perfConcurrency: 4, pageSize: 1000 });
     assert.deepEqual(config.vcenters, []);
@@ -55,6 +55,7 @@ void describe('loadConfig', () => {
         VSCOPE_LOG_LEVEL: 'debug',
         VSCOPE_SESSION_IDLE_SEC: '600',
         VSCOPE_SESSION_MAX_SEC: '3600',
+        VSCOPE_SESSION_SCOPE_REFRESH_SEC: '300',
       },
     });
     assert.deepEqual(config.vcenters, [
@@ -64,7 +65,7 @@ void describe('loadConfig', () => {
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8443 });
     assert.equal(config.intervalSec, 60);
     assert.equal(config.logLevel, 'debug');
-    assert.deepEqual(config.session, { idleSec: 600, maxSec: 3600 });
+    assert.deepEqual(config.session, { idleSec: 600, maxSec: 3600, scopeRefreshSec: 300 });
   });
 
   void it('reads the password from a file, takes the name, and warns about insecure mode', () => {
@@ -94,7 +95,7 @@ void describe('loadConfig', () => {
         'listen: "[::1]:9000"',
         'intervalSec: 300',
         'logLevel: warn',
-        'session: { idleSec: 100, maxSec: 200 }',
+        'session: { idleSec: 100, maxSec: 200, scopeRefreshSec: 900 }',
         'collector: { perfEntitiesPerQuery: 10, perfConcurrency: 2 }',
         'vcenters:',
         '  - id: paris',
@@ -116,7 +117,7 @@ void describe('loadConfig', () => {
     assert.deepEqual(config.listen, { host: '::1', port: 9000 });
     assert.equal(config.intervalSec, 20);
     assert.equal(config.logLevel, 'warn');
-    assert.deepEqual(config.session, { idleSec: 100, maxSec: 200 });
+    assert.deepEqual(config.session, { idleSec: 100, maxSec: 200, scopeRefreshSec: 900 });
     assert.deepEqual(config.collector, { perfEntitiesPerQuery: 10, perfMetricsPerQuery: 64, perfConcurrency: 2, pageSize: 1000 });
     assert.deepEqual(
       config.vcenters.map((v) => [v.id, v.url, v.username, v.password, v.insecure]),
@@ -162,6 +163,8 @@ void describe('loadConfig', () => {
     { name: 'missing password file', options: { env: { VSCOPE_VCENTER_URL: 'vc', VSCOPE_VCENTER_USER: 'u', VSCOPE_VCENTER_PASSWORD_FILE: '/nonexistent/pw' } }, patterns: [/passwordFile/, /ENOENT/] },
     { name: 'missing CA file', options: { env: { ...vcEnv, VSCOPE_VCENTER_CA_FILE: '/nonexistent/ca.pem' } }, patterns: [/caFile/, /does not exist/] },
     { name: 'TLS cert without key', options: { env: { VSCOPE_TLS_CERT_FILE: '/x' } }, patterns: [/VSCOPE_TLS_KEY_FILE/, /both or neither/] },
+    { name: 'scope refresh above 15 minutes (env)', options: { env: { VSCOPE_SESSION_SCOPE_REFRESH_SEC: '901' } }, patterns: [/VSCOPE_SESSION_SCOPE_REFRESH_SEC/, /10 to 900/] },
+    { name: 'scope refresh above 15 minutes (file)', options: { argvConfigPath: file('sr.yaml', 'session: { scopeRefreshSec: 3600 }\n'), env: {} }, patterns: [/session\.scopeRefreshSec/] },
     { name: 'idle longer than max', options: { env: { VSCOPE_SESSION_IDLE_SEC: '100', VSCOPE_SESSION_MAX_SEC: '10' } }, patterns: [/session\.idleSec/] },
     {
       name: 'vCenter without url (file), password kept out',

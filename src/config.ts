@@ -44,8 +44,11 @@ export interface Config {
   /** Collection cycle in seconds, 20..900. Default 120. */
   readonly intervalSec: number;
   readonly logLevel: LogLevel;
-  /** Web sessions: end after `idleSec` unused (default 8 h) and `maxSec` in any case (24 h). */
-  readonly session: { readonly idleSec: number; readonly maxSec: number };
+  /**
+   * Web sessions: end after `idleSec` unused (default 8 h) and `maxSec` in any case (24 h); what
+   * each person may see is asked of vCenter again every `scopeRefreshSec` (default 600, at most 900).
+   */
+  readonly session: { readonly idleSec: number; readonly maxSec: number; readonly scopeRefreshSec: number };
   /** Serve https when set. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly collector: CollectorTuning;
@@ -97,7 +100,13 @@ const fileSchema = z.strictObject({
   listen: z.union([z.string().min(1), z.number().int()]).optional(),
   intervalSec: z.number(intervalRule).int(intervalRule).min(20, intervalRule).max(900, intervalRule).optional(),
   logLevel: z.enum(logLevels).optional(),
-  session: z.strictObject({ idleSec: positiveInt(31_536_000).optional(), maxSec: positiveInt(31_536_000).optional() }).optional(),
+  session: z
+    .strictObject({
+      idleSec: positiveInt(31_536_000).optional(),
+      maxSec: positiveInt(31_536_000).optional(),
+      scopeRefreshSec: z.number().int().min(10).max(900).optional(),
+    })
+    .optional(),
   tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
   collector: z
     .strictObject({
@@ -350,6 +359,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const session = {
     idleSec: envInt(env, 'VSCOPE_SESSION_IDLE_SEC', 1, 31_536_000) ?? file.session?.idleSec ?? 8 * 3600,
     maxSec: envInt(env, 'VSCOPE_SESSION_MAX_SEC', 1, 31_536_000) ?? file.session?.maxSec ?? 24 * 3600,
+    // At most 15 minutes: a change of permissions in vCenter shows in vscope within that time.
+    scopeRefreshSec: envInt(env, 'VSCOPE_SESSION_SCOPE_REFRESH_SEC', 10, 900) ?? file.session?.scopeRefreshSec ?? 600,
   };
   if (session.idleSec > session.maxSec) {
     throw new ConfigError('invalid configuration: session.idleSec: must not exceed session.maxSec');

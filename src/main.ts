@@ -126,6 +126,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
   });
   const app = buildApp({
     store,
+    sessionStore: store,
     listBuilder,
     auth: vsphereAuthenticator(config.vcenters.map(({ id, url, insecure, caFile }) => ({ id, url, insecure, ...(caFile === null ? {} : { caFile }) }))),
     log: log.child({ component: 'http' }),
@@ -135,6 +136,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
       version,
       sessionIdleSec: config.session.idleSec,
       sessionMaxSec: config.session.maxSec,
+      scopeRefreshSec: config.session.scopeRefreshSec,
       secureCookies: https !== undefined,
       webRoot,
       listMaxStaleMs: 5000,

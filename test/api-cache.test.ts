@@ -89,8 +89,8 @@ test('a stale list is answered at once, without waiting for its rebuild', async 
     fill: fillStore,
     config: { listMaxStaleMs: 5000 },
     // The app's own builder, held back on demand (as a worker thread busy for a while would be).
-    listBuilder: (store) => {
-      const inline = inlineListBuilder(store);
+    listBuilder: (store, sessionStore) => {
+      const inline = inlineListBuilder(store, sessionStore);
       return {
         async build(request) {
           builds++;

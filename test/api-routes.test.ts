@@ -357,12 +357,12 @@ before(async () => {
         import: { state: 'done', entitiesDone: 0, entitiesTotal: 0 },
       };
       const stale = (status: CollectionStatus) =>
-        statusResponse({ version: 'x', intervalSec: 120, nowSec: 1010, vcenters: [{ id: 'a', name: 'A' }], statuses: [status] }).vcenters[0]?.stale;
+        statusResponse({ version: 'x', intervalSec: 120, nowSec: 1010, vcenters: [{ id: 'a', name: 'A' }], statuses: [status], counts: {} }).vcenters[0]?.stale;
       assert.equal(stale(base), false);
       assert.equal(stale({ ...base, lastEndSec: 1005, lastError: 'boom' }), true, 'failed after the last success');
       assert.equal(stale({ ...base, lastSuccessSec: null }), true, 'never succeeded');
       assert.equal(
-        statusResponse({ version: 'x', intervalSec: 120, nowSec: 1010, vcenters: [{ id: 'b', name: 'B' }], statuses: [base] }).vcenters[0]?.stale,
+        statusResponse({ version: 'x', intervalSec: 120, nowSec: 1010, vcenters: [{ id: 'b', name: 'B' }], statuses: [base], counts: {} }).vcenters[0]?.stale,
         true,
         'no status at all',
       );

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { buildList, buildMetrics, workerListBuilder, type ListRequest, type MetricsRequest } from '../src/server/list-builder.ts';
 import type { VmRow } from '../src/shared/api.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { fillStore, ids, t0 } from './fixtures/api-inventory.ts';
+import { fillStore, fixtureScopes, ids, t0 } from './fixtures/api-inventory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vscope-list-worker-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,13 +21,17 @@ test('the worker builds what the app would build in its own thread, and sees lat
   const path = join(dir, 'lists.db');
   const store = openSqliteStore(path);
   fillStore(store);
+  const all = fixtureScopes.all('vc1');
+  const vm1only = fixtureScopes.vm1only();
+  store.saveScope(all.stored);
+  store.saveScope(vm1only.stored);
   const builder = workerListBuilder(path, pino({ level: 'silent' }));
   try {
     let gzipped = 0;
     for (const list of ['vms', 'hosts', 'datastores'] as const) {
       for (const includeRemoved of [false, true]) {
-        const request: ListRequest = { list, datacenterId: ids.dc1, includeRemoved, nowSec: t0 + 700 };
-        const [fromWorker, inThread] = [await builder.build(request), await buildList(store, request)];
+        const request: ListRequest = { list, datacenterId: ids.dc1, includeRemoved, nowSec: t0 + 700, scopeId: all.id };
+        const [fromWorker, inThread] = [await builder.build(request), await buildList(store, request, all)];
         assert.equal(fromWorker.json.toString('utf8'), inThread.json.toString('utf8'), `${list} ${String(includeRemoved)}`);
         // Small bodies go as they are; others gzipped, to the same text.
         assert.equal(fromWorker.gzip === null, inThread.gzip === null);
@@ -36,10 +40,18 @@ test('the worker builds what the app would build in its own thread, and sees lat
       }
     }
     assert.ok(gzipped > 0, 'the VM lists are big enough to be gzipped');
+    // The worker reads the scope the request names: web-1 alone, its host hidden, its cluster seen by name.
+    const scoped = JSON.parse((await builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: true, nowSec: t0 + 700, scopeId: vm1only.id })).json.toString()) as VmRow[];
+    assert.deepEqual(
+      scoped.map((vm) => [vm.name, vm.hostId, vm.hostName, vm.clusterName, vm.datastores.length]),
+      [['web-1', null, null, 'C1', 0]],
+    );
+    assert.deepEqual(JSON.parse((await builder.build({ list: 'hosts', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700, scopeId: vm1only.id })).json.toString()), []);
+    await assert.rejects(builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700, scopeId: 'no-such-scope' }), /not stored/);
     store.writeRealtime([{ entityId: ids.vm1, kind: 'vm', intervalSec: 20, ts: [t0 + 620], values: { cpuUsagePct: [77] } }]);
-    const vms = JSON.parse((await builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700 })).json.toString()) as VmRow[];
+    const vms = JSON.parse((await builder.build({ list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700, scopeId: all.id })).json.toString()) as VmRow[];
     assert.equal(vms.find((vm) => vm.id === ids.vm1)?.cpuUsagePct, 77, 'a write committed by another connection');
-    await assert.rejects(builder.build({ list: 'vms', datacenterId: 'dc-nope', includeRemoved: false, nowSec: t0 + 700 }), /no datacenter dc-nope/);
+    await assert.rejects(builder.build({ list: 'vms', datacenterId: 'dc-nope', includeRemoved: false, nowSec: t0 + 700, scopeId: all.id }), /no datacenter dc-nope/);
 
     // The Prometheus exposition, with the statuses the main thread hands over.
     const metricsRequest: MetricsRequest = {
@@ -65,13 +77,15 @@ test('a worker that dies fails the requests in flight, and the next request star
   const folder = join(dir, 'not-yet');
   const path = join(folder, 'lists.db');
   const builder = workerListBuilder(path, pino({ level: 'silent' }));
-  const request: ListRequest = { list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700 };
+  const all = fixtureScopes.all('vc1');
+  const request: ListRequest = { list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700, scopeId: all.id };
   try {
     // The folder does not exist: the worker cannot open the database and exits.
     await assert.rejects(builder.build(request), /the list worker stopped/);
     mkdirSync(folder);
     const store = openSqliteStore(path);
     fillStore(store);
+    store.saveScope(all.stored);
     store.close();
     const vms = JSON.parse((await builder.build(request)).json.toString()) as VmRow[];
     assert.ok(vms.some((vm) => vm.id === ids.vm1));

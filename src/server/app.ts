@@ -6,7 +6,7 @@ import { fastifyCookie } from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { CollectionStatus, Store } from '../store/store.ts';
+import type { CollectionStatus, SessionStore, Store } from '../store/store.ts';
 import type { Authenticator } from './auth.ts';
 import { AppError, forbiddenOrigin, internalErrorBody, methodNotAllowed, notAuthenticated, notFound } from './errors.ts';
 import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
@@ -15,7 +15,7 @@ import { inventoryRoutes } from './routes/inventory-routes.ts';
 import { operationsRoutes } from './routes/operations-routes.ts';
 import { seriesRoutes } from './routes/series-routes.ts';
 import { sessionCookieName, sessionRoutes } from './routes/session-routes.ts';
-import { SessionStore, type Session } from './sessions.ts';
+import { Sessions, type Session } from './sessions.ts';
 
 export interface AppConfig {
   /** Collection interval, seconds (for staleness). */
@@ -25,6 +25,11 @@ export interface AppConfig {
   readonly sessionIdleSec: number;
   /** A session expires this long after login whatever its use. */
   readonly sessionMaxSec: number;
+  /**
+   * How often what each person may see is asked of vCenter again, seconds (at most 900: a
+   * change of permissions shows within that time). Default 600.
+   */
+  readonly scopeRefreshSec?: number;
   /** Mark the session cookie Secure (serve over https, or behind a TLS proxy). */
   readonly secureCookies: boolean;
   /** Folder of the built UI, served at / with SPA fallback to index.html. */
@@ -52,6 +57,10 @@ export interface CollectorStatusSource {
 
 export interface AppDeps {
   readonly store: Store;
+  /** Where sessions and what each one may see are kept (shared by every front end). */
+  readonly sessionStore: SessionStore;
+  /** The sessions, when the caller drives them (tests refresh scopes at will); default: built from sessionStore and the config. */
+  readonly sessions?: Sessions;
   readonly auth: Authenticator;
   readonly log: Logger;
   /** Clock, ms since the epoch. Default Date.now. */
@@ -150,21 +159,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   };
   const app = (config.https ? Fastify({ ...common, https: { cert: config.https.cert, key: config.https.key } }) : Fastify(common)) as unknown as FastifyInstance;
 
-  const pendingLogouts = new Set<Promise<void>>();
-  const sessions = new SessionStore({
-    idleSec: config.sessionIdleSec,
-    maxSec: config.sessionMaxSec,
-    nowMs,
-    onEnd: (session) => {
-      const pending = session.vsphere
-        .logout()
-        .catch((error: unknown) => {
-          log.warn({ err: error, vcenterId: session.vcenterId }, 'vSphere logout failed (the vCenter session will expire by itself)');
-        })
-        .finally(() => pendingLogouts.delete(pending));
-      pendingLogouts.add(pending);
-    },
-  });
+  const sessions =
+    deps.sessions ??
+    new Sessions({
+      store: deps.sessionStore,
+      idleSec: config.sessionIdleSec,
+      maxSec: config.sessionMaxSec,
+      refreshSec: config.scopeRefreshSec ?? 600,
+      nowMs,
+      log,
+    });
+  sessions.start();
   const statuses = async (): Promise<readonly CollectionStatus[]> => deps.collector?.status() ?? (await store.statuses());
 
   // Routes this app declares, for the 405 answer and the OpenAPI coverage test.
@@ -188,18 +193,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
 
   app.decorateRequest('vscopeSession', null);
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      checkOrigin(request);
-      const token = fastifyCookie.parse(request.headers.cookie ?? '')[sessionCookieName];
-      request.vscopeSession = token === undefined ? null : sessions.touch(token);
-      const route = request.routeOptions.url;
-      const needsSession = route !== undefined && route.startsWith('/api') && request.routeOptions.config.public !== true;
-      if (needsSession && request.vscopeSession === null) throw notAuthenticated();
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
+  app.addHook('onRequest', async (request) => {
+    checkOrigin(request);
+    const token = fastifyCookie.parse(request.headers.cookie ?? '')[sessionCookieName];
+    request.vscopeSession = token === undefined ? null : await sessions.touch(token);
+    const route = request.routeOptions.url;
+    const needsSession = route !== undefined && route.startsWith('/api') && request.routeOptions.config.public !== true;
+    if (needsSession && request.vscopeSession === null) throw notAuthenticated();
   });
 
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -257,7 +257,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     log,
     config,
     sessions,
-    listBuilder: deps.listBuilder ?? inlineListBuilder(store),
+    listBuilder: deps.listBuilder ?? inlineListBuilder(store, deps.sessionStore),
     nowMs,
     nowSec,
     statuses,
@@ -267,10 +267,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(seriesRoutes, context);
   void app.register(operationsRoutes, context);
 
-  app.addHook('onClose', async () => {
-    sessions.endAll();
-    await Promise.allSettled([...pendingLogouts]);
-  });
+  // The sessions stay stored (another front end may serve them); the vSphere sessions held
+  // here are logged out, so those sessions end at their scope's deadline.
+  app.addHook('onClose', () => sessions.close());
 
   return app;
 }

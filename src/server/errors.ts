@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'invalid_credentials'
   | 'not_authenticated'
   | 'forbidden_origin'
+  | 'no_permission'
   | 'not_found'
   | 'method_not_allowed'
   | 'too_many_attempts'
@@ -41,6 +42,22 @@ export const notAuthenticated = (): AppError =>
 
 export const forbiddenOrigin = (): AppError =>
   new AppError('forbidden_origin', 403, 'Cross-origin request refused: the Origin header does not match the Host.');
+
+export const noReadPermission = (vcenterName: string): AppError =>
+  new AppError(
+    'no_permission',
+    403,
+    `Your vSphere account has no read permission in vCenter ${vcenterName}: ask your vSphere administrator for a role (ReadOnly at least) on what you need to see.`,
+  );
+
+/** vCenter accepted the login but could not say what the person may see: no session (fail closed). */
+export const visibilityUnavailable = (vcenterName: string, cause: unknown): AppError =>
+  new AppError(
+    'vcenter_unavailable',
+    503,
+    `vCenter ${vcenterName} accepted the login but could not say what your account may see, so no session was opened; try again in a moment.`,
+    { cause },
+  );
 
 export const notFound = (what: string): AppError => new AppError('not_found', 404, `${what} was not found.`);
 

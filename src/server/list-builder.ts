@@ -12,16 +12,20 @@ import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
-import type { CollectionStatus, Store } from '../store/store.ts';
+import type { Visibility } from '../shared/visibility.ts';
+import type { CollectionStatus, SessionStore, Store, StoredEntity } from '../store/store.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
 import { minGzipBytes, type PreparedBody } from './prepared-body.ts';
 import { renderMetrics } from './prometheus.ts';
-import { DatacenterData, datastoreRows, hostRows, selectLive, vmRows } from './views.ts';
+import { ScopeCache } from './scope-cache.ts';
+import { DatacenterData, datastoreRows, hostRows, selectLive, shows, vmRows } from './views.ts';
 
 export interface ListRequest {
   readonly list: 'vms' | 'hosts' | 'datastores';
   readonly datacenterId: string;
   readonly includeRemoved: boolean;
+  /** The scope of the person asking (shared/visibility.ts): the list holds what they may read. */
+  readonly scopeId: string;
   /** The clock, for the hosts' uptime. */
   readonly nowSec: number;
 }
@@ -49,17 +53,18 @@ export interface ListBuilder {
   close(): Promise<void>;
 }
 
-/** The list as JSON and gzip, read from `store` in the calling thread. */
-export async function buildList(store: Store, request: ListRequest): Promise<BuiltList> {
+/** The list as JSON and gzip, of what `visibility` shows, read from `store` in the calling thread. */
+export async function buildList(store: Store, request: Omit<ListRequest, 'scopeId'>, visibility: Visibility): Promise<BuiltList> {
   const datacenter = await store.entity(request.datacenterId);
   if (datacenter?.kind !== 'datacenter') throw new Error(`no datacenter ${request.datacenterId}`);
   const data = await DatacenterData.load(store, datacenter, request.includeRemoved);
+  const shown = <T extends StoredEntity>(list: readonly T[]): T[] => selectLive(list, request.includeRemoved).filter((entity) => shows(visibility, entity));
   const rows =
     request.list === 'vms'
-      ? await vmRows(data, selectLive(data.vms, request.includeRemoved))
+      ? await vmRows(data, shown(data.vms), visibility)
       : request.list === 'hosts'
-        ? await hostRows(data, selectLive(data.hosts, request.includeRemoved), request.nowSec)
-        : await datastoreRows(data, selectLive(data.datastores, request.includeRemoved));
+        ? await hostRows(data, shown(data.hosts), request.nowSec, visibility)
+        : await datastoreRows(data, shown(data.datastores));
   const json = Buffer.from(JSON.stringify(rows));
   return { json, gzip: json.length < minGzipBytes ? null : gzipSync(json, { level: 6 }) };
 }
@@ -75,9 +80,17 @@ export function preparedBody(built: BuiltList): PreparedBody {
   return { json: built.json, gzip: () => built.gzip };
 }
 
-export function inlineListBuilder(store: Store): ListBuilder {
+/** Builds a list for the scope the request names, read from `scopes`; throws when it is not stored. */
+export async function buildScopedList(store: Store, scopes: ScopeCache, request: ListRequest): Promise<BuiltList> {
+  const scope = await scopes.get(request.scopeId);
+  if (scope === null) throw new Error(`scope ${request.scopeId} is not stored`);
+  return buildList(store, request, scope);
+}
+
+export function inlineListBuilder(store: Store, sessionStore: Pick<SessionStore, 'scope'>): ListBuilder {
+  const scopes = new ScopeCache(sessionStore);
   return {
-    build: (request) => buildList(store, request),
+    build: (request) => buildScopedList(store, scopes, request),
     metrics: (request) => buildMetrics(store, request),
     close: () => Promise.resolve(),
   };

@@ -43,7 +43,7 @@ export class ListCache {
 
   async get(request: ListRequest): Promise<PreparedBody> {
     const { version, nowMs, maxStaleMs, log } = this.options;
-    const key = `${request.list} ${request.datacenterId} ${String(request.includeRemoved)}`;
+    const key = `${request.list} ${request.datacenterId} ${String(request.includeRemoved)} ${request.scopeId}`;
     const dataVersion = await version();
     // The hosts' uptime moves with the clock: their list is current for one second of it.
     const current = dataVersion === undefined ? undefined : request.list === 'hosts' ? `${String(dataVersion)}@${String(request.nowSec)}` : String(dataVersion);

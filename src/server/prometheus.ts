@@ -6,7 +6,7 @@
  */
 import type { CollectionStatus, Store } from '../store/store.ts';
 import { isStale, lastCycleFailed } from './status.ts';
-import { DatacenterData, datastoreRows, hostRows, selectLive, vmRows } from './views.ts';
+import { DatacenterData, datastoreRows, everything, hostRows, selectLive, vmRows } from './views.ts';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -177,7 +177,7 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
     const data = await DatacenterData.load(store, dc);
     const vcenter = names.get(dc.vcenterId) ?? dc.vcenterId;
     const base = { vcenter, datacenter: dc.name };
-    for (const host of await hostRows(data, selectLive(data.hosts, false), nowSec)) {
+    for (const host of await hostRows(data, selectLive(data.hosts, false), nowSec, everything)) {
       const labels = { ...base, cluster: host.clusterName ?? '', host: host.name, id: host.id };
       out.add('vscope_host_connected', labels, host.connectionState === 'connected');
       out.add('vscope_host_maintenance_mode', labels, host.inMaintenanceMode);
@@ -186,7 +186,7 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
         addFigures(out, 'vscope_nic', nicFigures, nic, { ...base, cluster: labels.cluster, host: host.name, nic: nic.device, id: nic.id });
       }
     }
-    for (const vm of await vmRows(data, selectLive(data.vms, false))) {
+    for (const vm of await vmRows(data, selectLive(data.vms, false), everything)) {
       if (vm.isTemplate) continue;
       const labels = { ...base, cluster: vm.clusterName ?? '', host: vm.hostName ?? '', vm: vm.name, id: vm.id };
       out.add('vscope_vm_powered_on', labels, vm.powerState === 'poweredOn');

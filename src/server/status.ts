@@ -23,6 +23,15 @@ export interface StatusInput {
   /** The vCenters to report, in config order. */
   readonly vcenters: readonly { id: string; name: string }[];
   readonly statuses: readonly CollectionStatus[];
+  /** What the session may read, per vCenter id (see StatusResponse counts). */
+  readonly counts: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/** Import progress as a share, 0 to 100 (100 once done, whatever the counts). */
+export function importPercent(progress: CollectionStatus['import']): number {
+  if (progress.state === 'done') return 100;
+  if (progress.entitiesTotal <= 0) return 0;
+  return Math.min(100, Math.floor((progress.entitiesDone / progress.entitiesTotal) * 1000) / 10);
 }
 
 export function statusResponse(input: StatusInput): StatusResponse {
@@ -43,8 +52,8 @@ export function statusResponse(input: StatusInput): StatusResponse {
           lastSuccess: null,
           lastError: null,
           stale: true,
-          counts: {},
-          import: { state: 'pending', entitiesDone: 0, entitiesTotal: 0 },
+          counts: input.counts[vcenter.id] ?? {},
+          import: { state: 'pending', percentDone: 0 },
         };
       }
       return {
@@ -56,8 +65,8 @@ export function statusResponse(input: StatusInput): StatusResponse {
         lastSuccess: status.lastSuccessSec,
         lastError: status.lastError,
         stale: isStale(status, input.nowSec, input.intervalSec),
-        counts: status.counts,
-        import: status.import,
+        counts: input.counts[vcenter.id] ?? {},
+        import: { state: status.import.state, percentDone: importPercent(status.import) },
       };
     }),
   };

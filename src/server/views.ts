@@ -1,6 +1,10 @@
 /**
  * Turns stored inventory and latest figures into the API's rows. Each list is built with maps
  * in one pass over the datacenter's entities (O(n)) and one `latest` query.
+ *
+ * Every function takes the person's Visibility (shared/visibility.ts): an entity's own figures
+ * stay whole (a host's CPU includes all its VMs), but a relation to something the person may
+ * not see is left out (null, or absent from a list), exactly as if it did not exist.
  */
 import type {
   DatacenterRow,
@@ -12,7 +16,8 @@ import type {
   VmRow,
 } from '../shared/api.ts';
 import { cpuReadyPctPerVcpu, metricsByKind } from '../shared/metrics.ts';
-import type { HostNicInfo } from '../shared/inventory.ts';
+import type { EntityKind, HostNicInfo } from '../shared/inventory.ts';
+import type { Visibility } from '../shared/visibility.ts';
 import type {
   LatestFigures,
   Store,
@@ -25,6 +30,19 @@ import type {
 } from '../store/store.ts';
 
 const noFigures: LatestFigures = { bucketSec: null, values: {} };
+
+/** Sees everything: the collector's own views (/metrics, for Prometheus) and tests. */
+export const everything: Visibility = { canRead: () => true, canSee: () => true };
+
+/**
+ * Whether a related entity is shown: containers (datacenters, clusters) by name when the
+ * person may see them, the rest only when they may read them. NICs go with their host.
+ */
+export function shows(visibility: Visibility, entity: StoredEntity | HostNicInfo): boolean {
+  if (entity.kind === 'datacenter' || entity.kind === 'cluster') return visibility.canSee(entity.id);
+  if (entity.kind === 'nic') return visibility.canRead(entity.hostId);
+  return visibility.canRead(entity.id);
+}
 
 /** The latest figures of one entity as a lookup: a metric's value, or null when unknown. */
 function figuresOf(latest: ReadonlyMap<string, LatestFigures>, id: string): (metric: string) => number | null {
@@ -114,24 +132,30 @@ function vmsByHost(vms: readonly StoredVm[]): Map<string, StoredVm[]> {
   return byHost;
 }
 
-/** Datacenters of one vCenter with live counts (collectedAt is the caller's: it is live status). */
-export async function datacenterRows(store: Store, vcenterId: string): Promise<Omit<DatacenterRow, 'collectedAt'>[]> {
+/**
+ * Datacenters of one vCenter with the counts of what the person may read in each (collectedAt
+ * is the caller's: it is live status). A datacenter is listed when the person may read it or
+ * something in it.
+ */
+export async function datacenterRows(store: Store, vcenterId: string, visibility: Visibility): Promise<Omit<DatacenterRow, 'collectedAt'>[]> {
   const datacenters = (await store.datacenters()).filter((dc) => dc.vcenterId === vcenterId && isLive(dc));
-  return Promise.all(
+  const rows = await Promise.all(
     datacenters.map(async (dc) => {
-      // Counted by the store: loading 5,000 VMs to count them took ~100 ms.
-      const counts = await store.presentCounts(dc.id);
+      // Ids only, from the store's index: loading 5,000 VMs to count them took ~100 ms.
+      const present = await store.presentIds(dc.id);
+      const count = (kind: EntityKind): number => (present[kind] ?? []).reduce((n, id) => (visibility.canRead(id) ? n + 1 : n), 0);
       return {
         id: dc.id,
         name: dc.name,
         vcenterId: dc.vcenterId,
-        clusters: counts.cluster ?? 0,
-        hosts: counts.host ?? 0,
-        vms: counts.vm ?? 0,
-        datastores: counts.datastore ?? 0,
+        clusters: (present.cluster ?? []).reduce((n, id) => (visibility.canSee(id) ? n + 1 : n), 0),
+        hosts: count('host'),
+        vms: count('vm'),
+        datastores: count('datastore'),
       };
     }),
   );
+  return rows.filter((row) => visibility.canRead(row.id) || row.hosts + row.vms + row.datastores > 0);
 }
 
 function nicRow(nic: HostNicInfo, latest: ReadonlyMap<string, LatestFigures>): NicRow {
@@ -152,7 +176,7 @@ function nicRow(nic: HostNicInfo, latest: ReadonlyMap<string, LatestFigures>): N
  * Host rows. vcpusAllocated, vms and vmsPoweredOn count the host's live VMs, templates aside.
  * @param nowSec for uptimeSec (now - boot time; null when the boot time is unknown)
  */
-export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[], nowSec: number): Promise<HostRow[]> {
+export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[], nowSec: number, visibility: Visibility): Promise<HostRow[]> {
   const ids: string[] = [];
   for (const host of hosts) {
     ids.push(host.id);
@@ -169,12 +193,13 @@ export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[
       if (vm.powerState === 'poweredOn') poweredOn++;
     }
     const cluster = host.clusterId === null ? undefined : data.clusterById.get(host.clusterId);
+    const shownCluster = cluster !== undefined && shows(visibility, cluster) ? cluster : undefined;
     const figure = figuresOf(latest, host.id);
     return {
       id: host.id,
       name: host.name,
-      clusterId: host.clusterId,
-      clusterName: cluster?.name ?? null,
+      clusterId: shownCluster?.id ?? null,
+      clusterName: shownCluster?.name ?? null,
       connectionState: host.connectionState,
       powerState: host.powerState,
       inMaintenanceMode: host.inMaintenanceMode,
@@ -202,27 +227,29 @@ export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[
   });
 }
 
-export async function vmRows(data: DatacenterData, vms: readonly StoredVm[]): Promise<VmRow[]> {
+export async function vmRows(data: DatacenterData, vms: readonly StoredVm[], visibility: Visibility): Promise<VmRow[]> {
   const latest = await data.store.latest(vms.map((vm) => vm.id));
   return vms.map((vm) => {
     const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
     const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
+    const shownHost = host !== undefined && shows(visibility, host) ? host : undefined;
+    const shownCluster = cluster !== undefined && shows(visibility, cluster) ? cluster : undefined;
     const figure = figuresOf(latest, vm.id);
     const readyMs = figure('cpuReadyMs');
     const datastores: { id: string; name: string }[] = [];
     for (const id of vm.datastoreIds) {
       const datastore = data.datastoreById.get(id);
-      if (datastore) datastores.push({ id, name: datastore.name });
+      if (datastore && shows(visibility, datastore)) datastores.push({ id, name: datastore.name });
     }
     return {
       id: vm.id,
       name: vm.name,
       powerState: vm.powerState,
       overallStatus: vm.overallStatus,
-      hostId: vm.hostId,
-      hostName: host?.name ?? null,
-      clusterId: vm.clusterId,
-      clusterName: cluster?.name ?? null,
+      hostId: shownHost?.id ?? null,
+      hostName: shownHost?.name ?? null,
+      clusterId: shownCluster?.id ?? null,
+      clusterName: shownCluster?.name ?? null,
       guestOs: vm.guestOs,
       ipAddress: vm.ipAddress,
       toolsRunningStatus: vm.toolsRunningStatus,
@@ -318,7 +345,7 @@ export const entityName = (entity: StoredEntity): string => (entity.kind === 'ni
 const link = (entity: StoredEntity): EntityLink => ({ id: entity.id, kind: entity.kind, name: entityName(entity) });
 
 /** The detail view of one located entity: its row and its live relations. */
-export async function entityDetail(store: Store, place: EntityPlace, nowSec: number): Promise<EntityDetail> {
+export async function entityDetail(store: Store, place: EntityPlace, nowSec: number, visibility: Visibility): Promise<EntityDetail> {
   const { entity } = place;
   const base = {
     id: entity.id,
@@ -329,7 +356,7 @@ export async function entityDetail(store: Store, place: EntityPlace, nowSec: num
   };
   if (!place.datacenter) return { ...base, row: null, related: {} };
   const datacenter = place.datacenter;
-  const links = (list: readonly StoredEntity[]): EntityLink[] => list.map(link);
+  const links = (list: readonly StoredEntity[]): EntityLink[] => list.filter((related) => shows(visibility, related)).map(link);
   // A VM, a datastore or a NIC needs only its neighbours (a few lookups, not the whole datacenter).
   switch (entity.kind) {
     case 'vm': {
@@ -339,7 +366,7 @@ export async function entityDetail(store: Store, place: EntityPlace, nowSec: num
       const data = new DatacenterData(store, datacenter, { clusters: cluster, hosts: host, vms: [entity], datastores });
       return {
         ...base,
-        row: (await vmRows(data, [entity]))[0] ?? null,
+        row: (await vmRows(data, [entity], visibility))[0] ?? null,
         related: { host: links(host), cluster: links(cluster), datastores: links(datastores) },
       };
     }
@@ -386,7 +413,7 @@ export async function entityDetail(store: Store, place: EntityPlace, nowSec: num
     case 'host':
       return {
         ...base,
-        row: (await hostRows(data, [entity], nowSec))[0] ?? null,
+        row: (await hostRows(data, [entity], nowSec, visibility))[0] ?? null,
         related: {
           cluster: links(entity.clusterId === null ? [] : [data.clusterById.get(entity.clusterId)].filter((c) => c !== undefined)),
           vms: links(live(data.vms).filter((vm) => vm.hostId === entity.id)),

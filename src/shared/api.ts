@@ -220,7 +220,9 @@ export interface StatusResponse {
     readonly lastError: string | null;
     /** No successful cycle for 3 intervals, or the last cycle failed. */
     readonly stale: boolean;
+    /** What the session may read of this vCenter: datacenters, clusters (seen), hosts, vms, datastores. */
     readonly counts: Readonly<Record<string, number>>;
-    readonly import: { readonly state: string; readonly entitiesDone: number; readonly entitiesTotal: number };
+    /** The history import of the whole vCenter, as a share (its entity counts are not the session's to see). */
+    readonly import: { readonly state: string; readonly percentDone: number };
   }[];
 }

@@ -5,38 +5,28 @@
  */
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type { DatacenterRow } from '../../shared/api.ts';
-import { kindOfId } from '../../shared/entity-id.ts';
 import type { StoredDatacenter } from '../../store/store.ts';
 import { notFound } from '../errors.ts';
 import { ListCache } from '../list-cache.ts';
 import { sendPrepared } from '../prepared-body.ts';
 import { listQuery, parseInput } from '../validate.ts';
-import { datacenterRows, entityDetail, locate, type EntityPlace } from '../views.ts';
-import { sessionOf, type RouteContext } from './context.ts';
+import { datacenterRows, entityDetail, locate } from '../views.ts';
+import { sessionOf, shownEntity, type RouteContext } from './context.ts';
 
 export const inventoryRoutes: FastifyPluginCallback<RouteContext> = (app, context, done) => {
   const { store, statuses, nowSec } = context;
 
-  /** The datacenter `id` when it belongs to the session's vCenter, else 404. */
+  /** The datacenter `id` when the session may see it, else 404. */
   const datacenterFor = async (request: FastifyRequest, id: string, includeRemoved: boolean): Promise<StoredDatacenter> => {
-    const current = sessionOf(request);
-    const entity = kindOfId(id) === 'datacenter' ? await store.entity(id) : null;
-    if (entity?.kind !== 'datacenter' || entity.vcenterId !== current.vcenterId || (entity.removedAtSec !== null && !includeRemoved)) {
-      throw notFound('This datacenter');
-    }
+    const entity = await shownEntity(store, request, id).catch(() => null);
+    if (entity?.kind !== 'datacenter' || (entity.removedAtSec !== null && !includeRemoved)) throw notFound('This datacenter');
     return entity;
-  };
-  const locateFor = async (request: FastifyRequest, id: string): Promise<EntityPlace> => {
-    const current = sessionOf(request);
-    const place = kindOfId(id) === null ? null : await locate(store, id);
-    if (!place || place.vcenterId !== current.vcenterId) throw notFound('This entity');
-    return place;
   };
 
   app.get('/api/datacenters', async (request): Promise<DatacenterRow[]> => {
-    const { vcenterId } = sessionOf(request);
-    // A few datacenters, counted in SQL (under a millisecond at 5,000 VMs): not cached.
-    const rows = await datacenterRows(store, vcenterId);
+    const { vcenterId, scope } = sessionOf(request);
+    // A few datacenters, their entities' ids read from the store's index: not cached.
+    const rows = await datacenterRows(store, vcenterId, scope);
     // collectedAt comes from the live status (the collector's, when it runs in this process).
     const lastSuccess = (await statuses()).find((status) => status.vcenterId === vcenterId)?.lastSuccessSec ?? null;
     return rows.map((row) => ({ ...row, collectedAt: lastSuccess }));
@@ -57,12 +47,16 @@ export const inventoryRoutes: FastifyPluginCallback<RouteContext> = (app, contex
     app.get<{ Params: { id: string } }>(`/api/datacenters/:id/${list}`, async (request, reply) => {
       const { removed } = parseInput(listQuery, request.query, 'query');
       const datacenter = await datacenterFor(request, request.params.id, removed);
-      return sendPrepared(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed, nowSec: nowSec() }));
+      const { scope } = sessionOf(request);
+      return sendPrepared(request, reply, await lists.get({ list, datacenterId: datacenter.id, includeRemoved: removed, nowSec: nowSec(), scopeId: scope.id }));
     });
   }
 
-  app.get<{ Params: { id: string } }>('/api/entities/:id', async (request) =>
-    entityDetail(store, await locateFor(request, request.params.id), nowSec()),
-  );
+  app.get<{ Params: { id: string } }>('/api/entities/:id', async (request) => {
+    const entity = await shownEntity(store, request, request.params.id);
+    const place = await locate(store, entity.id);
+    if (place === null) throw notFound('This entity');
+    return entityDetail(store, place, nowSec(), sessionOf(request).scope);
+  });
   done();
 };

@@ -10,19 +10,23 @@ import { preparedBody } from '../list-builder.ts';
 import { openApiDocument } from '../openapi.ts';
 import { sendPrepared } from '../prepared-body.ts';
 import { statusResponse } from '../status.ts';
+import { datacenterRows } from '../views.ts';
 import { sessionOf, type RouteContext } from './context.ts';
 
 export const operationsRoutes: FastifyPluginCallback<RouteContext> = (app, context, done) => {
   const { store, auth, config, log, statuses, nowSec } = context;
 
   app.get('/api/status', async (request) => {
-    const current = sessionOf(request);
+    const { vcenterId, scope } = sessionOf(request);
+    const rows = await datacenterRows(store, vcenterId, scope);
+    const sum = (key: 'clusters' | 'hosts' | 'vms' | 'datastores'): number => rows.reduce((total, row) => total + row[key], 0);
     return statusResponse({
       version: config.version,
       intervalSec: config.intervalSec,
       nowSec: nowSec(),
-      vcenters: auth.vcenters().filter((vcenter) => vcenter.id === current.vcenterId),
+      vcenters: auth.vcenters().filter((vcenter) => vcenter.id === vcenterId),
       statuses: await statuses(),
+      counts: { [vcenterId]: { datacenters: rows.length, clusters: sum('clusters'), hosts: sum('hosts'), vms: sum('vms'), datastores: sum('datastores') } },
     });
   });
 

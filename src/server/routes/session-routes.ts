@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginCallback } from 'fastify';
 import type { SessionInfo, VcenterSummary } from '../../shared/api.ts';
-import { AppError, badRequest, invalidCredentials, tooManyAttempts, unavailable } from '../errors.ts';
+import { AppError, badRequest, invalidCredentials, noReadPermission, tooManyAttempts, unavailable, visibilityUnavailable } from '../errors.ts';
 import { FailureLimiter, type Session } from '../sessions.ts';
 import { loginBody, parseInput } from '../validate.ts';
 import { sessionOf, type RouteContext } from './context.ts';
@@ -43,15 +43,30 @@ export const sessionRoutes: FastifyPluginCallback<RouteContext> = (app, context,
 
     let rejected = false;
     let unreachable: AppError | null = null;
+    let noPermission: AppError | null = null;
     for (const vcenter of targets) {
       try {
-        const handle = await auth.login(vcenter.id, body.username, body.password);
-        const created = sessions.create(body.username, vcenter.id, handle);
+        const login = await auth.login(vcenter.id, body.username, body.password);
+        let scope;
+        try {
+          scope = await login.scope();
+        } catch (error) {
+          await login.logout();
+          request.log.warn({ err: error, username: body.username, vcenterId: vcenter.id }, 'login refused: what the person may see could not be read');
+          throw visibilityUnavailable(vcenter.name, error);
+        }
+        if (scope.readableCount === 0) {
+          await login.logout();
+          request.log.info({ username: body.username, vcenterId: vcenter.id }, 'login refused: no read permission');
+          noPermission ??= noReadPermission(vcenter.name);
+          continue;
+        }
+        const { token, session: created } = await sessions.create(body.username, vcenter.id, login, scope);
         // A login replaces the session the browser had, if any.
-        if (request.vscopeSession) sessions.end(request.vscopeSession.id);
+        if (request.vscopeSession) await sessions.end(request.vscopeSession.id);
         limiter.clear(userKey);
-        request.log.info({ username: body.username, vcenterId: vcenter.id }, 'login');
-        void reply.setCookie(sessionCookieName, created.id, {
+        request.log.info({ username: body.username, vcenterId: vcenter.id, readable: scope.readableCount }, 'login');
+        void reply.setCookie(sessionCookieName, token, {
           httpOnly: true,
           sameSite: 'strict',
           path: '/',
@@ -70,15 +85,15 @@ export const sessionRoutes: FastifyPluginCallback<RouteContext> = (app, context,
       limiter.fail(userKey);
       request.log.info({ username: body.username, ip: request.ip }, 'login refused');
     }
-    throw unreachable ?? invalidCredentials();
+    throw noPermission ?? unreachable ?? invalidCredentials();
   });
 
   app.get('/api/session', (request) => sessionInfo(sessionOf(request)));
 
-  app.delete('/api/session', (request, reply) => {
-    sessions.end(sessionOf(request).id);
+  app.delete('/api/session', async (request, reply) => {
+    await sessions.end(sessionOf(request).id);
     void reply.clearCookie(sessionCookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure: config.secureCookies });
-    void reply.code(204).send();
+    return reply.code(204).send();
   });
 
   app.get('/api/vcenters', { config: { public: true } }, (): VcenterSummary[] =>

@@ -1,5 +1,5 @@
 import type { DatacenterRow, SessionInfo, StatusResponse } from '../../../src/shared/api.ts';
-import { formatAge, formatClock, formatDateTime } from '../../../src/shared/format.ts';
+import { formatAge, formatClock, formatDateTime, formatNumber } from '../../../src/shared/format.ts';
 import { useNow, type Theme } from '../hooks.ts';
 import { formatRoute, tableHref, type Route } from '../route.ts';
 
@@ -106,8 +106,8 @@ export function Header(props: HeaderProps) {
       ))}
       {importing.map((v) => (
         <div key={v.id} class="banner banner-info" data-testid="import-progress" data-vcenter={v.id}>
-          {several ? `${v.name}: ` : ''}Importing history {v.import.entitiesDone}/{v.import.entitiesTotal}
-          <progress max={Math.max(1, v.import.entitiesTotal)} value={v.import.entitiesDone} />
+          {several ? `${v.name}: ` : ''}Importing history {formatNumber(v.import.percentDone, 1)} %
+          <progress max={100} value={v.import.percentDone} />
         </div>
       ))}
     </header>

@@ -51,8 +51,11 @@ void describe('engine metric table', () => {
       for (let raw = 0; raw <= 20_000; raw++) {
         // vscope's values: hundredths of a percent / 100, KB / 1024, or the raw integer.
         const value = entry.vscopeUnit === 'percent' ? raw / 100 : entry.vscopeUnit === 'MB' ? raw / 1024 : raw;
-        const back = entry.conversion.fromEngine(entry.conversion.toEngine(value));
+        const sent = entry.conversion.toEngine(value);
+        const back = entry.conversion.fromEngine(sent);
         if (back !== value) assert.fail(`${entry.name}: ${value} came back as ${back}`);
+        // What vmware_exporter would send: vCenter's integer itself, not one bit beside it.
+        if (entry.vscopeUnit === 'percent' && sent !== raw) assert.fail(`${entry.name}: ${value} went as ${sent}, not ${raw}`);
       }
     }
   });

@@ -32,9 +32,8 @@
  *   (so a standalone host has no `cluster_name`; vmware_exporter sends '' which is the same).
  *
  * Conversions are pure functions both ways. Multiplying or dividing by a power of two (bytes)
- * is exact; by 100 (percent <-> hundredths) it may round in the last bit, so
- * `toEngine(x)` can differ from vCenter's integer by one unit in the last place, while
- * `fromEngine(toEngine(x)) === x` holds for vscope's values (raw / 100, tested).
+ * is exact; percent -> hundredths snaps to vCenter's integer (see percentToHundredths), so
+ * `fromEngine(toEngine(x)) === x` holds for every vscope value made from a vCenter integer (tested).
  */
 import type { EntityKind } from '../../shared/inventory.ts';
 import type { MetricUnit } from '../../shared/metrics.ts';
@@ -51,8 +50,20 @@ export interface ValueConversion {
 }
 
 const identity: ValueConversion = { toEngine: (value) => value, fromEngine: (value) => value };
-/** vscope percent -> vCenter's hundredths of a percent (0..10000 for 0..100 %). */
-const percentToHundredths: ValueConversion = { toEngine: (value) => value * 100, fromEngine: (value) => value / 100 };
+/**
+ * vscope percent -> vCenter's hundredths of a percent (0..10000 for 0..100 %). `x * 100` of a
+ * value vscope made as `raw / 100` can land one bit off vCenter's integer (1.11 * 100 is
+ * 111.00000000000001): snapping back to the integer sends exactly what vmware_exporter sends,
+ * and what VictoriaMetrics keeps (it stores non-integers with 12 significant digits only).
+ */
+const percentToHundredths: ValueConversion = {
+  toEngine: (value) => {
+    const hundredths = value * 100;
+    const nearest = Math.round(hundredths);
+    return Math.abs(hundredths - nearest) <= 1e-9 * Math.max(1, Math.abs(hundredths)) ? nearest : hundredths;
+  },
+  fromEngine: (value) => value / 100,
+};
 const bytesPerMB = 1024 * 1024;
 const bytesPerGB = 1024 * 1024 * 1024;
 /** vscope MB (1024^2 bytes) -> bytes. */

@@ -200,6 +200,9 @@ function describeEngine(kind: EngineKind): void {
       const def = metric('vm', 'cpuReadyMs');
       const yearAgo = baseSec - 365 * daySec;
       const { ts, values } = realtime(yearAgo, yearAgo + 3600, (end) => (end / 20) % 5);
+      // As a history import runs: after realtime collection already wrote a recent sample of the
+      // series (a brand-new series would take old samples in order on Prometheus, window or not).
+      await made.writer.write([rawSeries(def, context, [baseSec + daySec], [1])]);
       await made.writer.write([rawSeries(def, context, ts, values)]);
       await engine.current.flush();
       const [series] = await readRaw(made.reader, `${def.name}{entity_id="${context.entityId}"}`, yearAgo, yearAgo + 3600);
@@ -221,7 +224,7 @@ function describeEngine(kind: EngineKind): void {
       assert.deepEqual(counted.resultType === 'vector' ? counted.series[0]?.values : null, [ts.length]);
     });
 
-    void it('keeps retrying while the engine is stopped, and loses and duplicates nothing once it is back', async () => {
+    void it('keeps retrying while the engine is stopped, and loses and duplicates nothing once it is back', { timeout: 60_000 }, async () => {
       const context = vmContext(`${kind}-outage`);
       const def = metric('vm', 'cpuReadyMs');
       const fromSec = baseSec + 14 * 3600;
@@ -265,7 +268,7 @@ void describe('Prometheus with a 10-minute out-of-order window', () => {
     await writer?.close();
   });
 
-  void it('refuses a day-old sample with SampleTooOld at once, never retrying it', async () => {
+  void it('refuses a day-old sample with SampleTooOld at once, never retrying it', { timeout: 10_000 }, async () => {
     const nowMs = Math.floor(Date.now() / 1000) * 1000;
     const labels = [{ name: '__name__', value: 'vmware_vm_cpu_ready_summation' }, { name: 'entity_id', value: 'vm-late' }];
     await writer?.write([{ labels, timestampsMs: [nowMs], values: [1] }]);
@@ -299,7 +302,7 @@ void describe('VictoriaMetrics without -dedup.minScrapeInterval', () => {
 void describe('an engine that never comes back', () => {
   const engine = useEngine('victoria-metrics');
 
-  void it('fails the write with EngineUnavailable once the retry budget is spent', async () => {
+  void it('fails the write with EngineUnavailable once the retry budget is spent', { timeout: 10_000 }, async () => {
     await engine.current.stop();
     const { writer, reader } = clients(engine.current, { initialDelayMs: 20, maxDelayMs: 100, maxElapsedMs: 500 });
     await assert.rejects(

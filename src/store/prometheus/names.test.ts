@@ -73,7 +73,7 @@ void describe('entity labels', () => {
     { kind: 'host', name: 'esx-2.lan', expected: { host_name: 'esx-2.lan', dc_name: 'DC0', cluster_name: 'C1', vcenter: 'vc1', entity_id: 'id-1' } },
     { kind: 'nic', name: 'vmnic1', expected: { nic: 'vmnic1', host_name: 'esx-1.lan', dc_name: 'DC0', cluster_name: 'C1', vcenter: 'vc1', entity_id: 'id-1' } },
     { kind: 'datastore', name: 'LocalDS_0', expected: { ds_name: 'LocalDS_0', dc_name: 'DC0', vcenter: 'vc1', entity_id: 'id-1' } },
-    { kind: 'host', name: 'standalone', extra: { clusterName: null }, expected: { host_name: 'standalone', dc_name: 'DC0', vcenter: 'vc1', entity_id: 'id-1' } },
+    { kind: 'host', name: 'standalone', extra: { clusterName: '' }, expected: { host_name: 'standalone', dc_name: 'DC0', vcenter: 'vc1', entity_id: 'id-1' } },
   ];
   for (const c of cases) {
     void it(`${c.kind} ${c.name}`, () => {

@@ -153,6 +153,22 @@ async function answersReady(kind: EngineKind, url: string): Promise<boolean> {
   }
 }
 
+/** Engines of this process, killed and removed if it exits without its `after` hooks. */
+const live = new Set<RunningEngine>();
+
+function killLeftovers(): void {
+  for (const engine of live) engine.killNow();
+}
+
+process.once('exit', killLeftovers);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killLeftovers();
+    // Then die of the signal as the process would have without this handler.
+    process.kill(process.pid, signal);
+  });
+}
+
 class RunningEngine implements Engine {
   readonly kind: EngineKind;
   readonly url: string;
@@ -173,7 +189,8 @@ class RunningEngine implements Engine {
     this.port = port;
     this.dataDir = dataDir;
     this.url = `http://127.0.0.1:${port}`;
-    this.remoteWriteUrl = kind === 'prometheus' ? `${this.url}/api/v1/write` : `${this.url}/api/v1/write`;
+    // Both serve remote write 1.0 at the Prometheus path.
+    this.remoteWriteUrl = `${this.url}/api/v1/write`;
   }
 
   get startMs(): number {
@@ -248,6 +265,13 @@ class RunningEngine implements Engine {
   async destroy(): Promise<void> {
     await this.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
+    live.delete(this);
+  }
+
+  /** Synchronous last resort (process exit): SIGKILL and remove the data folder. */
+  killNow(): void {
+    this.#child?.kill('SIGKILL');
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -266,6 +290,7 @@ export async function startEngine(kind: EngineKind, options: EngineOptions = {})
     const port = await freePort();
     const args = kind === 'prometheus' ? prometheusArgs(dataDir, port, options) : victoriaArgs(dataDir, port, options);
     const engine = new RunningEngine(kind, binary, args, port, dataDir);
+    live.add(engine);
     try {
       await engine.start();
       return engine;

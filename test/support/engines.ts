@@ -37,6 +37,11 @@ export interface EngineOptions {
    * retried write idempotent (1.79 keeps both copies otherwise). `null` leaves it unset.
    */
   readonly dedupInterval?: string | null;
+  /**
+   * More command-line flags, e.g. Prometheus' hidden `--storage.tsdb.min-block-duration=31d`
+   * to lay a benchmark's year out in the blocks a year of compaction would leave.
+   */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface Engine {
@@ -288,7 +293,7 @@ export async function startEngine(kind: EngineKind, options: EngineOptions = {})
     const dataDir = mkdtempSync(join(tmpdir(), `vscope-${kind}-`));
     mkdirSync(dataDir, { recursive: true });
     const port = await freePort();
-    const args = kind === 'prometheus' ? prometheusArgs(dataDir, port, options) : victoriaArgs(dataDir, port, options);
+    const args = [...(kind === 'prometheus' ? prometheusArgs(dataDir, port, options) : victoriaArgs(dataDir, port, options)), ...(options.extraArgs ?? [])];
     const engine = new RunningEngine(kind, binary, args, port, dataDir);
     live.add(engine);
     try {

@@ -282,6 +282,26 @@ void describe('Prometheus with a 10-minute out-of-order window', () => {
   });
 });
 
+void describe('VictoriaMetrics and the newest 30 seconds', () => {
+  const engine = useEngine('victoria-metrics');
+
+  void it('shows a sample written seconds ago only with nocache=1, which the client sends by default', async () => {
+    const { writer, reader } = clients(engine.current);
+    const plain = new PromqlClient({ url: engine.current.url, version: 'test', noCache: false });
+    const nowSec = Math.floor(Date.now() / 1000);
+    await writer.write([{ labels: [{ name: '__name__', value: 'vscope_fresh' }], timestampsMs: [(nowSec - 5) * 1000], values: [42] }]);
+    await engine.current.flush();
+    const value = async (client: PromqlClient): Promise<number | null> => {
+      const answer = await client.query('vscope_fresh', nowSec);
+      return answer.resultType === 'vector' ? (answer.series[0]?.values[0] ?? null) : null;
+    };
+    assert.equal(await value(reader), 42);
+    // Without it, 1.79 evaluates at now - 30 s (-search.latencyOffset), before the sample.
+    assert.equal(await value(plain), null);
+    await Promise.all([writer.close(), reader.close(), plain.close()]);
+  });
+});
+
 void describe('VictoriaMetrics without -dedup.minScrapeInterval', () => {
   const engine = useEngine('victoria-metrics', { dedupInterval: null });
 

@@ -133,10 +133,8 @@ function victoriaArgs(dataDir: string, port: number, options: EngineOptions): st
     `-httpListenAddr=127.0.0.1:${port}`,
     `-storageDataPath=${join(dataDir, 'data')}`,
     `-retentionPeriod=${options.retentionDays ?? 800}d`,
-    // The tests read back at once what they wrote: with a 30 s latency offset 1.79 would hide
-    // the newest 30 s of instant queries (and query_range points with a step under a minute).
-    // vscope's client sends nocache=1 for the first; this covers the second in tests.
-    '-search.latencyOffset=1s',
+    // -search.latencyOffset stays at its 30 s default, as on a user's server: the client's
+    // nocache=1 is what makes the newest samples visible (a test checks it).
     '-loggerLevel=INFO',
   ];
   const dedup = options.dedupInterval === undefined ? '1ms' : options.dedupInterval;

@@ -387,8 +387,15 @@ export class RemoteWriteClient {
         retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.#now()),
       };
     }
+    // Redirects are not followed (they would carry the credentials elsewhere).
+    const hint =
+      status >= 300 && status < 400
+        ? ': set the remote write URL to the address it redirects to'
+        : status === 413
+          ? ': lower maxSamplesPerRequest'
+          : '';
     throw new EngineRejected(
-      `${this.url} refused the write (HTTP ${status}${engineMessage ? `: ${engineMessage}` : ''}); it is not sent again`,
+      `${this.url} refused the write (HTTP ${status}${engineMessage ? `: ${engineMessage}` : ''})${hint}; it is not sent again`,
       status,
       engineMessage,
     );

@@ -201,7 +201,10 @@ function Body(props: {
         )}
         {datacenters.error && dcs.length === 0 && <ErrorNote message={`The datacenter list could not be loaded: ${datacenters.error.message}`} />}
         {datacenters.data !== null && dcs.length === 0 && (
-          <p class="note">No datacenter yet: vscope has not finished its first collection, or your account may not see any. The page refreshes by itself.</p>
+          <p class="note" data-testid="no-datacenter">
+            No datacenter to show: vscope has not finished its first collection of this vCenter, or your vSphere account may read nothing in it yet
+            (vscope shows what vCenter lets your account read, and asks again every few minutes). The page refreshes by itself.
+          </p>
         )}
         <View route={route} dcName={dcRow?.name ?? ''} theme={theme} />
       </main>

@@ -14,8 +14,11 @@ export function loginErrorMessage(error: unknown, nowMs: number): string {
       const at = formatClock(Math.ceil(nowMs / 1000) + error.retryAfterSec);
       return `Too many login attempts. Try again in ${error.retryAfterSec} s (at ${at}).`;
     }
+    case 403:
+      // vCenter accepted the password, but the account may read nothing: the server says where.
+      return error.message;
     case 503:
-      return `vCenter cannot be reached, so your login cannot be checked: ${error.message} Try again in a few minutes, or tell your vSphere administrator.`;
+      return `Your login could not be checked: ${error.message} Try again in a few minutes, or tell your vSphere administrator.`;
     default:
       return error.message;
   }

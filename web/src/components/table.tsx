@@ -422,7 +422,7 @@ export function DataTable<T>(props: TableProps<T>) {
             )}
             {ordered.length === 0 && (
               <tr class="empty">
-                <td colSpan={columns.length}>{rows.length === 0 ? `No ${many} in this datacenter.` : `No ${many} match “${state.q}”.`}</td>
+                <td colSpan={columns.length}>{rows.length === 0 ? `No ${many} of this datacenter that your vSphere account may see.` : `No ${many} match “${state.q}”.`}</td>
               </tr>
             )}
           </tbody>

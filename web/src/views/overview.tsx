@@ -143,7 +143,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
               ))}
               {figures.hosts.length === 0 && (
                 <tr class="empty">
-                  <td colSpan={7}>No hosts in this datacenter.</td>
+                  <td colSpan={7}>No host of this datacenter that your vSphere account may see.</td>
                 </tr>
               )}
             </tbody>
@@ -169,7 +169,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
               ))}
               {figures.topDatastores.length === 0 && (
                 <tr class="empty">
-                  <td>No datastores.</td>
+                  <td>No datastore that your vSphere account may see.</td>
                 </tr>
               )}
             </tbody>
@@ -184,7 +184,7 @@ export function OverviewView({ dc, hosts, vms, datastores }: { dc: string; hosts
                 <Badge health={powerHealth(state)}>{powerLabel(state)}</Badge> <strong>{count}</strong>
               </li>
             ))}
-            {figures.byPower.length === 0 && <li>No VMs.</li>}
+            {figures.byPower.length === 0 && <li>No VM that your vSphere account may see.</li>}
           </ul>
           <dl class="facts">
             <dt>CPU ready ≥ 5 % per vCPU</dt>

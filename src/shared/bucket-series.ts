@@ -48,61 +48,80 @@ export function bucketWidthInWindowSec(bucketSec: number, stepSec: number, windo
   return Math.min(bucketSec + stepSec, window.toSec) - bucketSec;
 }
 
-/** The window's buckets that hold a value in `column`, in ascending order. */
-export function valuesInWindow(
+/**
+ * Calls `visit` for each bucket of the window that holds a value in `column`, oldest first.
+ * The reads below go through it rather than building arrays: they run over thousands of
+ * entities per request.
+ */
+function eachInWindow(
   series: BucketSeries,
   column: 'avg' | 'max',
   window: TimeWindow,
-): BucketValue[] {
+  visit: (bucketSec: number, value: number) => void,
+): void {
+  const values = series[column];
+  for (let index = 0; index < series.ts.length; index++) {
+    const bucketSec = series.ts[index] ?? Number.NaN;
+    const value = values[index];
+    if (inWindow(bucketSec, window) && isValue(value)) visit(bucketSec, value);
+  }
+}
+
+/** The window's buckets that hold a value in `column`, in ascending order. */
+export function valuesInWindow(series: BucketSeries, column: 'avg' | 'max', window: TimeWindow): BucketValue[] {
   const found: BucketValue[] = [];
-  series.ts.forEach((bucketSec, index) => {
-    const value = series[column][index];
-    if (inWindow(bucketSec, window) && isValue(value)) found.push({ bucketSec, value });
-  });
+  eachInWindow(series, column, window, (bucketSec, value) => found.push({ bucketSec, value }));
   return found;
 }
 
 /** Newest bucket average in the window; null when the window holds none. */
 export function latestAvg(series: BucketSeries, window: TimeWindow): BucketValue | null {
-  return valuesInWindow(series, 'avg', window).at(-1) ?? null;
+  let latest: BucketValue | null = null;
+  eachInWindow(series, 'avg', window, (bucketSec, value) => (latest = { bucketSec, value }));
+  return latest;
+}
+
+/** Highest value of the column in the window, the earliest bucket on a tie; null when none. */
+function highest(series: BucketSeries, column: 'avg' | 'max', window: TimeWindow): BucketValue | null {
+  let bucketOfHighest = Number.NaN;
+  let highestValue = Number.NEGATIVE_INFINITY;
+  eachInWindow(series, column, window, (bucketSec, value) => {
+    if (Number.isNaN(bucketOfHighest) || value > highestValue) {
+      bucketOfHighest = bucketSec;
+      highestValue = value;
+    }
+  });
+  return Number.isNaN(bucketOfHighest) ? null : { bucketSec: bucketOfHighest, value: highestValue };
 }
 
 /** Highest stored maximum in the window, with its bucket (the earliest one on a tie); null when none. */
 export function peakMax(series: BucketSeries, window: TimeWindow): BucketValue | null {
-  let peak: BucketValue | null = null;
-  for (const found of valuesInWindow(series, 'max', window)) {
-    if (peak === null || found.value > peak.value) peak = found;
-  }
-  return peak;
+  return highest(series, 'max', window);
 }
 
 /** Highest bucket average in the window (the busiest bucket), earliest on a tie; null when none. */
 export function busiestAvg(series: BucketSeries, window: TimeWindow): BucketValue | null {
-  let busiest: BucketValue | null = null;
-  for (const found of valuesInWindow(series, 'avg', window)) {
-    if (busiest === null || found.value > busiest.value) busiest = found;
-  }
-  return busiest;
+  return highest(series, 'avg', window);
 }
 
 /** Time-weighted mean of the bucket averages in the window (gaps left out); null when none. */
 export function meanAvg(series: BucketSeries, window: TimeWindow): number | null {
   let weighted = 0;
   let widthSec = 0;
-  for (const { bucketSec, value } of valuesInWindow(series, 'avg', window)) {
+  eachInWindow(series, 'avg', window, (bucketSec, value) => {
     const width = bucketWidthInWindowSec(bucketSec, series.stepSec, window);
     weighted += value * width;
     widthSec += width;
-  }
+  });
   return widthSec > 0 ? weighted / widthSec : null;
 }
 
 /** Seconds of the window covered by buckets holding an average (0 when all are gaps). */
 export function coveredSec(series: BucketSeries, window: TimeWindow): number {
   let covered = 0;
-  for (const { bucketSec } of valuesInWindow(series, 'avg', window)) {
+  eachInWindow(series, 'avg', window, (bucketSec) => {
     covered += bucketWidthInWindowSec(bucketSec, series.stepSec, window);
-  }
+  });
   return covered;
 }
 
@@ -118,13 +137,15 @@ export function mapSeries(series: BucketSeries, transform: (value: number) => nu
  * read as zero. The sum of the maxima is an upper bound of the bucket's maximum of the sum.
  */
 export function sumSeries(a: BucketSeries, b: BucketSeries): BucketSeries {
-  const indexOfB = new Map(b.ts.map((bucketSec, index) => [bucketSec, index]));
   const add = (x: number | null | undefined, y: number | null | undefined): number | null =>
     isValue(x) && isValue(y) ? x + y : null;
+  // Series of one entity share their bucket starts: then the join is by index, no lookup.
+  const sameBuckets = a.ts === b.ts || (a.ts.length === b.ts.length && a.ts.every((bucketSec, index) => bucketSec === b.ts[index]));
+  const indexOfB = sameBuckets ? null : new Map(b.ts.map((bucketSec, index) => [bucketSec, index]));
   const avg: (number | null)[] = [];
   const max: (number | null)[] = [];
   a.ts.forEach((bucketSec, index) => {
-    const other = indexOfB.get(bucketSec);
+    const other = indexOfB === null ? index : indexOfB.get(bucketSec);
     avg.push(other === undefined ? null : add(a.avg[index], b.avg[other]));
     max.push(other === undefined ? null : add(a.max[index], b.max[other]));
   });

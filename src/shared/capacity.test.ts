@@ -238,7 +238,6 @@ void describe('datastoreProvisioning', () => {
   const cases: { name: string; capacityGB: number; provisionedGB: number; pct: number | null; ratio: number | null; overGB: number }[] = [
     { name: 'overcommitted by half', capacityGB: 1000, provisionedGB: 1500, pct: 150, ratio: 1.5, overGB: 500 },
     { name: 'under capacity', capacityGB: 1000, provisionedGB: 800, pct: 80, ratio: 0.8, overGB: 0 },
-    { name: 'exactly at capacity', capacityGB: 1000, provisionedGB: 1000, pct: 100, ratio: 1, overGB: 0 },
     { name: 'no capacity', capacityGB: 0, provisionedGB: 200, pct: null, ratio: null, overGB: 200 },
   ];
   for (const c of cases) {
@@ -376,6 +375,11 @@ void describe('clusterCapacity', () => {
     });
     // No memory data at all: no verdict.
     assert.equal(cluster.nPlusOne.memory.survives, null);
+  });
+
+  void it('a one-host cluster fails N+1 even with no demand: nothing can take over', () => {
+    const cluster = clusterCapacity('c1', [host('h1', { cpuMhz: 10_000, memoryMB: 1000 }, { avg: [0, 0, 0], max: [0, 0, 0] }, none)], period);
+    assert.deepEqual([cluster.nPlusOne.cpu.survives, cluster.nPlusOne.cpu.marginMhz], [false, 0]);
   });
 
   void it('survives N+1 when the peak exactly fills what remains', () => {

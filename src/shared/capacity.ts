@@ -181,40 +181,31 @@ function noTrend(base: ForecastBase): DatastoreFillForecast {
     growthHighGBPerDay: null,
     growthPctOfCapacityPerDay: null,
     levelShifts: [],
-    daysUntilFull: null,
-    daysUntilFullEarliest: null,
-    daysUntilFullLatest: null,
-    fullAtSec: null,
-    fullEarliestAtSec: null,
-    fullLatestAtSec: null,
+    ...fullDatesOf(0, null, null, null),
   };
 }
 
-/** Status and dates full from a fitted trend. */
-function fullDates(
-  trend: FillTrend,
-  capacityGB: number,
-  nowSec: number,
-): Pick<
+type FullDates = Pick<
   DatastoreFillForecast,
-  'status' | 'daysUntilFull' | 'daysUntilFullEarliest' | 'daysUntilFullLatest' | 'fullAtSec' | 'fullEarliestAtSec' | 'fullLatestAtSec'
-> {
+  'daysUntilFull' | 'daysUntilFullEarliest' | 'daysUntilFullLatest' | 'fullAtSec' | 'fullEarliestAtSec' | 'fullLatestAtSec'
+>;
+
+/** Status and dates full from a fitted trend. */
+function fullDates(trend: FillTrend, capacityGB: number, nowSec: number): FullDates & Pick<DatastoreFillForecast, 'status'> {
   const freeGB = capacityGB - (trend.fittedUsedGB ?? 0);
   const minGrowthGBPerDay = (capacityGB * notFillingPctOfCapacityPerDay) / 100;
   const daysAt = (growth: number | null): number | null =>
     growth !== null && growth >= minGrowthGBPerDay ? freeGB / growth : null;
-  const atSec = (days: number | null): number | null => (days === null ? null : nowSec + Math.round(days * daySec));
-  if (freeGB <= 0) {
-    return { status: 'full', daysUntilFull: 0, daysUntilFullEarliest: 0, daysUntilFullLatest: 0, fullAtSec: nowSec, fullEarliestAtSec: nowSec, fullLatestAtSec: nowSec };
-  }
+  if (freeGB <= 0) return { status: 'full', ...fullDatesOf(nowSec, 0, 0, 0) };
   const days = daysAt(trend.growthGBPerDay);
-  if (days === null) {
-    return { status: 'notFilling', daysUntilFull: null, daysUntilFullEarliest: null, daysUntilFullLatest: null, fullAtSec: null, fullEarliestAtSec: null, fullLatestAtSec: null };
-  }
-  const earliest = daysAt(trend.growthHighGBPerDay);
-  const latest = daysAt(trend.growthLowGBPerDay);
+  if (days === null) return { status: 'notFilling', ...fullDatesOf(nowSec, null, null, null) };
+  return { status: 'filling', ...fullDatesOf(nowSec, days, daysAt(trend.growthHighGBPerDay), daysAt(trend.growthLowGBPerDay)) };
+}
+
+/** The days until full and their dates (unix seconds, rounded to the second); null stays null. */
+function fullDatesOf(nowSec: number, days: number | null, earliest: number | null, latest: number | null): FullDates {
+  const atSec = (after: number | null): number | null => (after === null ? null : nowSec + Math.round(after * daySec));
   return {
-    status: 'filling',
     daysUntilFull: days,
     daysUntilFullEarliest: earliest,
     daysUntilFullLatest: latest,
@@ -230,10 +221,10 @@ function fullDates(
  * `maxLevelShifts` of them. `index` is the first point at the new level.
  */
 function levelShiftsOf(xs: readonly number[], ys: readonly number[], capacityGB: number): { index: number; changeGB: number }[] {
-  const steps = xs.slice(1).map((x, k) => ({ index: k + 1, dx: x - (xs[k] ?? 0), dy: (ys[k + 1] ?? 0) - (ys[k] ?? 0) }));
-  const typicalRate = median(steps.map(({ dx, dy }) => dy / dx)) ?? 0;
+  const changes = xs.slice(1).map((x, k) => ({ index: k + 1, dx: x - (xs[k] ?? 0), dy: (ys[k + 1] ?? 0) - (ys[k] ?? 0) }));
+  const typicalRate = median(changes.map(({ dx, dy }) => dy / dx)) ?? 0;
   const minShiftGB = (capacityGB * levelShiftMinPctOfCapacity) / 100;
-  const shifts = steps
+  const shifts = changes
     .map(({ index, dx, dy }) => ({ index, changeGB: dy - typicalRate * dx }))
     .filter(({ changeGB }) => Math.abs(changeGB) >= minShiftGB);
   return shifts.length > maxLevelShifts ? [] : shifts;
@@ -521,31 +512,55 @@ interface ResourceTotals {
 
 function resourceTotals(hosts: readonly HostResource[], window: TimeWindow): ResourceTotals {
   const capacity = hosts.reduce((total, host) => total + host.capacity, 0);
-  const withData = hosts
-    .map((host) => ({ host, hostPeak: peakMax(host.series, window), avgByBucket: byBucket(host.series, 'avg', window), maxByBucket: byBucket(host.series, 'max', window) }))
-    .filter((entry) => entry.hostPeak !== null || entry.avgByBucket.size > 0);
-  const hostsWithoutData = hosts.filter((host) => !withData.some((entry) => entry.host === host)).map((host) => host.hostId);
+  const columns = hosts.map((host) => hostColumns(host, window));
+  const withData = columns.filter((host) => host.peak !== null || host.avgByBucket.size > 0);
+  const hostsWithoutData = columns.filter((host) => !withData.includes(host)).map((host) => host.hostId);
   if (withData.length === 0) return { hosts, capacity, now: null, peak: null, sumOfHostPeaks: null, hostsWithoutData, bucketsWithGaps: 0 };
+  const buckets = [...new Set(withData.flatMap((host) => [...host.avgByBucket.keys(), ...host.maxByBucket.keys()]))].sort((a, b) => a - b);
+  return {
+    hosts,
+    capacity,
+    now: clusterNow(withData, buckets),
+    ...clusterPeak(withData, buckets),
+    sumOfHostPeaks: withData.reduce((total, host) => total + (host.peak?.value ?? 0), 0),
+    hostsWithoutData,
+  };
+}
 
-  const buckets = [...new Set(withData.flatMap((entry) => [...entry.avgByBucket.keys(), ...entry.maxByBucket.keys()]))].sort((a, b) => a - b);
-  let now: BucketValue | null = null;
+/** One host's columns over the window, by bucket start, and its own peak. */
+interface HostColumns {
+  readonly hostId: string;
+  readonly peak: BucketValue | null;
+  readonly avgByBucket: ReadonlyMap<number, number>;
+  readonly maxByBucket: ReadonlyMap<number, number>;
+}
+
+function hostColumns(host: HostResource, window: TimeWindow): HostColumns {
+  const byBucket = (column: 'avg' | 'max'): Map<number, number> =>
+    new Map(valuesInWindow(host.series, column, window).map(({ bucketSec, value }) => [bucketSec, value]));
+  return { hostId: host.hostId, peak: peakMax(host.series, window), avgByBucket: byBucket('avg'), maxByBucket: byBucket('max') };
+}
+
+/** Sum of the averages at the newest bucket where every host has one; null when there is none. */
+function clusterNow(hosts: readonly HostColumns[], buckets: readonly number[]): BucketValue | null {
+  for (const bucketSec of [...buckets].reverse()) {
+    const averages = hosts.map((host) => host.avgByBucket.get(bucketSec));
+    if (averages.every(isValue)) return { bucketSec, value: averages.reduce((total, value) => total + value, 0) };
+  }
+  return null;
+}
+
+/** Highest sum of the maxima at one bucket, a host's gap counting as its own peak (earliest bucket on a tie). */
+function clusterPeak(hosts: readonly HostColumns[], buckets: readonly number[]): { peak: BucketValue | null; bucketsWithGaps: number } {
   let peak: BucketValue | null = null;
   let bucketsWithGaps = 0;
   for (const bucketSec of buckets) {
-    const averages = withData.map((entry) => entry.avgByBucket.get(bucketSec));
-    if (averages.every(isValue)) now = { bucketSec, value: averages.reduce((total, value) => total + value, 0) };
-    const maxima = withData.map((entry) => entry.maxByBucket.get(bucketSec));
-    if (!maxima.every(isValue)) bucketsWithGaps++;
-    const value = maxima.reduce<number>((total, value, i) => total + (value ?? withData[i]?.hostPeak?.value ?? 0), 0);
+    const maxima = hosts.map((host) => host.maxByBucket.get(bucketSec) ?? null);
+    if (maxima.includes(null)) bucketsWithGaps++;
+    const value = maxima.reduce<number>((total, max, i) => total + (max ?? hosts[i]?.peak?.value ?? 0), 0);
     if (peak === null || value > peak.value) peak = { bucketSec, value };
   }
-  const sumOfHostPeaks = withData.reduce((total, entry) => total + (entry.hostPeak?.value ?? 0), 0);
-  return { hosts, capacity, now, peak, sumOfHostPeaks, hostsWithoutData, bucketsWithGaps };
-}
-
-/** Bucket start -> value of one column, for the window's buckets that hold one. */
-function byBucket(series: BucketSeries, column: 'avg' | 'max', window: TimeWindow): Map<number, number> {
-  return new Map(valuesInWindow(series, column, window).map(({ bucketSec, value }) => [bucketSec, value]));
+  return { peak, bucketsWithGaps };
 }
 
 interface NPlusOne {

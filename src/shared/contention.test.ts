@@ -80,6 +80,17 @@ void describe('rankContention', () => {
     assert.deepEqual(ranking.shared.topVmIds, ['vm-b', 'vm-a', 'vm-c']);
   });
 
+  void it('breaks a tie on time above (averages) with the time above by maxima, before the peak', () => {
+    // Neither is above on average; vm-f's maxima are above all period (1,200 s), vm-c's once
+    // (300 s) though higher: vm-f first.
+    const steady = vm('vm-f', 'h3', [], buckets([1, 1, 1, 1], [6, 6, 6, 6]));
+    const ranking = rankContention([vms[2] as ContentionVmInput, steady], period, { ...options, rankBy: 'timeAbove' });
+    assert.deepEqual(ranking.rows.map((row) => [row.vmId, row.timeAboveSec, row.timeAboveByMaxSec, row.peak]), [
+      ['vm-f', 0, 1200, 6],
+      ['vm-c', 0, 300, 20],
+    ]);
+  });
+
   void it('counts only the part of the last bucket inside the period', () => {
     const [row] = rankContention([vms[1] as ContentionVmInput], { fromSec: 0, toSec: 1000 }, options).rows;
     assert.deepEqual([row?.timeAboveSec, row?.timeAboveByMaxSec, row?.coveredSec], [1000, 1000, 1000]);

@@ -68,6 +68,15 @@ void describe('median', () => {
     { name: 'even count: mean of the middle two', values: [4, 1, 3, 2], expected: 2.5 },
     { name: 'non-finite values left out', values: [Number.NaN, 1, Number.POSITIVE_INFINITY], expected: 1 },
     { name: 'ties', values: [5, 5, 1, 5], expected: 5 },
+    {
+      // 500 ones, one 2 and 500 threes, scrambled (i * 389 mod 1001 is a permutation).
+      name: 'many ties, scrambled',
+      values: Array.from({ length: 1001 }, (_, i) => {
+        const r = (i * 389) % 1001;
+        return r < 500 ? 1 : r === 500 ? 2 : 3;
+      }),
+      expected: 2,
+    },
   ];
   for (const c of cases) void it(c.name, () => assert.equal(median(c.values), c.expected));
 });

@@ -113,6 +113,7 @@ void describe('vmRightSizing: too many vCPUs', () => {
       vm: { ...waitingVm, cpuUsagePct: series(withAt(39, 8, 20), 60) },
       expected: [{ ...hint, suggestedVcpus: 5, busiestCpuUsagePct: 39, busiestCpuBucketSec: 2400 }],
     },
+    // 1,250 ms / 20,000 ms * 100 = 6.25 % on one vCPU, but there is nothing to take away.
     { name: 'one vCPU cannot have too many', vm: { ...waitingVm, numCpu: 1, cpuReadyMs: series(1250) }, expected: [] },
     // ceil(2 * 39 / 70) = 2: nothing to take away.
     { name: 'no hint when the suggestion is the same size', vm: { ...waitingVm, numCpu: 2, cpuReadyMs: series(2500), cpuUsagePct: series(39) }, expected: [] },
@@ -139,10 +140,10 @@ void describe('vmRightSizing: memory never used', () => {
     // 29 % of 2,048 = 593.92; twice is 1,187.84 -> 2,048: nothing to save.
     { name: 'no hint when rounding gives back the same size', vm: { ...busy, memoryMB: 2048, memUsagePct: series(29) }, expected: [] },
     {
-      // 5 % of 4,096 = 204.8; twice is 409.6 -> at least 1,024 MB.
+      // Active memory that reads 0 all period would round to 0 MB: the floor is 1 GB.
       name: 'never under 1 GB',
-      vm: { ...busy, memoryMB: 4096, memUsagePct: series(5) },
-      expected: [{ kind: 'memoryNeverUsed', memoryMB: 4096, suggestedMemoryMB: 1024, coveragePct: 100, peakMemUsagePct: 5, peakBucketSec: 0, peakActiveMB: 204.8 }],
+      vm: { ...busy, memoryMB: 4096, memUsagePct: series(0) },
+      expected: [{ kind: 'memoryNeverUsed', memoryMB: 4096, suggestedMemoryMB: 1024, coveragePct: 100, peakMemUsagePct: 0, peakBucketSec: 0, peakActiveMB: 0 }],
     },
     { name: 'the peak is the stored maximum, not the average', vm: { ...busy, memUsagePct: series(10, withAt(35, 3, 12)) }, expected: [] },
   ];
@@ -161,6 +162,8 @@ void describe('vmRightSizing: the result', () => {
   });
 });
 
+/** Busy, and no column reads the same backwards, so a change to the input shows. */
 function busyVmWithoutHints(): VmUsageInput {
-  return { ...idleVm, vmId: 'vm-3', cpuUsagePct: series(50), memUsagePct: series(60, 80) };
+  const rising = (from: number): number[] => ts.map((_, k) => from + k);
+  return { ...idleVm, vmId: 'vm-3', cpuUsagePct: series(rising(50)), memUsagePct: series(rising(60), rising(80)), cpuReadyMs: series(rising(100)) };
 }

@@ -167,7 +167,6 @@ function idleHint(vm: VmUsageInput, window: TimeWindow): IdleHint | null {
 }
 
 function tooManyVcpusHint(vm: VmUsageInput, window: TimeWindow): TooManyVcpusHint | null {
-  if (vm.numCpu < 2) return null;
   const ready = cpuReadyPctPerVcpuSeries(vm.cpuReadyMs, vm.numCpu);
   const coverage = Math.min(coveragePct(ready, window), coveragePct(vm.cpuUsagePct, window));
   const meanReady = meanAvg(ready, window);

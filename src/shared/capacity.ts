@@ -34,9 +34,9 @@ export const minFillTrendPoints = 10;
 export const minFillTrendSpanDays = 3;
 
 /**
- * Growth under 0.01 % of capacity per day is "not filling": at that pace an empty datastore
- * needs 27 years to fill, far past any planning horizon, and it is within the noise of thin
- * provisioning and log rotation.
+ * Growth under 0.01 % of capacity per day is "not filling": at that pace even an empty
+ * datastore needs 10,000 days (27 years) to fill, far past any planning horizon, so a date
+ * would only be noise.
  */
 export const notFillingPctOfCapacityPerDay = 0.01;
 
@@ -63,7 +63,7 @@ export interface DatastoreSpaceInput {
 
 /**
  * - `filling`: growth of at least `notFillingPctOfCapacityPerDay`; `daysUntilFull` is set.
- * - `notFilling`: flat or shrinking.
+ * - `notFilling`: growth under `notFillingPctOfCapacityPerDay` (flat), or shrinking.
  * - `full`: the fitted level has reached capacity.
  * - `insufficientData`: fewer than `minFillTrendPoints` buckets, a span under
  *   `minFillTrendSpanDays`, or no usable capacity.

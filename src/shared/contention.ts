@@ -39,6 +39,7 @@ export interface ContentionVmInput {
  */
 export type ContentionRankBy = 'peak' | 'timeAbove';
 
+/** What to rank and how. */
 export interface ContentionOptions {
   /** Metric key, echoed (`cpuReadyPctPerVcpu`, `diskMaxLatencyMs`...). */
   readonly metric: string;

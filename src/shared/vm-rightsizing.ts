@@ -118,6 +118,7 @@ export interface MemoryNeverUsedHint {
   readonly peakActiveMB: number;
 }
 
+/** One hint, told apart by `kind`. */
 export type VmHint = IdleHint | TooManyVcpusHint | MemoryNeverUsedHint;
 
 /** The hints of one VM over one period; `hints` is empty when none applies. */

@@ -17,6 +17,7 @@ import type {
   InventorySnapshot,
   VmInfo,
 } from '../shared/inventory.ts';
+import type { Rollup } from '../shared/rollup.ts';
 import type { Tier } from '../shared/tiers.ts';
 import type { StoredScope } from '../shared/visibility.ts';
 
@@ -222,4 +223,27 @@ export interface SessionStore {
   /** Stores a scope (scopes are immutable: an id already stored is left as it is). */
   saveScope(scope: StoredScope): Awaitable<void>;
   scope(id: string): Awaitable<StoredScope | null>;
+}
+
+/**
+ * One entity's sample state, for a sample store that keeps the samples themselves elsewhere
+ * (a Prometheus-compatible engine): what was accepted, and the 5-minute bucket still filling.
+ */
+export interface EntitySampleState {
+  readonly entityId: string;
+  readonly kind: EntityKind;
+  /** End of the newest realtime sample the samples' store accepted; null before the first. */
+  readonly highWaterSec: number | null;
+  /** The newest 5-minute bucket (its start), one rollup per metric of the kind in shared/metrics.ts order; null when none. */
+  readonly openBucket: { readonly startSec: number; readonly rollups: readonly (Rollup | null)[] } | null;
+}
+
+/** Where such a store keeps that state: beside the inventory (SQLite, PostgreSQL). */
+export interface SampleStateStore {
+  /** The state of each known entity among `entityIds`; unknown ids are absent. */
+  sampleStates(entityIds: readonly string[]): Awaitable<ReadonlyMap<string, EntitySampleState>>;
+  /** Saves marks and open buckets, all or nothing. A mark never moves back; unknown entities are skipped. */
+  saveSampleStates(states: readonly EntitySampleState[]): Awaitable<void>;
+  /** Entity id -> high-water mark, for the entities of one vCenter that have one. */
+  highWaterMarks(vcenterId: string): Awaitable<ReadonlyMap<string, number>>;
 }

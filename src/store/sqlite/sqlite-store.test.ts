@@ -525,3 +525,24 @@ void describe('database file', () => {
     assert.equal(store.ping(), false);
   });
 });
+
+void describe('sample state (for samples kept in an engine)', () => {
+  void it('saves marks and open buckets all or nothing, never moves a mark back, skips unknown entities', () => {
+    const store = openSqliteStore(':memory:');
+    store.saveInventory(snapshot(1000, [vm(vmA, 'a'), vm(vmB, 'b')]));
+    assert.deepEqual([...store.sampleStates([vmA, 'vm-unknown'])], [[vmA, { entityId: vmA, kind: 'vm', highWaterSec: null, openBucket: null }]]);
+    const width = vmMetrics.length;
+    const rollups = Array.from({ length: width }, (_, i) => (i === 0 ? { sum: 30, count: 3, min: 5, max: 15 } : null));
+    store.saveSampleStates([
+      { entityId: vmA, kind: 'vm', highWaterSec: 1300, openBucket: { startSec: 1200, rollups } },
+      { entityId: 'vm-unknown', kind: 'vm', highWaterSec: 1300, openBucket: null },
+    ]);
+    assert.deepEqual(store.sampleStates([vmA]).get(vmA), { entityId: vmA, kind: 'vm', highWaterSec: 1300, openBucket: { startSec: 1200, rollups } });
+    assert.deepEqual([...store.highWaterMarks(vc)], [[vmA, 1300]]);
+    assert.equal(store.latest([vmA]).get(vmA)?.values['cpuUsagePct'], 10, 'the open bucket is the latest figure');
+    store.saveSampleStates([{ entityId: vmA, kind: 'vm', highWaterSec: 1200, openBucket: null }]);
+    assert.equal(store.sampleStates([vmA]).get(vmA)?.highWaterSec, 1300, 'a mark never moves back');
+    assert.equal(store.sampleStates([vmA]).get(vmA)?.openBucket, null);
+    store.close();
+  });
+});

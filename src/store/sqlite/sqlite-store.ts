@@ -33,6 +33,8 @@ import type {
   StoredSession,
   StoredVm,
   SessionStore,
+  EntitySampleState,
+  SampleStateStore,
 } from '../store.ts';
 
 /** Entities removed longer ago than this are deleted with their history: the 1-day tier's retention. */
@@ -112,7 +114,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return new SqliteStore(path, options);
 }
 
-export class SqliteStore implements Store, SessionStore {
+export class SqliteStore implements Store, SessionStore, SampleStateStore {
   private readonly db: Database.Database;
   private readonly log: Logger | undefined;
   private readonly statements;
@@ -200,6 +202,15 @@ export class SqliteStore implements Store, SessionStore {
       deleteUnusedScopes: db.prepare('DELETE FROM scopes WHERE id NOT IN (SELECT scope_id FROM sessions)'),
       saveScope: db.prepare<[string, string, string, string]>(
         'INSERT INTO scopes (id, vcenter_id, readable, view_only) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      ),
+      sampleStates: db.prepare<[string], { id: string; kind: EntityKind; high_water_sec: number | null; latest_5m_sec: number | null; latest_5m: Buffer | null }>(
+        `SELECT e.id, e.kind, e.high_water_sec, e.latest_5m_sec, e.latest_5m
+         FROM json_each(?) AS j JOIN entities AS e ON e.id = j.value`,
+      ),
+      saveSampleState: db.prepare<{ id: string; highWaterSec: number | null; latestSec: number | null; latest: Buffer | null }>(
+        `UPDATE entities SET high_water_sec = MAX(COALESCE(high_water_sec, @highWaterSec), COALESCE(@highWaterSec, high_water_sec)),
+           latest_5m_sec = @latestSec, latest_5m = @latest
+         WHERE id = @id`,
       ),
       scope: db.prepare<[string], { id: string; vcenter_id: string; readable: string; view_only: string }>(
         'SELECT id, vcenter_id, readable, view_only FROM scopes WHERE id = ?',
@@ -450,6 +461,34 @@ export class SqliteStore implements Store, SessionStore {
       const { changes } = this.statements.deleteExpiredSessions.run(bounds.idleBeforeMs, bounds.createdBeforeMs, bounds.checkedBeforeMs);
       this.statements.deleteUnusedScopes.run();
       return changes;
+    })();
+  }
+
+  sampleStates(entityIds: readonly string[]): ReadonlyMap<string, EntitySampleState> {
+    const found = new Map<string, EntitySampleState>();
+    for (const row of this.statements.sampleStates.all(JSON.stringify(entityIds))) {
+      const width = metricsByKind[row.kind].length;
+      found.set(row.id, {
+        entityId: row.id,
+        kind: row.kind,
+        highWaterSec: row.high_water_sec,
+        openBucket: row.latest_5m_sec === null || row.latest_5m === null ? null : { startSec: row.latest_5m_sec, rollups: decodeBucket(row.latest_5m, width) },
+      });
+    }
+    return found;
+  }
+
+  saveSampleStates(states: readonly EntitySampleState[]): void {
+    this.writes++;
+    this.db.transaction(() => {
+      for (const state of states) {
+        this.statements.saveSampleState.run({
+          id: state.entityId,
+          highWaterSec: state.highWaterSec,
+          latestSec: state.openBucket?.startSec ?? null,
+          latest: state.openBucket === null ? null : encodeBucket(state.openBucket.rollups),
+        });
+      }
     })();
   }
 

@@ -22,8 +22,8 @@ interface Step {
 const steps: readonly Step[] = [
   { name: 'store', script: 'store-bench.ts', args: ['--vms', '500'] },
   { name: 'store', script: 'store-bench.ts', args: ['--vms', '5000'] },
-  { name: 'collector', script: 'collector-bench.ts', args: ['500'] },
-  { name: 'collector', script: 'collector-bench.ts', args: ['5000'] },
+  { name: 'collector', script: 'collector-bench.ts', args: ['--vms', '500', '--rounds', '3'] },
+  { name: 'collector', script: 'collector-bench.ts', args: ['--vms', '5000', '--rounds', '5'] },
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   // The same without the concurrent cycle writes: what they cost the API.
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000', '--no-writes'] },

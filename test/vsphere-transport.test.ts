@@ -269,6 +269,36 @@ void describe('SOAP transport on hand-written responses', () => {
     assert.match(query?.body ?? '', /<startTime>2026-01-01T00:00:00Z<\/startTime><maxSample>3<\/maxSample><metricId><counterId>462<\/counterId><instance>vmnic0<\/instance><\/metricId><intervalId>20<\/intervalId>/);
   });
 
+  void it('reads a QueryPerf answer the fast reader does not know (here a comment) the generic way, to the same values', async () => {
+    const entity = (comment: string): string =>
+      `<returnval xsi:type="PerfEntityMetric">${comment}<entity type="VirtualMachine">vm-1</entity>` +
+      '<sampleInfo><timestamp>2026-01-01T00:00:40Z</timestamp><interval>20</interval></sampleInfo><sampleInfo><timestamp>2026-01-01T00:00:20Z</timestamp><interval>20</interval></sampleInfo>' +
+      '<value xsi:type="PerfMetricIntSeries"><id><counterId>2</counterId><instance></instance></id><value>2</value><value>1</value></value></returnval>';
+    const read = async (comment: string): Promise<unknown> => {
+      const server = await fakeVcenter((method) => (method === 'QueryPerf' ? { body: response(method, entity(comment)) } : undefined));
+      servers.push(server);
+      const client = await VsphereClient.connect({ url: server.url, ...credentials });
+      try {
+        return await client.queryPerf([{ entity: { type: 'VirtualMachine', value: 'vm-1' }, metricIds: [{ counterId: 2, instance: '' }], intervalSec: 20 }]);
+      } finally {
+        await client.logout();
+      }
+    };
+    const plain = await read('');
+    const t0 = Date.parse('2026-01-01T00:00:20Z') / 1000;
+    assert.deepEqual(plain, [
+      {
+        entity: { type: 'VirtualMachine', value: 'vm-1' },
+        samples: [
+          { tsSec: t0, intervalSec: 20 },
+          { tsSec: t0 + 20, intervalSec: 20 },
+        ],
+        series: [{ counterId: 2, instance: '', values: [1, 2] }],
+      },
+    ]);
+    assert.deepEqual(await read('<!-- generic -->'), plain);
+  });
+
   const notVsphereCases: { name: string; reply: Reply }[] = [
     { name: 'an HTML page', reply: { body: '<!DOCTYPE html><html><body><h1>Welcome</h1></body></html>', contentType: 'text/html' } },
     { name: 'an HTML 404', reply: { status: 404, body: '<html><body>Not Found</body></html>', contentType: 'text/html' } },

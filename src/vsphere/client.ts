@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { chunk, mapConcurrent } from './batch.ts';
 import { NotAuthenticated, TaskFailed, TransportError } from './errors.ts';
+import { scanQueryPerfResponse } from './perf-xml.ts';
 import { SoapTransport } from './soap.ts';
 import { asArray, asBoolean, asMoRef, asNumber, asRecord, asString, dateTimeXml, moRefXml, textXml, xmlEscape, type MoRef } from './values.ts';
 import { childrenNamed, elementValue, type XmlElement } from './xml.ts';
@@ -242,14 +243,19 @@ function parsePerfEntityMetric(value: unknown): PerfEntityMetric | null {
   return { entity, samples, series };
 }
 
-function perfQuerySpecXml(spec: PerfQuerySpec): string {
+function metricIdsXml(metricIds: PerfQuerySpec['metricIds']): string {
+  let xml = '';
+  for (const metric of metricIds) xml += `<metricId>${textXml('counterId', Math.floor(metric.counterId))}${textXml('instance', metric.instance)}</metricId>`;
+  return xml;
+}
+
+/** A querySpec; `metricsXml` gives the metricId elements (callers cache them: thousands of specs share a few lists). */
+function perfQuerySpecXml(spec: PerfQuerySpec, metricsXml: (metricIds: PerfQuerySpec['metricIds']) => string): string {
   let xml = moRefXml('entity', spec.entity);
   if (spec.startSec !== undefined) xml += dateTimeXml('startTime', spec.startSec);
   if (spec.endSec !== undefined) xml += dateTimeXml('endTime', spec.endSec);
   if (spec.maxSample !== undefined) xml += textXml('maxSample', Math.floor(spec.maxSample));
-  for (const metric of spec.metricIds) {
-    xml += `<metricId>${textXml('counterId', Math.floor(metric.counterId))}${textXml('instance', metric.instance)}</metricId>`;
-  }
+  xml += metricsXml(spec.metricIds);
   xml += textXml('intervalId', Math.floor(spec.intervalSec));
   return `<querySpec>${xml}</querySpec>`;
 }
@@ -266,6 +272,8 @@ export class VsphereClient {
   private generation = 0;
   private relogin: Promise<void> | null = null;
   private counters: Promise<ReadonlyMap<string, PerfCounter>> | null = null;
+  /** The metricId elements of a metric id list, by the list's identity (the collector shares its lists). */
+  private readonly metricIdsXml = new WeakMap<PerfQuerySpec['metricIds'], string>();
   private currentSession: UserSession | null = null;
 
   private constructor(transport: SoapTransport, options: ConnectOptions, about: About, serviceContent: ServiceContent) {
@@ -534,12 +542,27 @@ export class VsphereClient {
     options: { readonly entitiesPerQuery?: number; readonly concurrency?: number } = {},
   ): Promise<PerfEntityMetric[]> {
     const batches = chunk(specs, options.entitiesPerQuery ?? this.options.perfEntitiesPerQuery ?? 50);
-    const results = await mapConcurrent(batches, options.concurrency ?? this.options.perfConcurrency ?? 4, async (batch) => {
-      const value = await this.call('QueryPerf', this.serviceContent.perfManager, batch.map(perfQuerySpecXml).join(''));
-      return asArray(value).flatMap((v) => parsePerfEntityMetric(v) ?? []);
-    });
+    const results = await mapConcurrent(batches, options.concurrency ?? this.options.perfConcurrency ?? 4, (batch) =>
+      this.withSession(async () => {
+        const text = await this.transport.sendForText('QueryPerf', moRefXml('_this', this.serviceContent.perfManager) + batch.map((spec) => perfQuerySpecXml(spec, this.cachedMetricIdsXml)).join(''));
+        // The plain answer straight to values; anything else (a CSV result, a fault...) the generic way.
+        const scanned: PerfEntityMetric[] | null = scanQueryPerfResponse(text);
+        if (scanned) return scanned;
+        const response = this.transport.parse('QueryPerf', text);
+        return childrenNamed(response, 'returnval').flatMap((element) => parsePerfEntityMetric(elementValue(element)) ?? []);
+      }),
+    );
     return results.flat();
   }
+
+  private readonly cachedMetricIdsXml = (metricIds: PerfQuerySpec['metricIds']): string => {
+    let xml = this.metricIdsXml.get(metricIds);
+    if (xml === undefined) {
+      xml = metricIdsXml(metricIds);
+      this.metricIdsXml.set(metricIds, xml);
+    }
+    return xml;
+  };
 
   /** Polls the task until it ends; returns `info.result`, throws TaskFailed on error. */
   async waitForTask(task: MoRef, timeoutMs = 300_000): Promise<unknown> {

@@ -65,6 +65,8 @@ export function getPath(v: unknown, path: string): unknown {
 
 /** Escapes text for XML element content and attribute values. */
 export function xmlEscape(s: string): string {
+  // Most values (moRefs, counter ids, names) need nothing: no new string for them.
+  if (!/[<>&"']/.test(s)) return s;
   return s.replace(/[<>&"']/g, (c) => {
     switch (c) {
       case '<':

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Rollup } from '../../shared/rollup.ts';
-import { decodeBucket, encodeBucket } from './bucket-codec.ts';
+import { mergeRollups, type Rollup } from '../../shared/rollup.ts';
+import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
+
+function accumulator(rollups: readonly (Rollup | null)[]): Float64Array {
+  const acc = new Float64Array(rollups.length * accumulatorStride);
+  rollups.forEach((r, i) => {
+    if (r) acc.set([r.sum, r.count, r.min, r.max], i * accumulatorStride);
+  });
+  return acc;
+}
 
 void describe('bucket codec', () => {
   const cases: { name: string; rollups: (Rollup | null)[] }[] = [
@@ -24,7 +32,22 @@ void describe('bucket codec', () => {
     void it(`round-trips: ${c.name}`, () => {
       assert.deepEqual(decodeBucket(encodeBucket(c.rollups), c.rollups.length), c.rollups);
     });
+    void it(`encodes an accumulator to the same bytes: ${c.name}`, () => {
+      const encoded = encodeAccumulator(accumulator(c.rollups), c.rollups.length);
+      if (c.rollups.every((r) => r === null)) assert.equal(encoded, null);
+      else assert.deepEqual(encoded, encodeBucket(c.rollups));
+    });
   }
+
+  void it('adds a stored bucket into an accumulator as mergeRollups merges it', () => {
+    const stored = cases[2]?.rollups ?? [];
+    const added: (Rollup | null)[] = [{ sum: 10, count: 2, min: 0.5, max: 30 }, { sum: 3, count: 1, min: 3, max: 3 }, null, null, { sum: 1, count: 1, min: 1, max: 1 }];
+    const acc = accumulator(added);
+    addEncodedBucket(encodeBucket(stored), acc, added.length);
+    const expected = added.map((r, i) => mergeRollups(decodeBucket(encodeBucket(stored), added.length)[i] ?? null, r));
+    assert.deepEqual(decodeBucket(encodeAccumulator(acc, added.length) ?? Buffer.alloc(0), added.length), decodeBucket(encodeBucket(expected), added.length));
+    assert.deepEqual(encodeAccumulator(acc, added.length), encodeBucket(expected));
+  });
 
   void it('rounds to hundredths of the unit', () => {
     const [decoded] = decodeBucket(encodeBucket([{ sum: 1 / 3, count: 1, min: 1 / 3, max: 1 / 3 }]), 1);

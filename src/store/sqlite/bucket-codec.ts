@@ -158,3 +158,102 @@ export function decodeBucket(blob: Uint8Array, metricCount: number): (Rollup | n
   }
   return rollups;
 }
+
+/*
+ * The same encoding over rollups kept flat in a Float64Array, four numbers per metric (sum,
+ * count, min, max; a count of 0 is "no value"): the write path adds samples and stored buckets
+ * into one such array per bucket instead of making a rollup object per metric (issue #12).
+ */
+
+/** Numbers per metric in an accumulator: sum, count, min, max. */
+export const accumulatorStride = 4;
+
+/** Adds a stored bucket's rollups into `acc` (see `accumulatorStride`), `metricCount` metrics. */
+export function addEncodedBucket(blob: Uint8Array, acc: Float64Array, metricCount: number): void {
+  const reader = new ByteReader(blob);
+  const rowCount = reader.varint();
+  for (let i = 0; i < metricCount && !reader.done; i++) {
+    const tag = reader.varint();
+    if (tag === 0) continue;
+    const countCode = Math.floor(tag / 2);
+    const constant = tag % 2 === 1;
+    const count = countCode === 1 ? rowCount : countCode - 1;
+    const min = reader.zigzag();
+    const max = constant ? min : min + reader.varint();
+    const sum = constant ? min * count : reader.zigzag() + min * count;
+    const at = i * accumulatorStride;
+    if ((acc[at + 1] ?? 0) === 0) {
+      acc[at] = sum / valueScale;
+      acc[at + 1] = count;
+      acc[at + 2] = min / valueScale;
+      acc[at + 3] = max / valueScale;
+    } else {
+      acc[at] = (acc[at] ?? 0) + sum / valueScale;
+      acc[at + 1] = (acc[at + 1] ?? 0) + count;
+      acc[at + 2] = Math.min(acc[at + 2] ?? 0, min / valueScale);
+      acc[at + 3] = Math.max(acc[at + 3] ?? 0, max / valueScale);
+    }
+  }
+}
+
+/**
+ * Encodes an accumulator of `metricCount` metrics exactly as `encodeBucket` encodes the same
+ * rollups; null when no metric holds a value.
+ */
+export function encodeAccumulator(acc: Float64Array, metricCount: number): Buffer | null {
+  const countOf = (i: number): number => acc[i * accumulatorStride + 1] ?? 0;
+  let last = metricCount - 1;
+  while (last >= 0 && countOf(last) === 0) last--;
+  if (last < 0) return null;
+  let rowCount = 0;
+  let best = 0;
+  // Usually every metric has the same count: then it is the shared one.
+  let shared = 0;
+  for (let i = 0; i <= last && shared >= 0; i++) {
+    const count = countOf(i);
+    if (count === 0) continue;
+    if (shared === 0) shared = count;
+    else if (count !== shared) shared = -1;
+  }
+  if (shared > 0) {
+    rowCount = shared;
+    best = last + 1;
+  }
+  for (let i = 0; i <= last && shared < 0; i++) {
+    const count = countOf(i);
+    if (count === 0) continue;
+    let seen = false;
+    for (let j = 0; j < i && !seen; j++) seen = countOf(j) === count;
+    if (seen) continue;
+    let times = 1;
+    for (let j = i + 1; j <= last; j++) if (countOf(j) === count) times++;
+    if (times > best) {
+      rowCount = count;
+      best = times;
+    }
+  }
+  const writer = sharedWriter;
+  writer.reset();
+  writer.varint(rowCount);
+  for (let i = 0; i <= last; i++) {
+    const at = i * accumulatorStride;
+    const rawCount = acc[at + 1] ?? 0;
+    if (rawCount === 0) {
+      writer.varint(0);
+      continue;
+    }
+    const count = Math.max(1, Math.round(rawCount));
+    const countCode = count === rowCount ? 1 : count + 1;
+    const min = scaled(acc[at + 2] ?? 0);
+    const max = scaled(acc[at + 3] ?? 0);
+    const sum = scaled(acc[at] ?? 0);
+    const constant = min === max && sum === min * count;
+    writer.varint(countCode * 2 + (constant ? 1 : 0));
+    writer.zigzag(min);
+    if (!constant) {
+      writer.varint(max - min);
+      writer.zigzag(sum - min * count);
+    }
+  }
+  return writer.finish();
+}

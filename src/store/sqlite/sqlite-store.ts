@@ -10,9 +10,9 @@ import type { Logger } from 'pino';
 import { kindOfId } from '../../shared/entity-id.ts';
 import type { EntityKind, InventorySnapshot } from '../../shared/inventory.ts';
 import { metricsByKind, type MetricDef } from '../../shared/metrics.ts';
-import { bucketStarts, mergeRollups, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
+import { bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
-import { decodeBucket, encodeBucket } from './bucket-codec.ts';
+import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
 import { maxRealtimeIntervalSec } from '../store.ts';
 import type {
@@ -71,13 +71,12 @@ interface EntityRowWithLatest extends EntityRow {
   latest_5m_sec: number | null;
 }
 
-/** What a write needs to know of its entity (not its inventory JSON: read once per entity and cycle). */
-interface WriteTargetRow {
-  int_id: number;
-  kind: EntityKind;
-  high_water_sec: number | null;
-  latest_5m_sec: number | null;
-}
+/**
+ * What a write needs to know of its entity (not its inventory JSON: read once per entity and
+ * cycle): int_id, kind, high_water_sec, latest_5m_sec. Read as an array (better-sqlite3's
+ * raw mode): a row object costs more to build than the statement to run (issue #12).
+ */
+type WriteTargetRow = [intId: number, kind: EntityKind, highWaterSec: number | null, latestSec: number | null];
 
 interface BucketRow {
   bucket_sec: number;
@@ -130,6 +129,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
    * their inventory JSON.
    */
   private readonly upserted = new Map<string, Map<string, string>>();
+  /** Accumulators of the write path, reused from entity to entity. */
+  private readonly scratch = new Scratch();
   /** SQLite's data_version when `upserted` was filled: it changes on other connections' commits only. */
   private upsertedVersion: number | null = null;
 
@@ -174,7 +175,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
          WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL
            AND id NOT IN (SELECT value FROM json_each(@ids))`,
       ),
-      writeTarget: db.prepare<[string], WriteTargetRow>('SELECT int_id, kind, high_water_sec, latest_5m_sec FROM entities WHERE id = ?'),
+      writeTarget: db.prepare<[string], WriteTargetRow>('SELECT int_id, kind, high_water_sec, latest_5m_sec FROM entities WHERE id = ?').raw(),
       entityById: db.prepare<[string], EntityRowWithLatest>(
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, info
          FROM entities WHERE id = ?`,
@@ -226,11 +227,9 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
          ORDER BY name, id`,
       ),
       // The newest 5-minute bucket moves with the mark; a null @latestSec leaves it as it is.
-      setHighWater: db.prepare<{ intId: number; highWaterSec: number; latestSec: number | null; latest: Buffer | null }>(
-        `UPDATE entities SET high_water_sec = @highWaterSec,
-           latest_5m = CASE WHEN @latestSec IS NULL THEN latest_5m ELSE @latest END,
-           latest_5m_sec = COALESCE(@latestSec, latest_5m_sec)
-         WHERE int_id = @intId`,
+      // The newest 5-minute bucket moves with the mark (both or neither); null leaves it as it is.
+      setHighWater: db.prepare<[highWaterSec: number, latest: Buffer | null, latestSec: number | null, intId: number]>(
+        'UPDATE entities SET high_water_sec = ?, latest_5m = COALESCE(?, latest_5m), latest_5m_sec = COALESCE(?, latest_5m_sec) WHERE int_id = ?',
       ),
       setLatest: db.prepare<[number, Buffer, number]>('UPDATE entities SET latest_5m_sec = ?, latest_5m = ? WHERE int_id = ?'),
       latestSec: db.prepare<[number], { latest_5m_sec: number | null }>('SELECT latest_5m_sec FROM entities WHERE int_id = ?'),
@@ -256,9 +255,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
         `SELECT high_water_sec, (SELECT value FROM store_meta WHERE key = 'history_version') AS history_version
          FROM entities WHERE id = ?`,
       ),
-      bucket: byTier((table) =>
-        db.prepare<[number, number], { data: Buffer }>(`SELECT data FROM ${table} WHERE entity = ? AND bucket_sec = ?`),
-      ),
+      // Plucked: the BLOB itself, not a row object around it.
+      bucket: byTier((table) => db.prepare<[number, number], Buffer>(`SELECT data FROM ${table} WHERE entity = ? AND bucket_sec = ?`).pluck()),
       putBucket: byTier((table) =>
         db.prepare<[number, number, Buffer]>(
           `INSERT INTO ${table} (entity, bucket_sec, data) VALUES (?, ?, ?)
@@ -334,8 +332,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       for (const batch of batches) {
         const entity = this.knownEntity(batch);
         if (entity === null) continue;
-        const metrics = metricsByKind[entity.kind];
-        const highWater = entity.high_water_sec ?? Number.NEGATIVE_INFINITY;
+        const [intId, kind, highWaterSec, storedLatestSec] = entity;
+        const metrics = metricsByKind[kind];
+        const width = metrics.length;
+        const highWater = highWaterSec ?? Number.NEGATIVE_INFINITY;
         // Only samples past the mark, each timestamp once, even if the batch repeats one.
         const accepted: number[] = [];
         let newest = highWater;
@@ -347,22 +347,32 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
           }
         }
         if (accepted.length === 0) continue;
+        // The finest tier from the samples, each coarser one from the finer buckets (they nest),
+        // all before any stored bucket is added in. Accumulators are reused entity to entity.
+        const scratch = this.scratch;
+        scratch.reset();
+        const take = scratch.take;
+        let finer: Map<number, Float64Array> | null = null;
+        for (const tier of tiers) {
+          const into = scratch.buckets[tier];
+          finer = finer === null ? accumulate(batch, accepted, metrics, tierStepSec[tier], into, take) : rollUp(finer, tierStepSec[tier], width, into, take);
+        }
         let latestSec: number | null = null;
         let latest: Buffer | null = null;
         for (const tier of tiers) {
-          const buckets = accumulate(batch, accepted, metrics, tierStepSec[tier]);
-          for (const [startSec, rollups] of buckets) {
-            const existing = this.statements.bucket[tier].get(entity.int_id, startSec);
-            const merged = existing ? mergeAll(decodeBucket(existing.data, metrics.length), rollups) : rollups;
-            if (merged.every((rollup) => rollup === null)) continue;
-            const data = encodeBucket(merged);
-            this.statements.putBucket[tier].run(entity.int_id, startSec, data);
-            if (tier === '5m' && startSec >= (latestSec ?? entity.latest_5m_sec ?? Number.NEGATIVE_INFINITY)) {
-              [latestSec, latest] = [startSec, data];
+          for (const [startSec, acc] of scratch.buckets[tier]) {
+            const existing = this.statements.bucket[tier].get(intId, startSec);
+            if (existing) addEncodedBucket(existing, acc, width);
+            const data = encodeAccumulator(acc, width);
+            if (data === null) continue;
+            this.statements.putBucket[tier].run(intId, startSec, data);
+            if (tier === '5m' && startSec >= (latestSec ?? storedLatestSec ?? Number.NEGATIVE_INFINITY)) {
+              latestSec = startSec;
+              latest = data;
             }
           }
         }
-        this.statements.setHighWater.run({ intId: entity.int_id, highWaterSec: newest, latestSec, latest });
+        this.statements.setHighWater.run(newest, latest, latestSec, intId);
       }
     })();
   }
@@ -374,29 +384,22 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       this.statements.bumpHistoryVersion.run();
       // Batches of one entity are gathered first, so that several batches of one call fill a
       // bucket together; buckets that already held something before the call are left alone.
-      const gathered = new Map<number, { metrics: readonly MetricDef[]; buckets: Map<number, (Rollup | null)[]> }>();
+      const gathered = new Map<number, { width: number; buckets: Map<number, Float64Array> }>();
       for (const batch of batches) {
         const entity = this.knownEntity(batch);
         if (entity === null) continue;
-        const metrics = metricsByKind[entity.kind];
-        const indices = batch.ts.map((_, index) => index);
-        const buckets = accumulate(batch, indices, metrics, stepSec);
-        const into = gathered.get(entity.int_id);
-        if (into === undefined) {
-          gathered.set(entity.int_id, { metrics, buckets });
-          continue;
-        }
-        for (const [startSec, rollups] of buckets) {
-          const before = into.buckets.get(startSec);
-          into.buckets.set(startSec, before ? mergeAll(before, rollups) : rollups);
-        }
+        const [intId, kind] = entity;
+        const metrics = metricsByKind[kind];
+        const into = gathered.get(intId) ?? { width: metrics.length, buckets: new Map<number, Float64Array>() };
+        gathered.set(intId, into);
+        accumulate(batch, null, metrics, stepSec, into.buckets, (width) => new Float64Array(width * accumulatorStride));
       }
-      for (const [intId, { buckets }] of gathered) {
+      for (const [intId, { width, buckets }] of gathered) {
         let latestSec = tier === '5m' ? (this.statements.latestSec.get(intId)?.latest_5m_sec ?? Number.NEGATIVE_INFINITY) : Infinity;
-        for (const [startSec, rollups] of buckets) {
-          if (rollups.every((rollup) => rollup === null)) continue;
+        for (const [startSec, acc] of buckets) {
           if (this.statements.bucket[tier].get(intId, startSec)) continue;
-          const data = encodeBucket(rollups);
+          const data = encodeAccumulator(acc, width);
+          if (data === null) continue;
           this.statements.putBucket[tier].run(intId, startSec, data);
           if (startSec > latestSec) {
             latestSec = startSec;
@@ -665,8 +668,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       this.log?.warn({ entityId: batch.entityId }, 'samples for an entity not in the inventory: skipped');
       return null;
     }
-    if (entity.kind !== batch.kind) {
-      this.log?.warn({ entityId: batch.entityId, kind: batch.kind, stored: entity.kind }, 'samples of the wrong kind: skipped');
+    if (entity[1] !== batch.kind) {
+      this.log?.warn({ entityId: batch.entityId, kind: batch.kind, stored: entity[1] }, 'samples of the wrong kind: skipped');
       return null;
     }
     return entity;
@@ -691,32 +694,64 @@ function migrate(db: Database.Database, path: string, list: readonly Migration[]
   }).immediate();
 }
 
-/** Groups the samples at `indices` into buckets of `stepSec`, one rollup per metric. */
+/**
+ * Accumulators for one entity's buckets at a time (one map per tier, finest first), handed out
+ * zeroed and taken back whole by `reset`: a cycle writes thousands of entities, each a few buckets.
+ */
+class Scratch {
+  readonly buckets = Object.fromEntries(tiers.map((tier) => [tier, new Map<number, Float64Array>()])) as Record<Tier, Map<number, Float64Array>>;
+  private readonly arrays: Float64Array[] = [];
+  private used = 0;
+
+  reset(): void {
+    this.used = 0;
+    for (const tier of tiers) this.buckets[tier].clear();
+  }
+
+  readonly take = (width: number): Float64Array => {
+    const size = width * accumulatorStride;
+    let acc = this.arrays[this.used];
+    if (acc === undefined || acc.length < size) {
+      acc = new Float64Array(Math.max(size, 16 * accumulatorStride));
+      this.arrays[this.used] = acc;
+    } else acc.fill(0, 0, size);
+    this.used++;
+    return acc;
+  };
+}
+
+/**
+ * Adds the samples at `indices` (every sample when null) into `into`: bucket start -> one
+ * accumulator of `stepSec` (see bucket-codec.ts `accumulatorStride`), created as needed, in
+ * the order the samples come. Returns `into`.
+ */
 function accumulate(
   batch: SampleBatch,
-  indices: readonly number[],
+  indices: readonly number[] | null,
   metrics: readonly MetricDef[],
   stepSec: number,
-): Map<number, (Rollup | null)[]> {
+  into: Map<number, Float64Array>,
+  take: (width: number) => Float64Array,
+): Map<number, Float64Array> {
   const weight = sampleWeight(batch.intervalSec);
+  if (!(weight > 0)) return into;
   const columns = metrics.map((metric) => batch.values[metric.key]);
   const width = metrics.length;
-  // Sum, count, min and max of each metric, added to in place (a count of 0 is "no value"):
-  // the same arithmetic as addSample, without a new rollup object per sample and metric.
-  const sums = new Map<number, Float64Array>();
-  for (const index of indices) {
+  const count = indices === null ? batch.ts.length : indices.length;
+  for (let k = 0; k < count; k++) {
+    const index = indices === null ? k : (indices[k] ?? 0);
     const ts = batch.ts[index];
     if (ts === undefined) continue;
     const startSec = bucketStart(ts, batch.intervalSec, stepSec);
-    let acc = sums.get(startSec);
+    let acc = into.get(startSec);
     if (acc === undefined) {
-      acc = new Float64Array(width * 4);
-      sums.set(startSec, acc);
+      acc = take(width);
+      into.set(startSec, acc);
     }
     for (let m = 0; m < width; m++) {
       const value = columns[m]?.[index] ?? null;
-      if (value === null || !Number.isFinite(value) || !(weight > 0)) continue;
-      const at = m * 4;
+      if (value === null || !Number.isFinite(value)) continue;
+      const at = m * accumulatorStride;
       if (acc[at + 1] === 0) {
         acc[at] = value * weight;
         acc[at + 1] = weight;
@@ -730,21 +765,43 @@ function accumulate(
       }
     }
   }
-  const buckets = new Map<number, (Rollup | null)[]>();
-  for (const [startSec, acc] of sums) {
-    const rollups = new Array<Rollup | null>(width).fill(null);
-    for (let m = 0; m < width; m++) {
-      const at = m * 4;
-      const count = acc[at + 1] ?? 0;
-      if (count > 0) rollups[m] = { sum: acc[at] ?? 0, count, min: acc[at + 2] ?? 0, max: acc[at + 3] ?? 0 };
-    }
-    buckets.set(startSec, rollups);
-  }
-  return buckets;
+  return into;
 }
 
-function mergeAll(left: readonly (Rollup | null)[], right: readonly (Rollup | null)[]): (Rollup | null)[] {
-  return left.map((rollup, i) => mergeRollups(rollup, right[i] ?? null));
+/** Merges buckets, in their order, into the coarser buckets of `stepSec` that hold them (`into`, accumulators from `take`). */
+function rollUp(
+  finer: ReadonlyMap<number, Float64Array>,
+  stepSec: number,
+  width: number,
+  into: Map<number, Float64Array>,
+  take: (width: number) => Float64Array,
+): Map<number, Float64Array> {
+  const coarser = into;
+  const size = width * accumulatorStride;
+  for (const [startSec, from] of finer) {
+    const start = Math.floor(startSec / stepSec) * stepSec;
+    const acc = coarser.get(start);
+    if (acc === undefined) {
+      const copy = take(width);
+      copy.set(from.subarray(0, size));
+      coarser.set(start, copy);
+      continue;
+    }
+    for (let m = 0; m < width; m++) {
+      const at = m * accumulatorStride;
+      const count = from[at + 1] ?? 0;
+      if (count === 0) continue;
+      if (acc[at + 1] === 0) {
+        acc.set(from.subarray(at, at + accumulatorStride), at);
+      } else {
+        acc[at] = (acc[at] ?? 0) + (from[at] ?? 0);
+        acc[at + 1] = (acc[at + 1] ?? 0) + count;
+        acc[at + 2] = Math.min(acc[at + 2] ?? 0, from[at + 2] ?? 0);
+        acc[at + 3] = Math.max(acc[at + 3] ?? 0, from[at + 3] ?? 0);
+      }
+    }
+  }
+  return coarser;
 }
 
 function toStored(row: EntityRow): StoredEntity {

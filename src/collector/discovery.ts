@@ -8,6 +8,7 @@ import type {
   ClusterInfo,
   DatacenterInfo,
   DatastoreInfo,
+  EntityKind,
   FaultToleranceState,
   HealthStatus,
   HostConnectionState,
@@ -303,6 +304,15 @@ export async function discoverInventory(
   options: DiscoveryOptions = {},
 ): Promise<InventorySnapshot> {
   const once = options.once ?? new OnceLogger(options.log);
+  // Each id is a hash, and most are named many times (a host by each of its VMs, a VM by its
+  // datastores): computed once per discovery.
+  const ids = new Map<string, string>();
+  const idOf = (kind: Exclude<EntityKind, 'nic'>, moRef: string): string => {
+    const key = `${kind}:${moRef}`;
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = entityId(kind, vcenterId, moRef)));
+    return id;
+  };
   const dcObjects = dedupe(await client.retrieve('Datacenter', ['name'], client.serviceContent.rootFolder));
 
   const datacenters: DatacenterInfo[] = [];
@@ -313,7 +323,7 @@ export async function discoverInventory(
 
   // Datacenters are few; inside one, the four views run in parallel.
   for (const dc of dcObjects) {
-    const dcId = entityId('datacenter', vcenterId, dc.obj.value);
+    const dcId = idOf('datacenter', dc.obj.value);
     datacenters.push({ kind: 'datacenter', id: dcId, vcenterId, moRef: dc.obj.value, name: new Fields(dc, once).string('name') ?? dc.obj.value });
 
     const [clusterObjects, hostObjects, vmObjects, dsObjects] = await Promise.all([
@@ -326,7 +336,7 @@ export async function discoverInventory(
     for (const cl of dedupe(clusterObjects)) {
       clusters.push({
         kind: 'cluster',
-        id: entityId('cluster', vcenterId, cl.obj.value),
+        id: idOf('cluster', cl.obj.value),
         vcenterId,
         moRef: cl.obj.value,
         name: new Fields(cl, once).string('name') ?? cl.obj.value,
@@ -337,9 +347,9 @@ export async function discoverInventory(
     const clusterOfHost = new Map<string, string | null>();
     for (const h of dedupe(hostObjects)) {
       const f = new Fields(h, once);
-      const id = entityId('host', vcenterId, h.obj.value);
+      const id = idOf('host', h.obj.value);
       const parent = f.moRef('parent');
-      const clusterId = parent?.type === 'ClusterComputeResource' ? entityId('cluster', vcenterId, parent.value) : null;
+      const clusterId = parent?.type === 'ClusterComputeResource' ? idOf('cluster', parent.value) : null;
       clusterOfHost.set(h.obj.value, clusterId);
       const cores = f.number('summary.hardware.numCpuCores') ?? 0;
       const mhz = f.number('summary.hardware.cpuMhz') ?? 0;
@@ -374,14 +384,14 @@ export async function discoverInventory(
       const uncommitted = f.number('summary.storage.uncommitted') ?? 0;
       vms.push({
         kind: 'vm',
-        id: entityId('vm', vcenterId, v.obj.value),
+        id: idOf('vm', v.obj.value),
         vcenterId,
         moRef: v.obj.value,
         name: f.string('name') ?? v.obj.value,
         datacenterId: dcId,
-        hostId: host ? entityId('host', vcenterId, host.value) : null,
+        hostId: host ? idOf('host', host.value) : null,
         clusterId: host ? (clusterOfHost.get(host.value) ?? null) : null,
-        datastoreIds: f.moRefs('datastore').map((ds) => entityId('datastore', vcenterId, ds.value)),
+        datastoreIds: f.moRefs('datastore').map((ds) => idOf('datastore', ds.value)),
         powerState: f.enumValue('runtime.powerState', powerStates) ?? 'unknown',
         overallStatus: f.enumValue('overallStatus', healthStatuses) ?? 'gray',
         guestOs: f.string('summary.config.guestFullName'),
@@ -408,11 +418,11 @@ export async function discoverInventory(
       const hostIds = new Set<string>();
       for (const mount of asArray(f.raw('host'))) {
         const key = asMoRef(asRecord(mount)?.['key']);
-        if (key) hostIds.add(entityId('host', vcenterId, key.value));
+        if (key) hostIds.add(idOf('host', key.value));
       }
       datastores.push({
         kind: 'datastore',
-        id: entityId('datastore', vcenterId, d.obj.value),
+        id: idOf('datastore', d.obj.value),
         vcenterId,
         moRef: d.obj.value,
         name: f.string('summary.name') ?? d.obj.value,
@@ -425,7 +435,7 @@ export async function discoverInventory(
         maintenanceMode: f.string('summary.maintenanceMode'),
         overallStatus: f.enumValue('overallStatus', healthStatuses) ?? 'gray',
         hostIds: [...hostIds],
-        vmIds: [...new Set(f.moRefs('vm').map((ref) => entityId('vm', vcenterId, ref.value)))],
+        vmIds: [...new Set(f.moRefs('vm').map((ref) => idOf('vm', ref.value)))],
       });
     }
   }

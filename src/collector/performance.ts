@@ -135,10 +135,11 @@ function valuesOf(p: PreparedTarget): number {
  */
 function* groupTargets(plan: PerfPlan, tuning: QueryTuning): Generator<PreparedTarget[]> {
   const perGroup = Math.max(1, tuning.entitiesPerQuery);
+  const layouts = new Map<string, Layout | null>();
   let current: PreparedTarget[] = [];
   let values = 0;
   for (const target of plan.targets) {
-    const p = prepare(plan, target, tuning.metricsPerQuery);
+    const p = prepare(plan, target, tuning.metricsPerQuery, layouts);
     if (p === null) continue;
     const size = valuesOf(p);
     if (current.length > 0 && (current.length >= perGroup || values + size > tuning.valuesPerQuery)) {
@@ -160,61 +161,86 @@ export interface PerfPlan {
   readonly window: (target: PerfTarget) => { readonly startSec: number; readonly maxSample: number; readonly endSec?: number } | null;
 }
 
-/** Where one returned series goes: entity, metric key and unit conversion. */
-interface Destination {
-  readonly entityId: string;
-  readonly kind: EntityKind;
+/**
+ * Where one returned series goes: a metric key of the target itself (`nic` -1) or of one of its
+ * vmnics (`nic` is the index in `PerfTarget.nics`), with its unit conversion.
+ */
+interface Route {
   readonly key: string;
   readonly conversion: Conversion;
+  readonly nic: number;
   /** Set for metrics gathered over every instance: how instances combine. */
   readonly combine?: 'sum' | 'max';
+}
+
+/** counterId -> instance -> routes. */
+type Routes = ReadonlyMap<number, ReadonlyMap<string, readonly Route[]>>;
+
+/**
+ * What every target of one kind (and, for hosts, one list of vmnic devices) asks and where the
+ * answers go: built once per plan and shared, not once per entity and cycle.
+ */
+interface Layout {
+  /** The metric ids, `metricsPerQuery` per spec. */
+  readonly metricIdChunks: readonly (readonly { readonly counterId: number; readonly instance: string }[])[];
+  readonly routes: Routes;
 }
 
 interface PreparedTarget {
   readonly target: PerfTarget;
   readonly specs: readonly PerfQuerySpec[];
-  /** `${counterId}|${instance}` -> destinations. */
-  readonly routes: ReadonlyMap<string, readonly Destination[]>;
+  readonly routes: Routes;
 }
 
-function prepare(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number): PreparedTarget | null {
-  const window = plan.window(target);
-  if (!window) return null;
-  const routes = new Map<string, Destination[]>();
+function layoutFor(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number): Layout | null {
+  const routes = new Map<number, Map<string, Route[]>>();
   const metricIds: { counterId: number; instance: string }[] = [];
-  const add = (counterId: number, instance: string, destination: Destination): void => {
-    const route = `${counterId}|${instance}`;
-    const list = routes.get(route);
-    if (list) list.push(destination);
+  const add = (counterId: number, instance: string, route: Route): void => {
+    let byInstance = routes.get(counterId);
+    if (!byInstance) routes.set(counterId, (byInstance = new Map<string, Route[]>()));
+    const list = byInstance.get(instance);
+    if (list) list.push(route);
     else {
-      routes.set(route, [destination]);
+      byInstance.set(instance, [route]);
       metricIds.push({ counterId, instance });
     }
   };
   for (const m of plan.metrics[target.kind]) {
-    const destination = { entityId: target.entityId, kind: target.kind, key: m.key, conversion: m.conversion };
-    if (m.instances) add(m.counterId, '*', { ...destination, combine: m.instances.combine });
-    else add(m.counterId, '', destination);
+    const route = { key: m.key, conversion: m.conversion, nic: -1 };
+    if (m.instances) add(m.counterId, '*', { ...route, combine: m.instances.combine });
+    else add(m.counterId, '', route);
   }
-  for (const nic of target.nics) {
-    for (const m of plan.metrics.nic) {
-      add(m.counterId, nic.device, { entityId: nic.id, kind: 'nic', key: m.key, conversion: m.conversion });
-    }
-  }
+  target.nics.forEach((nic, index) => {
+    for (const m of plan.metrics.nic) add(m.counterId, nic.device, { key: m.key, conversion: m.conversion, nic: index });
+  });
   if (metricIds.length === 0) return null;
-  const specs: PerfQuerySpec[] = [];
+  const metricIdChunks: { counterId: number; instance: string }[][] = [];
   const perSpec = Math.max(1, metricsPerQuery);
-  for (let i = 0; i < metricIds.length; i += perSpec) {
-    specs.push({
+  for (let i = 0; i < metricIds.length; i += perSpec) metricIdChunks.push(metricIds.slice(i, i + perSpec));
+  return { metricIdChunks, routes };
+}
+
+function prepare(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number, layouts: Map<string, Layout | null>): PreparedTarget | null {
+  const window = plan.window(target);
+  if (!window) return null;
+  const shape = target.nics.length === 0 ? target.kind : `${target.kind}|${target.nics.map((nic) => nic.device).join('|')}`;
+  let layout = layouts.get(shape);
+  if (layout === undefined) {
+    layout = layoutFor(plan, target, metricsPerQuery);
+    layouts.set(shape, layout);
+  }
+  if (layout === null) return null;
+  const specs = layout.metricIdChunks.map(
+    (metricIds): PerfQuerySpec => ({
       entity: target.entity,
-      metricIds: metricIds.slice(i, i + perSpec),
+      metricIds,
       intervalSec: plan.intervalSec,
       startSec: window.startSec,
       ...(window.endSec === undefined ? {} : { endSec: window.endSec }),
       maxSample: window.maxSample,
-    });
-  }
-  return { target, specs, routes };
+    }),
+  );
+  return { target, specs, routes: layout.routes };
 }
 
 /** vCenter refusing a query for its size (vpxd.stats.maxQueryMetrics and friends). */
@@ -232,7 +258,7 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
   const byEntity = new Map<string, PreparedTarget>();
   for (const p of prepared) byEntity.set(`${p.target.entity.type}:${p.target.entity.value}`, p);
 
-  // entity id -> one row per timestamp, one column per metric key; several results for one
+  // Entity id -> one row per timestamp, one column per metric key; several results for one
   // entity merge here. A column's hole (undefined) is "not set yet", null is "no value".
   const acc = new Map<string, EntityColumns>();
   const columnsFor = (entityIdValue: string, kind: EntityKind): EntityColumns => {
@@ -247,37 +273,61 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
   for (const result of results) {
     const p = byEntity.get(`${result.entity.type}:${result.entity.value}`);
     if (!p) continue;
-    // Register every destination so that an entity with samples but no values still has its columns.
-    for (const destinations of p.routes.values()) {
-      for (const d of destinations) {
-        const entry = columnsFor(d.entityId, d.kind);
-        if (!entry.columns.has(d.key)) entry.columns.set(d.key, []);
+    const own = columnsFor(p.target.entityId, p.target.kind);
+    const nics = p.target.nics.map((nic) => columnsFor(nic.id, 'nic'));
+    const entryOf = (route: Route): EntityColumns | undefined => (route.nic < 0 ? own : nics[route.nic]);
+    // Register every column so that an entity with samples but no values still has its columns.
+    for (const byInstance of p.routes.values()) {
+      for (const routes of byInstance.values()) {
+        for (const route of routes) {
+          const entry = entryOf(route);
+          if (entry && !entry.columns.has(route.key)) entry.columns.set(route.key, []);
+        }
       }
     }
-    for (const series of result.series) {
-      // A '*' request comes back per instance (or as '*' from vcsim, which does not expand it).
-      const destinations = p.routes.get(`${series.counterId}|${series.instance}`) ?? p.routes.get(`${series.counterId}|*`);
-      // A series shorter than the samples cannot be placed in time (vcsim omits its zero
-      // values): dropped rather than shifted onto the wrong timestamps.
-      if (!destinations || series.values.length !== result.samples.length) continue;
-      for (const d of destinations) {
-        const entry = columnsFor(d.entityId, d.kind);
-        const column = entry.columns.get(d.key) ?? [];
-        const count = result.samples.length;
+    const count = result.samples.length;
+    // Rows of this result's samples in each entry it writes to (the same samples for all).
+    const rowsIn = new Map<EntityColumns, number[]>();
+    const rowsOf = (entry: EntityColumns): number[] => {
+      let rows = rowsIn.get(entry);
+      if (rows === undefined) {
+        rows = new Array<number>(count);
         for (let i = 0; i < count; i++) {
-          const sample = result.samples[i];
-          const raw = series.values[i];
-          if (sample === undefined || raw === undefined) continue;
-          let row = entry.rows.get(sample.tsSec);
+          const tsSec = result.samples[i]?.tsSec ?? 0;
+          let row = entry.rows.get(tsSec);
           if (row === undefined) {
             row = entry.ts.length;
-            entry.rows.set(sample.tsSec, row);
-            entry.ts.push(sample.tsSec);
+            entry.rows.set(tsSec, row);
+            entry.ts.push(tsSec);
           }
-          const value = toMetricValue(d.conversion, raw, sample.intervalSec > 0 ? sample.intervalSec : intervalSec);
-          const before = d.combine ? column[row] : undefined;
+          rows[i] = row;
+        }
+        rowsIn.set(entry, rows);
+      }
+      return rows;
+    };
+    for (const series of result.series) {
+      // A '*' request comes back per instance (or as '*' from vcsim, which does not expand it).
+      const byInstance = p.routes.get(series.counterId);
+      const routes = byInstance?.get(series.instance) ?? byInstance?.get('*');
+      // A series shorter than the samples cannot be placed in time (vcsim omits its zero
+      // values): dropped rather than shifted onto the wrong timestamps.
+      if (!routes || series.values.length !== count) continue;
+      for (const route of routes) {
+        const entry = entryOf(route);
+        if (!entry) continue;
+        const rows = rowsOf(entry);
+        let column = entry.columns.get(route.key);
+        if (!column) entry.columns.set(route.key, (column = []));
+        for (let i = 0; i < count; i++) {
+          const raw = series.values[i];
+          const sample = result.samples[i];
+          const row = rows[i];
+          if (sample === undefined || raw === undefined || row === undefined) continue;
+          const value = toMetricValue(route.conversion, raw, sample.intervalSec > 0 ? sample.intervalSec : intervalSec);
+          const before = route.combine ? column[row] : undefined;
           if (before === undefined || before === null) column[row] = value;
-          else if (value !== null) column[row] = d.combine === 'max' ? Math.max(before, value) : before + value;
+          else if (value !== null) column[row] = route.combine === 'max' ? Math.max(before, value) : before + value;
         }
       }
     }
@@ -286,10 +336,19 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
   const batches: SampleBatch[] = [];
   for (const [id, entry] of acc) {
     if (entry.ts.length === 0) continue;
-    const order = entry.ts.map((_, row) => row);
-    if (!isAscending(entry.ts)) order.sort((a, b) => (entry.ts[a] ?? 0) - (entry.ts[b] ?? 0));
-    const ts = order.map((row) => entry.ts[row] ?? 0);
     const values: Record<string, (number | null)[]> = {};
+    if (isAscending(entry.ts)) {
+      const rowCount = entry.ts.length;
+      for (const [key, column] of entry.columns) {
+        const out = new Array<number | null>(rowCount);
+        for (let row = 0; row < rowCount; row++) out[row] = column[row] ?? null;
+        values[key] = out;
+      }
+      batches.push({ entityId: id, kind: entry.kind, intervalSec, ts: entry.ts, values });
+      continue;
+    }
+    const order = entry.ts.map((_, row) => row).sort((a, b) => (entry.ts[a] ?? 0) - (entry.ts[b] ?? 0));
+    const ts = order.map((row) => entry.ts[row] ?? 0);
     for (const [key, column] of entry.columns) values[key] = order.map((row) => column[row] ?? null);
     batches.push({ entityId: id, kind: entry.kind, intervalSec, ts, values });
   }

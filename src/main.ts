@@ -8,14 +8,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createCollector, runCollectOnce, type Collector, type CollectorTuning, type VcenterTarget } from './collector/collector.ts';
-import { startCollectorWorker } from './collector/worker-collector.ts';
 import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { buildApp, listen } from './server/app.ts';
-import { vsphereAuthenticator } from './server/auth.ts';
-import { workerListBuilder } from './server/list-builder.ts';
-import { startVcsim, type VcsimOptions } from './simulator/vcsim.ts';
+import type { VcsimOptions } from './simulator/vcsim.ts';
 import { openSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.ts';
+
+/**
+ * What only `serve` (and `demo`) run: the HTTP server, its workers, the simulator. Loaded when
+ * used, so that `vscope collect` does not spend 0.3 CPU-s of every run loading Fastify (issue #12).
+ */
+async function serveModules() {
+  const [app, auth, lists, worker] = await Promise.all([
+    import('./server/app.ts'),
+    import('./server/auth.ts'),
+    import('./server/list-builder.ts'),
+    import('./collector/worker-collector.ts'),
+  ]);
+  return { ...app, ...auth, ...lists, ...worker };
+}
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Built UI: `npm run build:web` writes it. */
@@ -108,6 +118,7 @@ export interface RunningVscope {
  */
 export async function startVscope(config: Config, log: Logger, options: { readonly startCollector?: boolean } = {}): Promise<RunningVscope> {
   requireVcenters(config);
+  const { buildApp, listen, vsphereAuthenticator, workerListBuilder, startCollectorWorker } = await serveModules();
   const store = openStore(config, log);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   if (config.metrics.enabled && config.metrics.token === null && !isLoopbackHost(config.listen.host)) {
@@ -241,6 +252,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const base = loadConfig({ env: { VSCOPE_INTERVAL_SEC: '60', ...process.env } });
   const log = createLogger(base.logLevel);
   log.info('starting the vCenter simulator (built once, about 30 s the first time)');
+  const { startVcsim } = await import('./simulator/vcsim.ts');
   const sim = await startVcsim(demoInventory);
   try {
     const config = withVcenters({ ...base, dataDir }, [

@@ -35,8 +35,14 @@ const timeBinary = '/usr/bin/time';
 const username = 'bench';
 const password = 'bench';
 
-/** The issue's shape at 5,000 VMs: 2 datacenters x 10 clusters x 12 hosts, 250 VMs per cluster. */
+/** A vcsim shape of about `vms` VMs in one datacenter (bench/xml-bench.ts captures its page from it). */
 export function shapeFor(vms: number): VcsimOptions {
+  const clusters = vms >= 2000 ? 10 : 5;
+  return { datacenters: 1, clusters, hostsPerCluster: 10, standaloneHosts: 0, pools: 0, vmsPerPool: Math.ceil(vms / clusters), datastores: 4 };
+}
+
+/** The shape of issue #12 at 5,000 VMs: 2 datacenters x 10 clusters x 12 hosts, 250 VMs per cluster (smaller: 2 x 2 x 6). */
+export function collectorShape(vms: number): VcsimOptions {
   const clusters = vms >= 2000 ? 10 : 2;
   return {
     datacenters: 2,
@@ -242,7 +248,7 @@ export async function benchCollector(opts: { vms: number; rounds: number; pauseS
     const build = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
     if (build.status !== 0) throw new Error('tsc -p tsconfig.build.json failed');
   }
-  const shape = shapeFor(opts.vms);
+  const shape = collectorShape(opts.vms);
   const load = [loadavg()[0] ?? NaN];
   const sim = await startVcsim(shape, 600_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'vscope-bench-collector-'));

@@ -411,8 +411,15 @@ function realtimeWindow(markSec: number | undefined, nowSec: number): { startSec
   return { startSec, maxSample: Math.min(realtimeMaxSample, Math.ceil(Math.max(0, nowSec - startSec) / realtimeSec) + 1 + skewSamples) };
 }
 
+function cpuSecSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return Math.round((used.user + used.system) / 10_000) / 100;
+}
+
 export interface BoundRun {
   readonly ms: number;
+  /** CPU of this process (user + system) over the run, seconds: what receiving the bytes costs Node. */
+  readonly cpuSec: number;
   readonly calls: number;
   readonly bytesIn: number;
   /** Samples per entity vcsim returns for these windows (1 + span / 20), averaged over the realtime entities. */
@@ -429,6 +436,7 @@ export interface BoundRun {
 export async function steadyCycle(url: string, username: string, password: string, inv: BoundInventory, marks: Map<string, number>): Promise<BoundRun> {
   const wire = new Wire(url, inv.apiVersion);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let samples = 0;
   let entities = 0;
   try {
@@ -467,7 +475,7 @@ export async function steadyCycle(url: string, username: string, password: strin
       .map((ds): Spec => ({ type: 'Datastore', moRef: ds.moRef, metricIds: inv.metricIds.datastore, intervalSec: 300, startSec: nowSec - 600, maxSample: 1 }));
     await queryPerf(wire, inv, datastoreIo);
     await logout(wire, inv);
-    return { ms: performance.now() - started, calls: wire.calls, bytesIn: wire.bytesIn, samplesPerEntity: entities > 0 ? samples / entities : 0 };
+    return { ms: performance.now() - started, cpuSec: cpuSecSince(cpu), calls: wire.calls, bytesIn: wire.bytesIn, samplesPerEntity: entities > 0 ? samples / entities : 0 };
   } finally {
     wire.close();
   }
@@ -482,6 +490,7 @@ export async function steadyCycle(url: string, username: string, password: strin
 export async function historyImport(url: string, username: string, password: string, inv: BoundInventory, realtimeUntilSec: number | null): Promise<BoundRun> {
   const wire = new Wire(url, inv.apiVersion);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const nowSec = Math.floor(Date.now() / 1000);
   type Target = { type: string; moRef: string; metricIds: readonly MetricId[]; realtime: boolean };
   const targets: Target[] = [
@@ -519,7 +528,7 @@ export async function historyImport(url: string, username: string, password: str
       }
     }
     await logout(wire, inv);
-    return { ms: performance.now() - started, calls: wire.calls, bytesIn: wire.bytesIn, samplesPerEntity: 0 };
+    return { ms: performance.now() - started, cpuSec: cpuSecSince(cpu), calls: wire.calls, bytesIn: wire.bytesIn, samplesPerEntity: 0 };
   } finally {
     wire.close();
   }

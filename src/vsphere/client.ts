@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { chunk, mapConcurrent } from './batch.ts';
 import { NotAuthenticated, TaskFailed, TransportError } from './errors.ts';
-import { scanQueryPerfResponse } from './perf-xml.ts';
+import { scanQueryPerfResponse, scanRetrieveResponse } from './plain-xml.ts';
 import { SoapTransport } from './soap.ts';
 import { asArray, asBoolean, asMoRef, asNumber, asRecord, asString, dateTimeXml, moRefXml, textXml, xmlEscape, type MoRef } from './values.ts';
 import { childrenNamed, elementValue, type XmlElement } from './xml.ts';
@@ -473,15 +473,20 @@ export class VsphereClient {
   private async retrievePaged(specSetXml: string): Promise<ObjectContent[]> {
     const pc = this.serviceContent.propertyCollector;
     const pageSize = Math.max(1, Math.floor(this.options.pageSize ?? 1000));
-    let page = parseRetrieveResult(
-      await this.transport.send('RetrievePropertiesEx', moRefXml('_this', pc) + specSetXml + `<options>${textXml('maxObjects', pageSize)}</options>`),
-    );
+    let page = await this.page('RetrievePropertiesEx', moRefXml('_this', pc) + specSetXml + `<options>${textXml('maxObjects', pageSize)}</options>`);
     const objects = [...page.objects];
     while (page.token !== null) {
-      page = parseRetrieveResult(await this.transport.send('ContinueRetrievePropertiesEx', moRefXml('_this', pc) + textXml('token', page.token)));
-      objects.push(...page.objects);
+      page = await this.page('ContinueRetrievePropertiesEx', moRefXml('_this', pc) + textXml('token', page.token));
+      for (const object of page.objects) objects.push(object);
     }
     return objects;
+  }
+
+  /** One page: the plain answer straight to values (plain-xml.ts), anything else the generic way. */
+  private async page(method: 'RetrievePropertiesEx' | 'ContinueRetrievePropertiesEx', inner: string): Promise<RetrievePage> {
+    const text = await this.transport.sendForText(method, inner);
+    const scanned = scanRetrieveResponse(text, method);
+    return scanned ?? parseRetrieveResult(this.transport.parse(method, text));
   }
 
   /** Performance counters keyed `group.name.rollup` (e.g. `cpu.usage.average`); cached. */

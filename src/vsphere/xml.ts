@@ -143,8 +143,8 @@ export function detach(text: string): string {
   return text.length < 13 ? text : (text + ' ').slice(0, -1);
 }
 
-/** Leaf rules of `elementValue` (no child elements); strings are detached from the document. */
-function leafValue(text: string, type: string | null, xsd: boolean, moType: string | undefined): unknown {
+/** Leaf rules of `elementValue` (no child elements); strings are detached from the document. Shared with plain-xml.ts. */
+export function leafValue(text: string, type: string | null, xsd: boolean, moType: string | undefined): unknown {
   if (moType !== undefined) return { type: detach(moType), value: detach(text) };
   if (type !== null && xsd) {
     if (numericTypes.has(type)) {

@@ -1,13 +1,20 @@
 /**
- * A restart after hours down loses nothing vCenter still has: the collector finds its
+ * Outages. A restart after hours down loses nothing vCenter still has: the collector finds its
  * high-water marks hours old, imports vCenter's 5-minute history over the gap, and leaves the
- * buckets it had filled before the outage exactly as they were.
+ * buckets it had filled before the outage exactly as they were. And a vCenter that goes away
+ * while the collector runs (a real simulator, stopped and started again on the same port) is
+ * collected again within one interval of its return, however far its cycles backed off.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { after, test } from 'node:test';
 import pino from 'pino';
 import { createCollector } from '../src/collector/collector.ts';
 import { discoverInventory } from '../src/collector/discovery.ts';
+import { vcsimBinary } from '../src/simulator/vcsim.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { VsphereClient } from '../src/vsphere/client.ts';
 import { useVcsim } from './support/vcsim.ts';
@@ -59,5 +66,94 @@ test('after a 3-hour outage the gap is filled from vCenter and earlier buckets a
     assert.equal(rollup?.count, 15);
   } finally {
     store.close();
+  }
+});
+
+/** A free loopback port (taken, then released for the simulator). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
+
+const started: ChildProcess[] = [];
+after(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** The simulator as a process of its own on `port`; resolves once it serves. */
+async function simulatorOn(port: number): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn(await vcsimBinary(), ['-l', `127.0.0.1:${String(port)}`, '-dc=1', '-cluster=1', '-host=1', '-standalone-host=0', '-vm=1', '-tls=false'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  started.push(child);
+  const exited = once(child, 'exit');
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('{')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`vcsim exited with ${String(code)} before serving`)));
+  });
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+test('a vCenter back after an outage is collected within one interval, although its cycles backed off to four', async () => {
+  const intervalSec = 3;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${String(port)}/sdk`;
+  let sim = await simulatorOn(port);
+  const store = openSqliteStore(':memory:');
+  // Cycles back off 0.5, 1, 2, 4, 8 then 12 s (four intervals) after failures in a row.
+  const collector = createCollector({
+    store,
+    vcenters: [{ id: 'vc1', url, username: 'u', password: 'p' }],
+    intervalSec,
+    log: pino({ level: 'silent' }),
+    tuning: { retryBaseSec: 0.5, importHistory: false },
+  });
+  const status = (): NonNullable<ReturnType<typeof collector.status>[number]> => {
+    const found = collector.status()[0];
+    assert.ok(found);
+    return found;
+  };
+  const until = async (what: string, done: () => boolean, timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`${what} did not happen within ${String(timeoutMs)} ms: ${JSON.stringify(status())}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  try {
+    collector.start();
+    await until('a first cycle', () => status().lastSuccessSec !== null, 30_000);
+
+    await sim.stop();
+    // Down long enough that the cycles' backoff reached 8 s, then right after an attempt (a
+    // failed cycle or probe): the old schedule would wait 12 s (four intervals) for the next one.
+    await until('five failed cycles', () => status().consecutiveFailures >= 5, 60_000);
+    const attemptAt = status().nextRunSec;
+    await until('the next attempt', () => status().nextRunSec !== attemptAt, 30_000);
+    assert.ok(status().consecutiveFailures >= 5, 'the cycles are backing off (8 s and more)');
+    const outageEndSec = Date.now() / 1000;
+    sim = await simulatorOn(port);
+    const backMs = performance.now();
+    await until('a cycle after the return', () => (status().lastSuccessSec ?? 0) >= Math.floor(outageEndSec), 30_000);
+    const resumedAfterSec = (performance.now() - backMs) / 1000;
+    // One interval for the next probe, and the cycle itself (a second or so on a busy machine).
+    assert.ok(resumedAfterSec <= intervalSec + 2.5, `collected ${resumedAfterSec.toFixed(1)} s after vCenter's return`);
+    assert.equal(status().consecutiveFailures, 0);
+    assert.equal(status().lastError, null);
+  } finally {
+    await collector.stop();
+    store.close();
+    await sim.stop();
   }
 });

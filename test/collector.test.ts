@@ -308,22 +308,25 @@ void describe('collector against vcsim', () => {
     store.close();
   });
 
-  void test('failed cycles back off exponentially on the injected clock, capped at four intervals', async () => {
+  void test('failed cycles back off exponentially on the injected clock, capped at four intervals; an unreachable vCenter is probed every interval meanwhile', async () => {
     const memory = openSqliteStore(':memory:');
     let clock = 1_000_000;
     const dead = { id: 'dead', url: await closedPortUrl(), username: 'u', password: 'p' };
     const c = createCollector({ store: memory, vcenters: [dead], intervalSec: 60, log, now: () => clock, tuning: { retryBaseSec: 15 } });
-    const delays: number[] = [];
+    const cycleDelays: number[] = [];
+    const attemptDelays: number[] = [];
     for (let i = 0; i < 6; i++) {
       const [result] = await c.runOnce();
       assert.equal(result?.ok, false);
       const status = c.status()[0];
-      assert.ok(status?.nextRunSec !== null && status?.nextRunSec !== undefined);
+      assert.ok(status?.nextRunSec !== null && status?.nextRunSec !== undefined && status.nextCycleSec !== null);
       assert.equal(status.consecutiveFailures, i + 1);
-      delays.push(status.nextRunSec - clock);
+      cycleDelays.push(status.nextCycleSec - clock);
+      attemptDelays.push(status.nextRunSec - clock);
       clock += 1000;
     }
-    assert.deepEqual(delays, [15, 30, 60, 120, 240, 240]);
+    assert.deepEqual(cycleDelays, [15, 30, 60, 120, 240, 240]);
+    assert.deepEqual(attemptDelays, [15, 30, 60, 60, 60, 60]);
     assert.equal(memory.statuses()[0]?.lastStartSec, clock - 1000);
     await c.stop();
     memory.close();

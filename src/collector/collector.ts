@@ -2,7 +2,10 @@
  * The collector: one loop per vCenter. Each cycle discovers the inventory, writes every
  * realtime sample since the stored high-water marks, the datastore figures, then takes a
  * bounded step of history import. A failing vCenter (down, slow, refusing the login) fails its
- * own cycle with a logged reason and is retried with exponential backoff; the others go on.
+ * own cycle with a logged reason and its cycles are retried with exponential backoff; the
+ * others go on. A vCenter that could not be reached at all is probed every interval in the
+ * meantime (RetrieveServiceContent, no login): collection resumes within one interval of its
+ * return, while only the expensive work backs off.
  */
 import type { Logger } from 'pino';
 import type { InventorySnapshot } from '../shared/inventory.ts';
@@ -27,7 +30,8 @@ import {
   type QueryTuning,
   type ResolvedMetrics,
 } from './performance.ts';
-import type { CollectorClient, ConnectFn, HistoricalInterval, VcenterConnection } from './vsphere-api.ts';
+import { TransportError } from '../vsphere/errors.ts';
+import type { CollectorClient, ConnectFn, HistoricalInterval, ProbeFn, VcenterConnection } from './vsphere-api.ts';
 
 export interface VcenterTarget extends VcenterConnection {
   /** vscope's id of this vCenter (config), used in entity ids. */
@@ -37,9 +41,12 @@ export interface VcenterTarget extends VcenterConnection {
 export interface CollectorTuning extends QueryTuning {
   /** Wall time a cycle may spend on history import after its collection, ms. Default: half the interval. */
   readonly importBudgetMs: number;
-  /** First retry delay after a failed cycle, seconds; doubles per failure. Default: min(30, interval). */
+  /**
+   * First retry delay of the cycle after a failed one, seconds; doubles per failure. Default:
+   * min(30, interval). While vCenter is unreachable, it is probed every interval in between.
+   */
   readonly retryBaseSec: number;
-  /** Backoff cap as a multiple of the interval. Default 4. */
+  /** Cap of the cycles' backoff as a multiple of the interval. Default 4. */
   readonly maxBackoffIntervals: number;
   /** Import vCenter's history after a first start or an outage. Default true. */
   readonly importHistory: boolean;
@@ -55,6 +62,8 @@ export interface CollectorOptions {
   readonly now?: () => number;
   /** Opens a session; default `VsphereClient.connect`. */
   readonly connect?: ConnectFn;
+  /** Whether vCenter answers, without a login; default `VsphereClient.probe`. */
+  readonly probe?: ProbeFn;
   readonly tuning?: Partial<CollectorTuning>;
   /** Called whenever `status()` changed (a cycle ended: counts, errors, import progress, next run). */
   readonly onStatusChange?: () => void;
@@ -79,8 +88,13 @@ export interface CycleResult {
 export interface CollectorStatus extends CollectionStatus {
   /** Failed cycles in a row. */
   readonly consecutiveFailures: number;
-  /** When the next cycle is due, unix seconds; null when not scheduled. */
+  /**
+   * When the next attempt is due, unix seconds: a cycle, or (vCenter unreachable, its cycles
+   * backing off) a probe, at most one interval away. Null when not scheduled.
+   */
   readonly nextRunSec: number | null;
+  /** When the next cycle may run, unix seconds: after failures, the end of the backoff. Null when not scheduled. */
+  readonly nextCycleSec: number | null;
 }
 
 export interface Collector {
@@ -140,6 +154,9 @@ class VcenterLoop {
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private nextRunSec: number | null = null;
+  private nextCycleSec: number | null = null;
+  /** The last cycle failed because vCenter could not be reached (probes can tell when it is back). */
+  private unreachable = false;
   private stored: CollectionStatus;
   /** Whether the status a previous run stored has been read (at the first cycle). */
   private restored = false;
@@ -153,6 +170,7 @@ class VcenterLoop {
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly connect: ConnectFn,
+    private readonly probe: ProbeFn,
     private readonly onStatusChange: () => void,
   ) {
     this.once = new OnceLogger(log);
@@ -182,7 +200,7 @@ class VcenterLoop {
   }
 
   status(): CollectorStatus {
-    return { ...this.stored, consecutiveFailures: this.failures, nextRunSec: this.nextRunSec };
+    return { ...this.stored, consecutiveFailures: this.failures, nextRunSec: this.nextRunSec, nextCycleSec: this.nextCycleSec };
   }
 
   schedule(delaySec: number): void {
@@ -190,8 +208,33 @@ class VcenterLoop {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.runCycle().then(() => this.schedule(Math.max(0, (this.nextRunSec ?? this.now()) - this.now())));
+      void this.attempt().then(() => this.schedule(Math.max(0, (this.nextRunSec ?? this.now()) - this.now())));
     }, Math.max(0, delaySec * 1000));
+  }
+
+  /**
+   * A scheduled attempt: the cycle once it is due; before that (its backoff after vCenter could
+   * not be reached), a probe, and the cycle at once when vCenter answers again.
+   */
+  private async attempt(): Promise<void> {
+    const due = this.nextCycleSec === null || this.now() >= this.nextCycleSec;
+    if (due || !this.unreachable) {
+      await this.runCycle();
+      return;
+    }
+    const { url, insecure, caFile } = this.target;
+    const back = await this.probe({ url, ...(insecure === undefined ? {} : { insecure }), ...(caFile === undefined ? {} : { caFile }), log: this.log }).then(
+      () => true,
+      () => false,
+    );
+    if (this.stopped) return;
+    if (back) {
+      this.log.info({ url }, 'vCenter answers again; collecting now');
+      await this.runCycle();
+      return;
+    }
+    this.nextRunSec = Math.min(this.nextCycleSec ?? Number.POSITIVE_INFINITY, this.now() + this.intervalSec);
+    this.onStatusChange();
   }
 
   /** Runs one cycle, after the running one if any: a cycle never runs twice at once. */
@@ -211,6 +254,7 @@ class VcenterLoop {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.nextRunSec = null;
+    this.nextCycleSec = null;
     const running = this.running;
     if (running) {
       // Writes are gated on `stopped`, so the wait only lets a cycle release its client.
@@ -254,10 +298,15 @@ class VcenterLoop {
     const started = performance.now();
     let counts: CycleCounts = zeroCounts;
     let error: string | null = null;
+    let unreachable = false;
+    const connecting = { done: false };
     try {
       this.gate();
-      counts = await this.collect();
+      counts = await this.collect(connecting);
     } catch (caught) {
+      // Not reached at all: refused, reset, unknown host, or no answer to the login's calls (a
+      // slow answer to a later call is an overloaded vCenter, whose cycles must back off).
+      unreachable = caught instanceof TransportError && (caught.reason === 'unreachable' || (caught.reason === 'timeout' && !connecting.done));
       // Once stopping, whatever failed (a call cut by the logout included) is the stop itself.
       const abandoned = caught instanceof Abandoned || this.stopped;
       error = abandoned ? 'abandoned: the collector stopped during the cycle' : describe(caught, this.target.password);
@@ -273,9 +322,12 @@ class VcenterLoop {
     const durationMs = Math.round(performance.now() - started);
     const ok = error === null;
     this.failures = ok ? 0 : this.failures + 1;
-    this.nextRunSec = ok
+    this.unreachable = !ok && unreachable;
+    this.nextCycleSec = ok
       ? Math.max(endSec, startSec + this.intervalSec)
       : endSec + backoffDelaySec(this.failures, this.intervalSec, this.tuning.retryBaseSec, this.tuning.maxBackoffIntervals);
+    // Probes fill the backoff of an unreachable vCenter, one per interval.
+    this.nextRunSec = this.unreachable ? Math.min(this.nextCycleSec, endSec + this.intervalSec) : this.nextCycleSec;
     const importProgress = this.importer.progress();
     this.stored = {
       vcenterId: this.target.id,
@@ -295,7 +347,8 @@ class VcenterLoop {
     return { vcenterId: this.target.id, ok, error, startSec, endSec, durationMs, counts, import: importProgress };
   }
 
-  private async collect(): Promise<CycleCounts> {
+  /** One cycle's work; `connecting.done` is set once a session is open. */
+  private async collect(connecting: { done: boolean }): Promise<CycleCounts> {
     // Wall and CPU time per phase (the CPU of the whole process: in `serve`, other threads' too).
     const phases: Record<string, number> = {};
     const cpuMs: Record<string, number> = {};
@@ -310,6 +363,7 @@ class VcenterLoop {
       cpuMark = process.cpuUsage();
     };
     const client = await this.ensureClient();
+    connecting.done = true;
     lap('connectMs');
     this.gate();
     const snapshot = await discoverInventory(client, this.target.id, Math.floor(this.now()), { log: this.log, once: this.once });
@@ -473,9 +527,10 @@ export function createCollector(options: CollectorOptions): Collector {
   const tuning = resolveTuning(intervalSec, options.tuning);
   const now = options.now ?? ((): number => Date.now() / 1000);
   const connect: ConnectFn = options.connect ?? ((o) => VsphereClient.connect(o));
+  const probe: ProbeFn = options.probe ?? ((o) => VsphereClient.probe(o));
   const onStatusChange = options.onStatusChange ?? ((): void => undefined);
   const loops = options.vcenters.map(
-    (target) => new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect, onStatusChange),
+    (target) => new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect, probe, onStatusChange),
   );
   let started = false;
 

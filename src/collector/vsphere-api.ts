@@ -42,3 +42,6 @@ export interface VcenterConnection {
 }
 
 export type ConnectFn = (options: VcenterConnection & { log?: Logger }) => Promise<CollectorClient>;
+
+/** Whether a vCenter answers, without logging in (RetrieveServiceContent); rejects when it does not. */
+export type ProbeFn = (options: Pick<VcenterConnection, 'url' | 'insecure' | 'caFile'> & { log?: Logger }) => Promise<unknown>;

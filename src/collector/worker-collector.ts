@@ -82,7 +82,7 @@ export function startCollectorWorker(options: CollectorWorkerOptions): Collector
     const ids = new Set(options.vcenters.map((v) => v.id));
     return (options.fallbackStatuses?.() ?? [])
       .filter((s) => ids.has(s.vcenterId))
-      .map((s) => ({ ...s, consecutiveFailures: 0, nextRunSec: null }));
+      .map((s) => ({ ...s, consecutiveFailures: 0, nextRunSec: null, nextCycleSec: null }));
   };
 
   /** One failed result per vCenter, for cycles the worker cannot run or did not finish. */

@@ -302,6 +302,19 @@ export class VsphereClient {
     }
   }
 
+  /**
+   * RetrieveServiceContent alone (no login, nothing kept): whether a vCenter answers at all, at
+   * the cost of one small call. Throws TransportError like `connect`.
+   */
+  static async probe(options: Pick<ConnectOptions, 'url' | 'insecure' | 'caFile' | 'connectTimeoutMs' | 'callTimeoutMs' | 'log'>): Promise<About> {
+    const transport = new SoapTransport(options);
+    try {
+      return parseServiceContent(await transport.send('RetrieveServiceContent', moRefXml('_this', serviceInstance))).about;
+    } finally {
+      await transport.close();
+    }
+  }
+
   /** The session cookie (`vmware_soap_session=...`); for tests and diagnostics, never log it. */
   get sessionCookie(): string | null {
     return this.transport.sessionCookie;

@@ -259,7 +259,8 @@ export async function benchCollector(opts: { vms: number; rounds: number; pauseS
     // First start: an empty data folder (debug level: a few thousand more log lines over minutes).
     const first = await runVscope(opts.entry, sim.url, dataDir, 'debug');
     console.error(`first start: ${JSON.stringify(first)}`);
-    const importBound = await historyImport(sim.url, username, password, inventory, Math.floor(Date.now() / 1000) - 60);
+    // The realtime hour, then a year of history: what a first start fetches beyond its first cycle.
+    const importBound = await historyImport(sim.url, username, password, inventory, true);
     console.error(`import bound: ${JSON.stringify(importBound)}`);
     load.push(loadavg()[0] ?? NaN);
 

@@ -484,10 +484,10 @@ export async function steadyCycle(url: string, username: string, password: strin
 /**
  * The calls of the history import of a first start, as history-import.ts makes them: entities
  * 200 at a time (hosts, VMs that are not templates, datastores), for each the realtime hour
- * before `realtimeUntilSec` (hosts and VMs; skipped when null) and then every default
- * historical interval over its whole length, each query of at most 40,000 values.
+ * (connected hosts and running VMs; with `realtimeHour`) and then every default historical
+ * interval over its whole length, each query of at most 40,000 values.
  */
-export async function historyImport(url: string, username: string, password: string, inv: BoundInventory, realtimeUntilSec: number | null): Promise<BoundRun> {
+export async function historyImport(url: string, username: string, password: string, inv: BoundInventory, realtimeHour: boolean): Promise<BoundRun> {
   const wire = new Wire(url, inv.apiVersion);
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -503,14 +503,13 @@ export async function historyImport(url: string, username: string, password: str
     const perStep = entitiesPerQuery * 4;
     for (let i = 0; i < targets.length; i += perStep) {
       const chunk = targets.slice(i, i + perStep);
-      if (realtimeUntilSec !== null) {
-        const hourStartSec = nowSec - realtimeHourSec;
+      if (realtimeHour) {
         await queryPerf(
           wire,
           inv,
           chunk
             .filter((t) => t.realtime)
-            .map((t): Spec => ({ ...t, intervalSec: realtimeSec, startSec: hourStartSec, endSec: realtimeUntilSec, maxSample: realtimeMaxSample })),
+            .map((t): Spec => ({ ...t, intervalSec: realtimeSec, startSec: nowSec - realtimeHourSec, endSec: nowSec, maxSample: realtimeMaxSample })),
         );
       }
       for (const interval of historicalIntervals) {

@@ -332,6 +332,51 @@ void describe('collector against vcsim', () => {
     memory.close();
   });
 
+  void test('a first start stores the inventory and newest samples first, then imports the history with its progress shown', async () => {
+    const memory = openSqliteStore(':memory:');
+    const lines: { msg: string }[] = [];
+    const captured = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { msg: string }) });
+    const seen: { state: string; done: number; total: number; latest: boolean; success: boolean }[] = [];
+    const c: Collector = createCollector({
+      store: memory,
+      vcenters: [target('vc5')],
+      intervalSec: 120,
+      log: captured,
+      tuning: { importBudgetMs: 60_000, entitiesPerQuery: 2, concurrency: 1 },
+      onStatusChange: () => {
+        const status = c.status()[0];
+        // A running VM (an earlier test powered one off: it has no samples).
+        const vm = memory.datacenters().flatMap((dc) => memory.vms(dc.id)).find((v) => v.powerState === 'poweredOn');
+        if (!status || !vm) return;
+        seen.push({
+          state: status.import.state,
+          done: status.import.entitiesDone,
+          total: status.import.entitiesTotal,
+          latest: memory.latest([vm.id]).get(vm.id)?.bucketSec !== null,
+          success: status.lastSuccessSec !== null,
+        });
+      },
+    });
+    try {
+      const [result] = await c.runOnce();
+      assert.equal(result?.ok, true, result?.error ?? '');
+      // The cycle itself asked for the newest samples only (a few per entity), not the hour.
+      const entities = (result?.counts.hosts ?? 0) + (result?.counts.vms ?? 0);
+      assert.ok((result?.counts.samples ?? 0) <= entities * 6, `${String(result?.counts.samples)} samples for ${String(entities)} entities`);
+      const messages = lines.map((l) => l.msg);
+      assert.ok(messages.indexOf('current figures stored') >= 0 && messages.indexOf('current figures stored') < messages.indexOf('history import done'), messages.join(' | '));
+      // While the import ran (chunks of 4 entities), the status said so, with the current figures already stored.
+      const running = seen.filter((s) => s.state === 'running');
+      assert.ok(running.length >= 2, JSON.stringify(seen));
+      assert.ok(running.every((s) => s.latest && s.success), JSON.stringify(running));
+      assert.ok(running.some((s) => s.done > 0 && s.done < s.total), JSON.stringify(running));
+      assert.deepEqual(seen.at(-1), { state: 'done', done: entities + (result?.counts.datastores ?? 0), total: entities + (result?.counts.datastores ?? 0), latest: true, success: true });
+    } finally {
+      await c.stop();
+      memory.close();
+    }
+  });
+
   void test('stop() during a cycle abandons it before it writes anything', async () => {
     const memory = openSqliteStore(':memory:');
     const c = createCollector({ store: memory, vcenters: [target('vc4')], intervalSec: 120, log });

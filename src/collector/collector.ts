@@ -302,7 +302,7 @@ class VcenterLoop {
     const connecting = { done: false };
     try {
       this.gate();
-      counts = await this.collect(connecting);
+      counts = await this.collect(connecting, startSec);
     } catch (caught) {
       // Not reached at all: refused, reset, unknown host, or no answer to the login's calls (a
       // slow answer to a later call is an overloaded vCenter, whose cycles must back off).
@@ -347,8 +347,8 @@ class VcenterLoop {
     return { vcenterId: this.target.id, ok, error, startSec, endSec, durationMs, counts, import: importProgress };
   }
 
-  /** One cycle's work; `connecting.done` is set once a session is open. */
-  private async collect(connecting: { done: boolean }): Promise<CycleCounts> {
+  /** One cycle's work (started at `startSec`); `connecting.done` is set once a session is open. */
+  private async collect(connecting: { done: boolean }, startSec: number): Promise<CycleCounts> {
     // Wall and CPU time per phase (the CPU of the whole process: in `serve`, other threads' too).
     const phases: Record<string, number> = {};
     const cpuMs: Record<string, number> = {};
@@ -402,7 +402,8 @@ class VcenterLoop {
         intervalSec: realtimeIntervalSec,
         targets: realtimeTargets(snapshot),
         metrics,
-        window: (t) => realtimeWindow(marks.get(t.entityId), nowSec),
+        // Without a recent mark: the newest samples now, the hour before with the import.
+        window: (t) => realtimeWindow(marks.get(t.entityId), nowSec, this.tuning.importHistory),
       },
       this.tuning,
       write,
@@ -413,12 +414,7 @@ class VcenterLoop {
     const io = await this.datastoreIo(client, snapshot, metrics, nowSec);
     await write(snapshot.datastores.map((ds) => datastoreSpaceBatch(ds, nowSec, io.get(ds.id))));
     lap('datastoresMs');
-
-    await this.importStep(client, metrics, candidates, nowSec);
-    lap('importMs');
-    this.log.debug({ ...phases, cpuMs }, 'collection cycle phases');
-
-    return {
+    const counts: CycleCounts = {
       datacenters: snapshot.datacenters.length,
       clusters: snapshot.clusters.length,
       hosts: snapshot.hosts.length,
@@ -427,6 +423,32 @@ class VcenterLoop {
       nics: snapshot.hosts.reduce((sum, h) => sum + h.nics.length, 0),
       samples: realtime.samples + snapshot.datastores.length,
     };
+
+    if (this.importer.pending > 0) {
+      // The dashboard has what it shows now; the history follows, its progress with it.
+      this.log.info({ ...counts, import: this.importer.progress() }, 'current figures stored');
+      await this.saveProgress(counts, startSec);
+      await this.importStep(client, metrics, candidates, realtimeTargets(snapshot), nowSec, () => this.saveProgress(counts, startSec));
+    }
+    lap('importMs');
+    this.log.debug({ ...phases, cpuMs }, 'collection cycle phases');
+    return counts;
+  }
+
+  /** Stores the status while a cycle imports history: its collection has succeeded, the import runs. */
+  private async saveProgress(counts: CycleCounts, startSec: number): Promise<void> {
+    if (this.stopped) return;
+    const endSec = Math.floor(this.now());
+    this.stored = {
+      ...this.stored,
+      lastStartSec: startSec,
+      lastSuccessSec: endSec,
+      lastError: null,
+      counts,
+      import: { ...this.importer.progress(), state: 'running' },
+    };
+    await this.store.saveStatus(this.stored);
+    this.onStatusChange();
   }
 
   /**
@@ -487,8 +509,17 @@ class VcenterLoop {
     return out;
   }
 
-  private async importStep(client: CollectorClient, metrics: ResolvedMetrics, candidates: readonly PerfTarget[], nowSec: number): Promise<void> {
+  private async importStep(
+    client: CollectorClient,
+    metrics: ResolvedMetrics,
+    candidates: readonly PerfTarget[],
+    realtime: readonly PerfTarget[],
+    nowSec: number,
+    onProgress: () => Promise<void>,
+  ): Promise<void> {
     if (this.importer.pending === 0) return;
+    // Progress is saved between chunks; a failed save is logged, never fails the import.
+    let saving: Promise<void> = Promise.resolve();
     try {
       await this.importer.step({
         client,
@@ -500,7 +531,12 @@ class VcenterLoop {
         present: new Set(candidates.map((t) => t.entityId)),
         budgetMs: this.tuning.importBudgetMs,
         abandoned: () => this.stopped,
+        realtimeIds: new Set(realtime.map((t) => t.entityId)),
+        onProgress: () => {
+          saving = saving.then(onProgress).catch((error: unknown) => this.log.warn({ err: describe(error, this.target.password) }, 'could not store the import progress'));
+        },
       });
+      await saving;
     } catch (caught) {
       if (this.stopped) throw new Abandoned();
       // The collection itself succeeded: the import retries its chunk next cycle.

@@ -1,14 +1,24 @@
 /**
  * History import: after a first start or an outage, fills the history tiers from what vCenter
  * still holds in its historical intervals (5 min for a day, 30 min for a week, 2 h for a month,
- * 1 day for a year). The last hour comes from realtime samples through the normal cycle; this
- * imports the rest into empty buckets only (`Store.importHistorical`), in bounded steps run
- * after each cycle's collection so that current data always comes first.
+ * 1 day for a year), and before them the hour of 20-second realtime samples vCenter keeps (a
+ * first cycle asks only for the newest ones, so that current figures come at once). All of it
+ * goes into empty buckets only (`Store.importHistorical`), in bounded steps run after each
+ * cycle's collection so that current data always comes first.
  */
 import type { Logger } from 'pino';
 import { tierForIntervalSec } from '../shared/tiers.ts';
 import type { ImportProgress, SampleBatch, Store } from '../store/store.ts';
-import { metricsAtLevel, runPerfPlan, type PerfTarget, type QueryTuning, type ResolvedMetrics } from './performance.ts';
+import {
+  maxRealtimeSamples,
+  metricsAtLevel,
+  realtimeIntervalSec,
+  realtimeRetentionSec,
+  runPerfPlan,
+  type PerfTarget,
+  type QueryTuning,
+  type ResolvedMetrics,
+} from './performance.ts';
 import type { CollectorClient, HistoricalInterval } from './vsphere-api.ts';
 
 /**
@@ -49,6 +59,14 @@ export interface ImportStepContext {
   readonly budgetMs: number;
   /** Returns true when the collector is stopping: nothing more is written. */
   readonly abandoned: () => boolean;
+  /**
+   * Entities with realtime statistics (connected hosts, running VMs): the hour of 20-second
+   * samples vCenter keeps is imported first for them, into the 5-minute buckets still empty
+   * (a first cycle asks only for the newest samples, see performance.ts `firstSightSec`).
+   */
+  readonly realtimeIds?: ReadonlySet<string>;
+  /** Called after each chunk of entities is imported (the collector shows the progress). */
+  readonly onProgress?: () => void;
 }
 
 /** The import queue of one vCenter and its progress. */
@@ -121,6 +139,24 @@ export class HistoryImporter {
     try {
       do {
         const chunk = this.queue.slice(0, perStep).filter((t) => ctx.present.has(t.entityId));
+        const realtime = ctx.realtimeIds ? chunk.filter((t) => ctx.realtimeIds?.has(t.entityId) === true) : [];
+        if (realtime.length > 0) {
+          await runPerfPlan(
+            ctx.client,
+            {
+              intervalSec: realtimeIntervalSec,
+              targets: realtime,
+              metrics: ctx.metrics,
+              window: () => ({ startSec: ctx.nowSec - realtimeRetentionSec, endSec: ctx.nowSec, maxSample: maxRealtimeSamples }),
+            },
+            ctx.tuning,
+            async (batches: SampleBatch[]) => {
+              if (ctx.abandoned()) throw new Error('collector stopping');
+              await ctx.store.importHistorical('5m', batches);
+            },
+            this.log,
+          );
+        }
         for (const interval of intervals) {
           const tier = tierForIntervalSec[interval.samplingPeriodSec];
           if (tier === undefined || chunk.length === 0) continue;
@@ -150,9 +186,10 @@ export class HistoryImporter {
         for (const t of removed) this.queued.delete(t.entityId);
         this.done += removed.length;
         this.log?.info({ done: this.done, total: this.total }, 'history import progress');
+        ctx.onProgress?.();
       } while (this.queue.length > 0 && performance.now() - started < ctx.budgetMs);
       this.state = this.queue.length === 0 ? 'done' : 'pending';
-      if (this.queue.length === 0) this.log?.info({ entities: this.done }, 'history import done');
+      if (this.queue.length === 0) this.log?.info({ entities: this.done, stepMs: Math.round(performance.now() - started) }, 'history import done');
     } catch (error) {
       this.state = 'failed';
       throw error;

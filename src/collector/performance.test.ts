@@ -63,6 +63,10 @@ void test('realtimeWindow: since the mark, at most the hour vCenter keeps, maxSa
     ['mark ahead of our clock', now + 30, { startSec: now, maxSample: 4 }],
   ];
   for (const [name, mark, expected] of cases) assert.deepEqual(realtimeWindow(mark, now), expected, name);
+  // When the history import brings the hour, an entity without a recent mark gets its newest samples only.
+  assert.deepEqual(realtimeWindow(undefined, now, true), { startSec: now - 40, maxSample: 6 });
+  assert.deepEqual(realtimeWindow(now - 7200, now, true), { startSec: now - 40, maxSample: 6 });
+  assert.deepEqual(realtimeWindow(now - 120, now, true), { startSec: now - 120, maxSample: 10 });
 });
 
 void test('toBatches routes aggregate and NIC instances, converts units, orders by time and drops unalignable series', () => {

@@ -431,10 +431,23 @@ export async function runPerfPlan(
  */
 export const clockSkewSamples = 3;
 
-/** Realtime window of one entity: every sample since its high-water mark, at most the hour vCenter keeps. */
-export function realtimeWindow(markSec: number | undefined, nowSec: number): { startSec: number; maxSample: number } {
+/**
+ * What a cycle asks of an entity it has no recent mark for (first sight, or back after more
+ * than the hour vCenter keeps) when the history import fills the rest: its newest samples
+ * only, so that a first start shows current figures as soon as a steady cycle would; the
+ * hour before comes behind, with the history (history-import.ts).
+ */
+export const firstSightSec = 2 * realtimeIntervalSec;
+
+/**
+ * Realtime window of one entity: every sample since its high-water mark, at most the hour
+ * vCenter keeps; with `backfilled` (the history import takes the hour), only the last
+ * `firstSightSec` for an entity without a mark in that hour.
+ */
+export function realtimeWindow(markSec: number | undefined, nowSec: number, backfilled = false): { startSec: number; maxSample: number } {
   const oldest = nowSec - realtimeRetentionSec;
-  const startSec = markSec === undefined || markSec < oldest ? oldest : Math.min(markSec, nowSec);
+  const stale = markSec === undefined || markSec < oldest;
+  const startSec = stale ? (backfilled ? nowSec - firstSightSec : oldest) : Math.min(markSec, nowSec);
   const span = Math.max(0, nowSec - startSec);
   return { startSec, maxSample: Math.min(maxRealtimeSamples, Math.ceil(span / realtimeIntervalSec) + 1 + clockSkewSamples) };
 }

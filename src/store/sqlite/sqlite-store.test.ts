@@ -150,6 +150,22 @@ void describe('inventory', () => {
     serve.close();
   });
 
+  void it('a new connection (each collect --once) compares with what is stored: changes are written, the rest is seen again', () => {
+    const path = join(dir, 'reopened.db');
+    openWithInventory(path).close();
+    const second = openSqliteStore(path);
+    second.saveInventory(snapshot(2000, [vm(vmA, 'alpha-renamed'), vm(vmB, 'beta')]));
+    assert.deepEqual(second.vms(dcId).map((v) => [v.name, v.firstSeenSec, v.lastSeenSec]), [['alpha-renamed', 1000, 2000], ['beta', 1000, 2000]]);
+    second.saveInventory(snapshot(2500, [vm(vmA, 'alpha-renamed')]));
+    second.close();
+    const third = openSqliteStore(path);
+    // vmB was removed by the last inventory: the stored rows it compares with are the present ones.
+    third.saveInventory(snapshot(3000, [vm(vmA, 'alpha-renamed'), vm(vmB, 'beta')]));
+    assert.deepEqual(third.vms(dcId).map((v) => [v.name, v.lastSeenSec, v.removedAtSec]), [['alpha-renamed', 3000, null], ['beta', 3000, null]]);
+    assert.equal(third.entity(nicId(hostId, 'vmnic1'))?.lastSeenSec, 3000);
+    third.close();
+  });
+
   void it('leaves the entities of other vCenters alone', () => {
     const store = openWithInventory();
     store.saveInventory({ vcenterId: 'vc2.example', collectedAtSec: 5000, datacenters: [], clusters: [], hosts: [], vms: [], datastores: [] });

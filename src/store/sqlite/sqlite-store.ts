@@ -167,6 +167,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
            datacenter_id = excluded.datacenter_id, name = excluded.name,
            last_seen_sec = excluded.last_seen_sec, removed_at_sec = NULL, info = excluded.info`,
       ),
+      presentRows: db
+        .prepare<[string], [id: string, kind: EntityKind, datacenterId: string | null, name: string, info: string]>(
+          'SELECT id, kind, datacenter_id, name, info FROM entities WHERE vcenter_id = ? AND removed_at_sec IS NULL',
+        )
+        .raw(),
       touchPresent: db.prepare<{ vcenterId: string; now: number }>(
         'UPDATE entities SET last_seen_sec = @now WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL',
       ),
@@ -305,9 +310,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
     // Another connection's commit (a `vscope collect` beside `serve`) may have changed any row.
     const version = Number(this.db.pragma('data_version', { simple: true }));
     if (version !== this.upsertedVersion) this.upserted.clear();
-    const before = this.upserted.get(vcenterId);
     const after = new Map<string, string>();
     this.db.transaction(() => {
+      // What is stored, when this connection did not write it last (a new process: every
+      // `collect --once`): unchanged rows are not rewritten with their JSON (issue #12).
+      const before = this.upserted.get(vcenterId) ?? this.presentRows(vcenterId);
       const removed = this.statements.markRemoved.run({ vcenterId, now, ids: JSON.stringify(rows.map((row) => row.id)) });
       if (removed.changes > 0) this.log?.info({ vcenterId, removed: removed.changes }, 'entities no longer in the inventory');
       // Every entity still present was seen now; only new or changed rows are written whole.
@@ -315,11 +322,20 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       for (const row of rows) {
         const written = JSON.stringify([row.kind, row.datacenterId, row.name]) + row.info;
         after.set(row.id, written);
-        if (before?.get(row.id) !== written) this.statements.upsertEntity.run({ ...row, now });
+        if (before.get(row.id) !== written) this.statements.upsertEntity.run({ ...row, now });
       }
     })();
     this.upserted.set(vcenterId, after);
     this.upsertedVersion = version;
+  }
+
+  /** The present rows of a vCenter as saveInventory compares them: id -> kind, datacenter and name in JSON, then the info JSON. */
+  private presentRows(vcenterId: string): Map<string, string> {
+    const rows = new Map<string, string>();
+    for (const [id, kind, datacenterId, name, info] of this.statements.presentRows.all(vcenterId)) {
+      rows.set(id, JSON.stringify([kind, datacenterId, name]) + info);
+    }
+    return rows;
   }
 
   writeRealtime(batches: readonly SampleBatch[]): void {

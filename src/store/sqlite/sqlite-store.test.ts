@@ -221,6 +221,47 @@ void describe('realtime samples', () => {
     store.close();
   });
 
+  void it('several batches of one entity in one write: each sees what the one before wrote', () => {
+    const store = openWithInventory();
+    store.writeRealtime([vmBatch(vmA, [D + 20], [1]), vmBatch(vmB, [D + 20], [5]), vmBatch(vmA, [D + 20, D + 40], [9, 3])]);
+    assert.deepEqual(bucketOf(store, vmA, '5m', D), { sum: 4, count: 2, min: 1, max: 3 });
+    assert.deepEqual(bucketOf(store, vmB, '1d', D), { sum: 5, count: 1, min: 5, max: 5 });
+    assert.deepEqual(new Map(store.highWaterMarks(vc)), new Map([[vmA, D + 40], [vmB, D + 20]]));
+    store.close();
+  });
+
+  void it('writes hundreds of entities in one call as it writes them one at a time', () => {
+    // More entities than one multi-row statement holds, over two 5-minute and two 2-hour buckets.
+    const ids = Array.from({ length: 450 }, (_, i) => entityId('vm', vc, `vm-many-${String(i)}`));
+    const inventory = snapshot(1000, ids.map((id, i) => vm(id, `many-${String(i)}`)));
+    const together = openSqliteStore(':memory:');
+    const alone = openSqliteStore(':memory:');
+    together.saveInventory(inventory);
+    alone.saveInventory(inventory);
+    const start = D + 7200 - 60;
+    const batch = (id: string, i: number, from: number): SampleBatch =>
+      vmBatch(id, [from + 20, from + 40, from + 60, from + 80], [i % 7, (i * 3) % 11, null, i / 4], [1, 2, 3, 4]);
+    for (const from of [start, start + 40]) {
+      together.writeRealtime(ids.map((id, i) => batch(id, i, from)));
+      // The same batch twice: written entity by entity (the second copy adds nothing).
+      for (const [i, id] of ids.entries()) alone.writeRealtime([batch(id, i, from), batch(id, i, from)]);
+    }
+    for (const id of [ids[0], ids[201], ids[449]]) {
+      assert.ok(id);
+      for (const tier of ['5m', '30m', '2h', '1d'] as const) {
+        for (const at of [start, start + 120]) {
+          const startSec = bucketStart(at, 20, { '5m': 300, '30m': 1800, '2h': 7200, '1d': 86400 }[tier]);
+          assert.deepEqual(bucketOf(together, id, tier, startSec), bucketOf(alone, id, tier, startSec), `${tier} ${String(startSec)}`);
+          assert.deepEqual(bucketOf(together, id, tier, startSec, 'memUsagePct'), bucketOf(alone, id, tier, startSec, 'memUsagePct'));
+        }
+      }
+    }
+    assert.deepEqual(new Map(together.highWaterMarks(vc)), new Map(alone.highWaterMarks(vc)));
+    assert.deepEqual(together.latest(ids), alone.latest(ids));
+    together.close();
+    alone.close();
+  });
+
   void it('skips samples of entities the inventory never saw', () => {
     const store = openWithInventory();
     const stranger = entityId('vm', vc, 'vm-999');

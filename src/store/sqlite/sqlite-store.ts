@@ -76,12 +76,18 @@ interface EntityRowWithLatest extends EntityRow {
  * cycle): int_id, kind, high_water_sec, latest_5m_sec. Read as an array (better-sqlite3's
  * raw mode): a row object costs more to build than the statement to run (issue #12).
  */
-type WriteTargetRow = [intId: number, kind: EntityKind, highWaterSec: number | null, latestSec: number | null];
+type WriteTargetRow = [intId: number, kind: EntityKind, highWaterSec: number | null, latestSec: number | null, id: string];
+
+/** Rows of one multi-row statement of the write path (SQLite allows 32,766 parameters). */
+const maxRowsPerStatement = 200;
 
 interface BucketRow {
   bucket_sec: number;
   data: Buffer;
 }
+
+/** What saveInventory compares of a present entity row: kind, datacenter id, name, info JSON. */
+type StoredFields = readonly [kind: EntityKind, datacenterId: string | null, name: string, info: string];
 
 interface EntityUpsert {
   id: string;
@@ -128,9 +134,13 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
    * moves its last_seen_sec and nothing else, instead of rewriting thousands of rows with
    * their inventory JSON.
    */
-  private readonly upserted = new Map<string, Map<string, string>>();
+  private readonly upserted = new Map<string, Map<string, StoredFields>>();
   /** Accumulators of the write path, reused from entity to entity. */
   private readonly scratch = new Scratch();
+  /** Accumulators of a list of entities, reused from call to call. */
+  private readonly pool = new AccumulatorPool();
+  /** Multi-row statements of the write path, by shape. */
+  private readonly multiRow = new Map<string, Database.Statement>();
   /** SQLite's data_version when `upserted` was filled: it changes on other connections' commits only. */
   private upsertedVersion: number | null = null;
 
@@ -180,7 +190,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
          WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL
            AND id NOT IN (SELECT value FROM json_each(@ids))`,
       ),
-      writeTarget: db.prepare<[string], WriteTargetRow>('SELECT int_id, kind, high_water_sec, latest_5m_sec FROM entities WHERE id = ?').raw(),
+      writeTarget: db.prepare<[string], WriteTargetRow>('SELECT int_id, kind, high_water_sec, latest_5m_sec, id FROM entities WHERE id = ?').raw(),
+      writeTargets: db
+        .prepare<[string], WriteTargetRow>('SELECT e.int_id, e.kind, e.high_water_sec, e.latest_5m_sec, e.id FROM json_each(?) AS j JOIN entities AS e ON e.id = j.value')
+        .raw(),
       entityById: db.prepare<[string], EntityRowWithLatest>(
         `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, info
          FROM entities WHERE id = ?`,
@@ -262,6 +275,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       ),
       // Plucked: the BLOB itself, not a row object around it.
       bucket: byTier((table) => db.prepare<[number, number], Buffer>(`SELECT data FROM ${table} WHERE entity = ? AND bucket_sec = ?`).pluck()),
+      // The buckets of many entities at one start (the key is time first: one seek per entity).
+      bucketsAt: byTier((table) =>
+        db.prepare<[number, string], [entity: number, data: Buffer]>(`SELECT entity, data FROM ${table} WHERE bucket_sec = ? AND entity IN (SELECT value FROM json_each(?))`).raw(),
+      ),
       putBucket: byTier((table) =>
         db.prepare<[number, number, Buffer]>(
           `INSERT INTO ${table} (entity, bucket_sec, data) VALUES (?, ?, ?)
@@ -310,7 +327,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
     // Another connection's commit (a `vscope collect` beside `serve`) may have changed any row.
     const version = Number(this.db.pragma('data_version', { simple: true }));
     if (version !== this.upsertedVersion) this.upserted.clear();
-    const after = new Map<string, string>();
+    const after = new Map<string, StoredFields>();
     this.db.transaction(() => {
       // What is stored, when this connection did not write it last (a new process: every
       // `collect --once`): unchanged rows are not rewritten with their JSON (issue #12).
@@ -320,21 +337,21 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       // Every entity still present was seen now; only new or changed rows are written whole.
       this.statements.touchPresent.run({ vcenterId, now });
       for (const row of rows) {
-        const written = JSON.stringify([row.kind, row.datacenterId, row.name]) + row.info;
-        after.set(row.id, written);
-        if (before.get(row.id) !== written) this.statements.upsertEntity.run({ ...row, now });
+        const fields: StoredFields = [row.kind, row.datacenterId, row.name, row.info];
+        after.set(row.id, fields);
+        const stored = before.get(row.id);
+        const same = stored !== undefined && stored[3] === row.info && stored[2] === row.name && stored[1] === row.datacenterId && stored[0] === row.kind;
+        if (!same) this.statements.upsertEntity.run({ ...row, now });
       }
     })();
     this.upserted.set(vcenterId, after);
     this.upsertedVersion = version;
   }
 
-  /** The present rows of a vCenter as saveInventory compares them: id -> kind, datacenter and name in JSON, then the info JSON. */
-  private presentRows(vcenterId: string): Map<string, string> {
-    const rows = new Map<string, string>();
-    for (const [id, kind, datacenterId, name, info] of this.statements.presentRows.all(vcenterId)) {
-      rows.set(id, JSON.stringify([kind, datacenterId, name]) + info);
-    }
+  /** The present rows of a vCenter, as saveInventory compares them. */
+  private presentRows(vcenterId: string): Map<string, StoredFields> {
+    const rows = new Map<string, StoredFields>();
+    for (const [id, kind, datacenterId, name, info] of this.statements.presentRows.all(vcenterId)) rows.set(id, [kind, datacenterId, name, info]);
     return rows;
   }
 
@@ -344,53 +361,167 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       throw new RangeError(`realtime samples last at most ${String(maxRealtimeIntervalSec)} s (got ${String(longer.intervalSec)}): import longer ones with importHistorical`);
     }
     this.writes++;
-    this.db.transaction(() => {
-      for (const batch of batches) {
-        const entity = this.knownEntity(batch);
-        if (entity === null) continue;
-        const [intId, kind, highWaterSec, storedLatestSec] = entity;
-        const metrics = metricsByKind[kind];
-        const width = metrics.length;
-        const highWater = highWaterSec ?? Number.NEGATIVE_INFINITY;
-        // Only samples past the mark, each timestamp once, even if the batch repeats one.
-        const accepted: number[] = [];
-        let newest = highWater;
-        for (let index = 0; index < batch.ts.length; index++) {
-          const ts = batch.ts[index] ?? Number.NEGATIVE_INFINITY;
-          if (ts > newest) {
-            accepted.push(index);
-            newest = ts;
-          }
-        }
-        if (accepted.length === 0) continue;
-        // The finest tier from the samples, each coarser one from the finer buckets (they nest),
-        // all before any stored bucket is added in. Accumulators are reused entity to entity.
-        const scratch = this.scratch;
-        scratch.reset();
-        const take = scratch.take;
-        let finer: Map<number, Float64Array> | null = null;
-        for (const tier of tiers) {
-          const into = scratch.buckets[tier];
-          finer = finer === null ? accumulate(batch, accepted, metrics, tierStepSec[tier], into, take) : rollUp(finer, tierStepSec[tier], width, into, take);
-        }
-        let latestSec: number | null = null;
-        let latest: Buffer | null = null;
-        for (const tier of tiers) {
-          for (const [startSec, acc] of scratch.buckets[tier]) {
-            const existing = this.statements.bucket[tier].get(intId, startSec);
-            if (existing) addEncodedBucket(existing, acc, width);
-            const data = encodeAccumulator(acc, width);
-            if (data === null) continue;
-            this.statements.putBucket[tier].run(intId, startSec, data);
-            if (tier === '5m' && startSec >= (latestSec ?? storedLatestSec ?? Number.NEGATIVE_INFINITY)) {
-              latestSec = startSec;
-              latest = data;
-            }
-          }
-        }
-        this.statements.setHighWater.run(newest, latest, latestSec, intId);
+    // Batches of distinct entities (what the collector writes) are written a list at a time:
+    // a few statements per tier and call instead of ten per entity. Several batches of one
+    // entity are written one after the other, each seeing what the one before wrote.
+    const distinct = new Set(batches.map((batch) => batch.entityId)).size === batches.length;
+    this.db.transaction(() => (distinct ? this.writeDistinct(batches) : this.writeOneByOne(batches)))();
+  }
+
+  /** Samples past the mark, each timestamp once, in order: their indices and the newest timestamp. */
+  private static accepted(batch: SampleBatch, highWaterSec: number | null): { indices: number[]; newest: number } {
+    const indices: number[] = [];
+    let newest = highWaterSec ?? Number.NEGATIVE_INFINITY;
+    for (let index = 0; index < batch.ts.length; index++) {
+      const ts = batch.ts[index] ?? Number.NEGATIVE_INFINITY;
+      if (ts > newest) {
+        indices.push(index);
+        newest = ts;
       }
-    })();
+    }
+    return { indices, newest };
+  }
+
+  /**
+   * The buckets of every tier for some samples: the finest from the samples, each coarser one
+   * from the finer buckets (they nest), before any stored bucket is added in.
+   */
+  private static tierBuckets(
+    batch: SampleBatch,
+    indices: readonly number[],
+    metrics: readonly MetricDef[],
+    into: Record<Tier, Map<number, Float64Array>>,
+    take: (width: number) => Float64Array,
+  ): void {
+    let finer: Map<number, Float64Array> | null = null;
+    for (const tier of tiers) {
+      finer = finer === null ? accumulate(batch, indices, metrics, tierStepSec[tier], into[tier], take) : rollUp(finer, tierStepSec[tier], metrics.length, into[tier], take);
+    }
+  }
+
+  private writeOneByOne(batches: readonly SampleBatch[]): void {
+    const scratch = this.scratch;
+    for (const batch of batches) {
+      const entity = this.knownEntity(batch);
+      if (entity === null) continue;
+      const [intId, kind, highWaterSec, storedLatestSec] = entity;
+      const metrics = metricsByKind[kind];
+      const width = metrics.length;
+      const { indices, newest } = SqliteStore.accepted(batch, highWaterSec);
+      if (indices.length === 0) continue;
+      scratch.reset();
+      SqliteStore.tierBuckets(batch, indices, metrics, scratch.buckets, scratch.take);
+      let latestSec: number | null = null;
+      let latest: Buffer | null = null;
+      for (const tier of tiers) {
+        for (const [startSec, acc] of scratch.buckets[tier]) {
+          const existing = this.statements.bucket[tier].get(intId, startSec);
+          if (existing) addEncodedBucket(existing, acc, width);
+          const data = encodeAccumulator(acc, width);
+          if (data === null) continue;
+          this.statements.putBucket[tier].run(intId, startSec, data);
+          if (tier === '5m' && startSec >= (latestSec ?? storedLatestSec ?? Number.NEGATIVE_INFINITY)) {
+            latestSec = startSec;
+            latest = data;
+          }
+        }
+      }
+      this.statements.setHighWater.run(newest, latest, latestSec, intId);
+    }
+  }
+
+  /** Batches of distinct entities: targets, stored buckets and writes a list at a time. */
+  private writeDistinct(batches: readonly SampleBatch[]): void {
+    const targets = new Map<string, WriteTargetRow>();
+    for (const row of this.statements.writeTargets.all(JSON.stringify(batches.map((batch) => batch.entityId)))) targets.set(row[4], row);
+    const take = this.pool.reset();
+    interface Pending {
+      readonly intId: number;
+      readonly width: number;
+      readonly newest: number;
+      readonly storedLatestSec: number | null;
+      readonly buckets: Record<Tier, Map<number, Float64Array>>;
+      latestSec: number | null;
+      latest: Buffer | null;
+    }
+    const pending: Pending[] = [];
+    for (const batch of batches) {
+      const entity = this.checkedTarget(batch, targets.get(batch.entityId));
+      if (entity === null) continue;
+      const [intId, kind, highWaterSec, storedLatestSec] = entity;
+      const metrics = metricsByKind[kind];
+      const { indices, newest } = SqliteStore.accepted(batch, highWaterSec);
+      if (indices.length === 0) continue;
+      const buckets = { '5m': new Map(), '30m': new Map(), '2h': new Map(), '1d': new Map() } as Record<Tier, Map<number, Float64Array>>;
+      SqliteStore.tierBuckets(batch, indices, metrics, buckets, take);
+      pending.push({ intId, width: metrics.length, newest, storedLatestSec, buckets, latestSec: null, latest: null });
+    }
+    for (const tier of tiers) {
+      // Bucket start -> the entities with a bucket there (one or two starts per tier and call).
+      const byStart = new Map<number, Pending[]>();
+      for (const p of pending) {
+        for (const startSec of p.buckets[tier].keys()) {
+          const list = byStart.get(startSec);
+          if (list) list.push(p);
+          else byStart.set(startSec, [p]);
+        }
+      }
+      const rows: (number | Buffer)[] = [];
+      for (const [startSec, list] of byStart) {
+        const stored = new Map<number, Buffer>();
+        for (const [entity, data] of this.statements.bucketsAt[tier].all(startSec, JSON.stringify(list.map((p) => p.intId)))) stored.set(entity, data);
+        for (const p of list) {
+          const acc = p.buckets[tier].get(startSec);
+          if (acc === undefined) continue;
+          const existing = stored.get(p.intId);
+          if (existing) addEncodedBucket(existing, acc, p.width);
+          const data = encodeAccumulator(acc, p.width);
+          if (data === null) continue;
+          rows.push(p.intId, startSec, data);
+          if (tier === '5m' && startSec >= (p.latestSec ?? p.storedLatestSec ?? Number.NEGATIVE_INFINITY)) {
+            p.latestSec = startSec;
+            p.latest = data;
+          }
+        }
+      }
+      this.runInChunks(rows, 3, (count) => this.putBuckets(tier, count));
+    }
+    const marks: (number | Buffer | null)[] = [];
+    for (const p of pending) marks.push(p.intId, p.newest, p.latestSec, p.latest);
+    this.runInChunks(marks, 4, (count) => this.setHighWaters(count));
+  }
+
+  /** Runs `statement(rows)` over `values` (`width` per row), at most `maxRowsPerStatement` rows a time. */
+  private runInChunks(values: readonly unknown[], width: number, statement: (rows: number) => Database.Statement): void {
+    const perStatement = maxRowsPerStatement * width;
+    for (let i = 0; i < values.length; i += perStatement) {
+      const chunk = values.slice(i, i + perStatement);
+      statement(chunk.length / width).run(chunk);
+    }
+  }
+
+  private putBuckets(tier: Tier, rows: number): Database.Statement {
+    return this.cachedStatement(`put:${tier}:${String(rows)}`, () =>
+      `INSERT INTO ${sampleTable(tier)} (entity, bucket_sec, data) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')}
+       ON CONFLICT (bucket_sec, entity) DO UPDATE SET data = excluded.data`,
+    );
+  }
+
+  private setHighWaters(rows: number): Database.Statement {
+    // The newest 5-minute bucket moves with the mark (both or neither); null leaves it as it is.
+    return this.cachedStatement(`marks:${String(rows)}`, () =>
+      `UPDATE entities SET high_water_sec = v.column2, latest_5m_sec = COALESCE(v.column3, latest_5m_sec), latest_5m = COALESCE(v.column4, latest_5m)
+       FROM (VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}) AS v WHERE entities.int_id = v.column1`,
+    );
+  }
+
+  private cachedStatement(key: string, sql: () => string): Database.Statement {
+    let statement = this.multiRow.get(key);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql());
+      this.multiRow.set(key, statement);
+    }
+    return statement;
   }
 
   importHistorical(tier: Tier, batches: readonly SampleBatch[]): void {
@@ -679,7 +810,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
 
   /** The stored entity a batch belongs to, or null (logged) when inventory never saw it. */
   private knownEntity(batch: SampleBatch): WriteTargetRow | null {
-    const entity = this.statements.writeTarget.get(batch.entityId);
+    return this.checkedTarget(batch, this.statements.writeTarget.get(batch.entityId));
+  }
+
+  /** `entity` when it is the stored entity of the batch's kind; else null, logged. */
+  private checkedTarget(batch: SampleBatch, entity: WriteTargetRow | undefined): WriteTargetRow | null {
     if (!entity) {
       this.log?.warn({ entityId: batch.entityId }, 'samples for an entity not in the inventory: skipped');
       return null;
@@ -726,6 +861,34 @@ class Scratch {
 
   readonly take = (width: number): Float64Array => {
     const size = width * accumulatorStride;
+    let acc = this.arrays[this.used];
+    if (acc === undefined || acc.length < size) {
+      acc = new Float64Array(Math.max(size, 16 * accumulatorStride));
+      this.arrays[this.used] = acc;
+    } else acc.fill(0, 0, size);
+    this.used++;
+    return acc;
+  };
+}
+
+/**
+ * Zeroed accumulators for one write call, taken back whole by the next call's `reset`; at most
+ * `maxPooled` are kept (a call of thousands of entities allocates the rest).
+ */
+class AccumulatorPool {
+  private static readonly maxPooled = 4096;
+  private readonly arrays: Float64Array[] = [];
+  private used = 0;
+
+  /** Takes every accumulator back; returns the function that hands them out. */
+  reset(): (width: number) => Float64Array {
+    this.used = 0;
+    return this.take;
+  }
+
+  private readonly take = (width: number): Float64Array => {
+    const size = width * accumulatorStride;
+    if (this.used >= AccumulatorPool.maxPooled) return new Float64Array(size);
     let acc = this.arrays[this.used];
     if (acc === undefined || acc.length < size) {
       acc = new Float64Array(Math.max(size, 16 * accumulatorStride));

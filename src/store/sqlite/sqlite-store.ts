@@ -532,6 +532,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
       // Batches of one entity are gathered first, so that several batches of one call fill a
       // bucket together; buckets that already held something before the call are left alone.
       const gathered = new Map<number, { width: number; buckets: Map<number, Float64Array> }>();
+      // Pooled: a year of daily buckets is thousands of accumulators per call, off the JS heap.
+      const take = this.pool.reset();
       for (const batch of batches) {
         const entity = this.knownEntity(batch);
         if (entity === null) continue;
@@ -539,7 +541,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
         const metrics = metricsByKind[kind];
         const into = gathered.get(intId) ?? { width: metrics.length, buckets: new Map<number, Float64Array>() };
         gathered.set(intId, into);
-        accumulate(batch, null, metrics, stepSec, into.buckets, (width) => new Float64Array(width * accumulatorStride));
+        accumulate(batch, null, metrics, stepSec, into.buckets, take);
       }
       for (const [intId, { width, buckets }] of gathered) {
         let latestSec = tier === '5m' ? (this.statements.latestSec.get(intId)?.latest_5m_sec ?? Number.NEGATIVE_INFINITY) : Infinity;

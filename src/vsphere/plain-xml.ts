@@ -217,6 +217,33 @@ class Cursor {
   }
 
   /**
+   * At `<value>N</value>` exactly (no prefix, attributes or spaces, N an integer of at most 15
+   * digits): reads it and returns N; else null, nothing read (the general path reads it).
+   */
+  plainIntegerValue(): number | null {
+    const text = this.text;
+    let at = this.pos;
+    if (!text.startsWith('<value>', at)) return null;
+    at += 7;
+    let negative = false;
+    if (text.charCodeAt(at) === 0x2d /* - */) {
+      negative = true;
+      at++;
+    }
+    const digitsStart = at;
+    let n = 0;
+    for (;;) {
+      const code = text.charCodeAt(at);
+      if (code < 0x30 || code > 0x39) break;
+      n = n * 10 + (code - 0x30);
+      at++;
+    }
+    if (at === digitsStart || at - digitsStart > 15 || !text.startsWith('</value>', at)) return null;
+    this.pos = at + 8;
+    return negative ? -n : n;
+  }
+
+  /**
    * What recent attribute texts said under a given scope (the same few repeat on thousands of
    * elements: `XMLSchema-instance:type="PerfMetricIntSeries"` on every series), compared in place.
    */
@@ -441,8 +468,11 @@ function readPerfEntity(c: Cursor, scope: Scope | null, timestamps: Map<string, 
       let instance = '';
       const values: number[] = [];
       for (let field = c.startTag(); field !== null; field = c.startTag()) {
-        if (field === 'value') values.push(c.leafInteger('value'));
-        else if (field === 'id') {
+        if (field === 'value') {
+          values.push(c.leafInteger('value'));
+          // The run of values that follows, read without the general tag path (most of an answer).
+          for (let n = c.plainIntegerValue(); n !== null; n = c.plainIntegerValue()) values.push(n);
+        } else if (field === 'id') {
           if (c.selfClosed) throw notPlain;
           for (let part = c.startTag(); part !== null; part = c.startTag()) {
             if (part === 'counterId') counterId = c.leafInteger('counterId');

@@ -36,6 +36,7 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve https with a self-signed certificate")
 	delayMs := flag.Int("delay", 0, "delay every SOAP call by this many milliseconds")
 	dir := flag.String("dir", "", "folder for the CA file when -tls is set (default: a temporary folder)")
+	permissionsPath := flag.String("permissions", "", "JSON file of users and permissions to enforce, as vCenter does (see DEVELOPERS.md)")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -53,8 +54,22 @@ func main() {
 	}
 	defer model.Remove()
 
+	installCollector()
+	if *permissionsPath != "" {
+		if *username == "" || *password == "" {
+			fail("-permissions needs -username and -password: that account is the administrator")
+		}
+		roles := installAuthorizationManager()
+		loaded, err := loadPermissions(*permissionsPath, *username, *password, roles)
+		if err != nil {
+			fail("%v", err)
+		}
+		permissions = loaded
+		simulator.Map.AddHandler(inventoryWatcher{})
+	}
+
 	listenURL := &url.URL{Host: *listen}
-	if *username != "" {
+	if *username != "" && permissions == nil {
 		listenURL.User = url.UserPassword(*username, *password)
 	}
 	model.Service.Listen = listenURL
@@ -64,6 +79,11 @@ func main() {
 
 	server := model.Service.NewServer()
 	defer server.Close()
+	if permissions != nil {
+		// The simulator accepts any login here; loginGate checks the accounts. The server
+		// already runs, but no client knows its address before the ready line below.
+		server.Config.Handler = loginGate(permissions, simulator.Map.Path, server.Config.Handler)
+	}
 
 	caFile := ""
 	if *useTLS {

@@ -25,6 +25,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -161,7 +162,15 @@ func loadPermissions(path, adminName, adminPassword string, roles []types.Author
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()
 	if err := decoder.Decode(&file); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			line := 1 + bytes.Count(data[:syntax.Offset], []byte("\n"))
+			return nil, fmt.Errorf("permissions file %s is not valid JSON (line %d): %v", path, line, err)
+		}
 		return nil, fmt.Errorf("permissions file %s is not valid: %v", path, err)
+	}
+	if decoder.More() {
+		return nil, fmt.Errorf("permissions file %s is not valid: more than one JSON value", path)
 	}
 
 	m := &permissionModel{

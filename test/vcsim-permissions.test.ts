@@ -15,6 +15,8 @@ import { promisify } from 'node:util';
 import { startVcsim, vcsimBinary, type VcsimOptions, type VcsimPermissions } from '../src/simulator/vcsim.ts';
 
 const admin = { name: 'vc-admin', password: 'Adm1n-pw' };
+// Every assert.ok has a message: without one, node 20 re-reads the (transpiled, one-line)
+// source to describe the failure and can spin for minutes.
 // Per datacenter: 2 clusters of 2 hosts, 10 VMs in each cluster's root pool: 40 VMs, 8 hosts.
 const inventory: VcsimOptions = { datacenters: 2, clusters: 2, hostsPerCluster: 2, standaloneHosts: 0, vmsPerPool: 10, datastores: 1 };
 const permissions: VcsimPermissions = {
@@ -27,6 +29,7 @@ const permissions: VcsimPermissions = {
     { name: 'frank', password: 'frank-pw', groups: ['team-c', 'team-d'] },
     { name: 'gina', password: 'gina-pw' },
     { name: 'hank', password: 'hank-pw' },
+    { name: 'ivan', password: 'ivan-pw' },
   ],
   permissions: [
     { entity: 'DC0_C0', principal: 'alice', role: 'ReadOnly', propagate: true },
@@ -41,6 +44,9 @@ const permissions: VcsimPermissions = {
     // gina: ReadOnly through the VM folder, NoAccess through the cluster: VMs stay readable.
     { entity: '/DC0/vm', principal: 'gina', role: 'ReadOnly' },
     { entity: 'DC0_C0', principal: 'gina', role: 'NoAccess' },
+    // ivan: a cluster without its descendants, and one host of another cluster.
+    { entity: '/DC1/host/DC1_C0', principal: 'ivan', role: 'ReadOnly', propagate: false },
+    { entity: '/DC1/host/DC1_C1/DC1_C1_H0', principal: 'ivan', role: 'ReadOnly' },
   ],
 };
 const sim = useVcsim({ ...inventory, username: admin.name, password: admin.password, permissions });
@@ -330,7 +336,7 @@ void describe('vcsim -permissions', () => {
     const vm1 = pathOf(paths, '/DC0/vm/DC0_C0_RP0_VM1');
     const vm2 = pathOf(paths, '/DC0/vm/DC0_C0_RP0_VM2');
     const s = await login(sim.current.url, 'alice', 'alice-pw');
-    assert.ok(!names(await everything(s, 'VirtualMachine')).includes('DC0_C0_RP0_VM1'));
+    assert.deepEqual(names(await everything(s, 'VirtualMachine')), clusterVms(0, 0, [1]));
     const direct = await retrieveEx(s, objectsSpecXml([vm1, vm2], 'VirtualMachine', ['name']));
     assert.deepEqual(names(direct.objects), ['DC0_C0_RP0_VM2']);
   });
@@ -341,6 +347,32 @@ void describe('vcsim -permissions', () => {
     assert.deepEqual(names(await everything(s, 'VirtualMachine')), [...clusterVms(0, 0), ...clusterVms(0, 1)].sort());
     // ...but DC0_C0's hosts are not, nor is anything of DC1.
     assert.deepEqual(names(await everything(s, 'HostSystem')), []);
+  });
+
+  void it('applies a permission that does not propagate to its entity only', async () => {
+    const s = await login(sim.current.url, 'ivan', 'ivan-pw');
+    assert.deepEqual(names(await everything(s, 'HostSystem')), ['DC1_C1_H0']);
+    assert.deepEqual(names(await everything(s, 'VirtualMachine')), []);
+    const clusters = await everything(s, 'ClusterComputeResource', ['name', 'summary']);
+    const summaryOf = new Map(clusters.map((c) => [text(c.props['name']), c.props['summary'] === undefined ? c.missing['summary']?.type : 'read']));
+    // DC1_C0 is readable itself; DC1_C1 only shows as the parent of a readable host.
+    assert.deepEqual(Object.fromEntries(summaryOf), { DC1_C0: 'read', DC1_C1: 'NoPermission' });
+  });
+
+  void it('follows a traversal only through properties the user may read', async () => {
+    const paths = await inventoryPaths(sim.current.url);
+    const cluster = pathOf(paths, '/DC1/host/DC1_C1');
+    const viaHost =
+      `<specSet>${propSetXml('HostSystem', ['name'])}<objectSet>${refXml('obj', cluster)}<skip>true</skip>` +
+      '<selectSet xsi:type="TraversalSpec"><type>ClusterComputeResource</type><path>host</path><skip>false</skip></selectSet></objectSet></specSet>';
+    const a = await login(sim.current.url, admin.name, admin.password);
+    assert.deepEqual(names((await retrieveEx(a, viaHost)).objects), ['DC1_C1_H0', 'DC1_C1_H1']);
+    // For ivan the cluster is view-only: its host list needs System.Read, so nothing is reached...
+    const s = await login(sim.current.url, 'ivan', 'ivan-pw');
+    assert.equal((await retrieveEx(s, viaHost)).returned, false);
+    // ...while a ContainerView on it still lists the one host he may read.
+    const view = await s.containerView('HostSystem', cluster);
+    assert.deepEqual(names((await retrieveEx(s, viewSpecXml(view, 'HostSystem', ['name']))).objects), ['DC1_C1_H0']);
   });
 
   void it('shows a user with no permission nothing: a ContainerView over the root is empty', async () => {
@@ -362,7 +394,7 @@ void describe('vcsim -permissions', () => {
     assert.deepEqual(names(await everything(s, 'VirtualMachine')), ['DC0_C1_RP0_VM0']);
 
     const [dc] = (await retrieveEx(s, objectsSpecXml([dc0], 'Datacenter', ['name', 'overallStatus', 'vmFolder', 'datastore']))).objects;
-    assert.ok(dc);
+    assert.ok(dc, 'the view-only datacenter is returned');
     assert.equal(text(dc.props['name']), 'DC0');
     assert.equal(moRef(dc.props['vmFolder']).value, pathOf(paths, '/DC0/vm').value);
     assert.deepEqual(Object.keys(dc.props).sort(), ['name', 'vmFolder']);
@@ -374,7 +406,7 @@ void describe('vcsim -permissions', () => {
     }
 
     const [c] = (await retrieveEx(s, objectsSpecXml([cluster], 'ClusterComputeResource', ['name', 'resourcePool', 'host', 'summary']))).objects;
-    assert.ok(c);
+    assert.ok(c, 'the view-only cluster is returned');
     assert.deepEqual(Object.keys(c.props).sort(), ['name', 'resourcePool']);
     assert.deepEqual(Object.keys(c.missing).sort(), ['host', 'summary']);
     // The cluster's hosts are not readable, so not visible.
@@ -466,13 +498,13 @@ void describe('vcsim -permissions', () => {
     await assertFault(anonymous.call('RetrieveProperties', PC, objectsSpecXml([ROOT], 'Folder', ['name'])), 'NotAuthenticated');
   });
 
-  void it('reports enthankg and leaving objects to WaitForUpdatesEx as permissions change', async () => {
+  void it('reports entering and leaving objects to WaitForUpdatesEx as permissions change', async () => {
     const paths = await inventoryPaths(sim.current.url);
     const vm = pathOf(paths, '/DC1/vm/DC1_C0_RP0_VM3');
     const hank = await login(sim.current.url, 'hank', 'hank-pw');
     const view = await hank.containerView('VirtualMachine');
     const filterRes = await hank.call('CreateFilter', PC, `<spec>${viewSpecXml(view, 'VirtualMachine', ['name']).replace(/^<specSet>|<\/specSet>$/g, '')}</spec><partialUpdates>false</partialUpdates>`);
-    assert.ok((filterRes['returnval'] as unknown[]).length === 1);
+    assert.equal((filterRes['returnval'] as unknown[]).length, 1);
     const wait = async (version: string): Promise<{ version: string; updates: { kind: string; obj: string }[] } | null> => {
       const res = await hank.call('WaitForUpdatesEx', PC, `<version>${version}</version><options><maxWaitSeconds>5</maxWaitSeconds></options>`);
       const set = (res['returnval'] as XmlNode[] | undefined)?.[0];
@@ -481,7 +513,7 @@ void describe('vcsim -permissions', () => {
       return { version: text(set['version']), updates };
     };
     const initial = await wait('');
-    assert.ok(initial);
+    assert.ok(initial, 'the first WaitForUpdatesEx answers at once');
     assert.deepEqual(initial.updates, []);
 
     const a = await login(sim.current.url, admin.name, admin.password);
@@ -556,7 +588,7 @@ async function assertTokenRules(url: string, user: { name: string; password: str
   const spec = viewSpecXml(view, 'VirtualMachine', ['name']);
 
   const first = await retrieveEx(s, spec, 7);
-  assert.ok(first.token);
+  assert.ok(first.token, 'a first page of 7 has a token');
   await assertFault(continueEx(other, first.token), 'InvalidArgument');
   await assertFault(other.call('CancelRetrievePropertiesEx', PC, `<token>${first.token}</token>`), 'InvalidArgument');
   // Refused to the other session, the token still works for its own.
@@ -573,8 +605,12 @@ async function assertTokenRules(url: string, user: { name: string; password: str
 
 void describe('RetrievePropertiesEx paging', () => {
   void it('pages 40 VMs by 7 with -permissions: every object once, the last page without a token', async () => {
-    await assertPages(await login(sim.current.url, admin.name, admin.password), 7, 40);
-    await assertPages(await login(sim.current.url, 'alice', 'alice-pw'), 4, 9);
+    const a = await login(sim.current.url, admin.name, admin.password);
+    await assertPages(a, 7, 40);
+    await assertPages(a, 8, 40);
+    const alice = await login(sim.current.url, 'alice', 'alice-pw');
+    await assertPages(alice, 4, 9);
+    await assertPages(alice, 3, 9);
   });
 
   void it('keeps tokens to their session with -permissions; CancelRetrievePropertiesEx discards the rest', async () => {
@@ -582,7 +618,9 @@ void describe('RetrievePropertiesEx paging', () => {
   });
 
   void it('pages the same without -permissions', async () => {
-    await assertPages(await login(plain.current.url, admin.name, admin.password), 7, 40);
+    const a = await login(plain.current.url, admin.name, admin.password);
+    await assertPages(a, 7, 40);
+    await assertPages(a, 8, 40);
     await assertTokenRules(plain.current.url, admin);
   });
 

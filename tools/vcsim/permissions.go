@@ -399,6 +399,9 @@ var serviceInstanceRef = types.ManagedObjectReference{Type: "ServiceInstance", V
 func (m *permissionModel) viewOf(user string) *userView {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.accounts[user] == nil {
+		user = "" // every unknown name has no rights: one shared view, not one per name asked about
+	}
 	inv := m.currentInventory()
 	if v := m.views[user]; v != nil && v.generation == m.generation && v.shape == inv.generation {
 		return v
@@ -413,7 +416,7 @@ func (m *permissionModel) viewOf(user string) *userView {
 func (m *permissionModel) computeView(user string, inv *inventory) *userView {
 	a := m.accounts[user]
 	if a == nil {
-		a = &account{name: user} // a session we did not log in (none should exist): no rights
+		a = &account{groups: map[string]bool{}} // no account: no permission applies
 	}
 	v := &userView{
 		entities:  make(map[types.ManagedObjectReference]entityAccess, len(inv.nodes)),

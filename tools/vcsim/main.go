@@ -6,6 +6,9 @@
 //	{"url":"http://127.0.0.1:40123/sdk","caFile":""}
 //
 // and serves until it receives SIGINT or SIGTERM.
+//
+// RetrievePropertiesEx pages on maxObjects (collector.go). With -permissions FILE it enforces
+// users and vCenter's permission model (permissions.go, collector.go, updates.go, auth.go).
 package main
 
 import (
@@ -57,11 +60,13 @@ func main() {
 	installCollector()
 	if *permissionsPath != "" {
 		if *username == "" || *password == "" {
+			model.Remove()
 			fail("-permissions needs -username and -password: that account is the administrator")
 		}
 		roles := installAuthorizationManager()
 		loaded, err := loadPermissions(*permissionsPath, *username, *password, roles)
 		if err != nil {
+			model.Remove() // its datastores are folders under the temporary directory
 			fail("%v", err)
 		}
 		permissions = loaded
@@ -101,6 +106,7 @@ func main() {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	<-stop
+	close(stopping) // server.Close waits for every call: end the waiting ones
 }
 
 func writeCA(server *simulator.Server, dir string) string {

@@ -36,6 +36,9 @@ type waitState struct {
 
 const updatePoll = 250 * time.Millisecond
 
+// stopping is closed when vcsim stops: waits end at once rather than hold the server open.
+var stopping = make(chan struct{})
+
 func (c *collector) WaitForUpdatesEx(ctx *simulator.Context, r *types.WaitForUpdatesEx) soap.HasFault {
 	if permissions == nil {
 		return c.PropertyCollector.WaitForUpdatesEx(ctx, r)
@@ -152,6 +155,8 @@ func (c *collector) waitForUpdates(ctx *simulator.Context, version string, maxWa
 			return nil, nil
 		}
 		select {
+		case <-stopping:
+			return nil, nil
 		case <-wait.Done():
 			if wait.Err() == context.Canceled {
 				return nil, simulator.Fault("", &types.RequestCanceled{})

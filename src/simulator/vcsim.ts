@@ -67,7 +67,10 @@ export interface VcsimOptions {
   readonly tls?: boolean;
   /** Delay each SOAP call by this many milliseconds. */
   readonly delayMs?: number;
-  /** Enforce these accounts and permissions (written to a private temporary file). */
+  /**
+   * Enforce these accounts and permissions: written to a temporary file only this user may
+   * read, passed as `-permissions`, removed once the simulator has read it (or exited).
+   */
   readonly permissions?: VcsimPermissions;
 }
 
@@ -169,6 +172,8 @@ export async function startVcsim(options: VcsimOptions = {}, startTimeoutMs = 60
     await stop();
     throw error;
   });
+  // vcsim read the file before it printed the ready line: the passwords need not stay on disk.
+  await permissions?.remove();
 
   return { ...ready, pid: child.pid ?? -1, stop };
 }

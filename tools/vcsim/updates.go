@@ -16,6 +16,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -79,7 +80,7 @@ func (c *collector) WaitForUpdates(ctx *simulator.Context, r *types.WaitForUpdat
 func (c *collector) CheckForUpdates(ctx *simulator.Context, r *types.CheckForUpdates) soap.HasFault {
 	body := &methods.CheckForUpdatesBody{}
 	if permissions == nil { // the simulator has no CheckForUpdates
-		body.Fault_ = simulator.Fault("", &types.MethodNotFound{Receiver: r.This, Method: "CheckForUpdates"})
+		body.Fault_ = simulator.Fault(fmt.Sprintf("%s does not implement: CheckForUpdates", r.This), &types.MethodNotFound{Receiver: r.This, Method: "CheckForUpdates"})
 		return body
 	}
 	set, fault := c.waitForUpdates(ctx, r.Version, 0, 0)

@@ -463,6 +463,21 @@ void describe('vcsim -permissions', () => {
     await assertFault(s.call('HasPrivilegeOnEntities', AUTH, ownSession(vm0, bob)), 'NoPermission');
     assert.deepEqual(granted(await a.call('HasPrivilegeOnEntities', AUTH, ownSession(vm0, bob))).get(key(vm0)), { 'System.Read': false });
     assert.deepEqual(granted(await a.call('HasPrivilegeOnEntities', AUTH, ownSession(vm0, s))).get(key(vm0)), { 'System.Read': true });
+
+    const fetched = (await s.call('FetchUserPrivilegeOnEntities', AUTH, `${refXml('entities', vm0)}${refXml('entities', dc0)}<userName>alice</userName>`))['returnval'] as XmlNode[];
+    const privilegesOf = new Map(fetched.map((r) => [key(moRef(r['entity'])), ((r['privileges'] ?? []) as unknown[]).map(text)]));
+    assert.deepEqual(privilegesOf.get(key(vm0)), ['System.Anonymous', 'System.Read', 'System.View']);
+    assert.deepEqual(privilegesOf.get(key(dc0)), ['System.Anonymous', 'System.View']);
+  });
+
+  void it('lists the permissions on what the caller may read (RetrieveAllPermissions)', async () => {
+    const line = (p: XmlNode): string => `${text(p['principal'])}${text(p['group']) === 'true' ? ' (group)' : ''} ${text(p['roleId'])}`;
+    const all = async (s: Session): Promise<string[]> => ((await s.call('RetrieveAllPermissions', AUTH))['returnval'] as XmlNode[]).map(line);
+    const everyone = await all(await login(sim.current.url, admin.name, admin.password));
+    assert.ok(everyone.includes(`${admin.name} -1`), 'the administrator is Admin on the root folder');
+    assert.ok(everyone.includes('alice -2') && everyone.includes('alice -5') && everyone.includes('team-b (group) -2'), everyone.join(', '));
+    // alice reads DC0_C0 (her ReadOnly, gina's NoAccess) but neither the root folder nor her NoAccess VM.
+    assert.deepEqual((await all(await login(sim.current.url, 'alice', 'alice-pw'))).sort(), ['alice -2', 'gina -5']);
   });
 
   void it('applies SetEntityPermissions by the administrator on the next call, and refuses it to others', async () => {
@@ -615,6 +630,20 @@ void describe('RetrievePropertiesEx paging', () => {
 
   void it('keeps tokens to their session with -permissions; CancelRetrievePropertiesEx discards the rest', async () => {
     await assertTokenRules(sim.current.url, admin);
+  });
+
+  void it('pages and filters on collectors made by CreatePropertyCollector, whose tokens are their own', async () => {
+    const s = await login(sim.current.url, 'alice', 'alice-pw');
+    const created = moRef(((await s.call('CreatePropertyCollector', PC))['returnval'] as unknown[])[0]);
+    const view = await s.containerView('VirtualMachine');
+    const spec = viewSpecXml(view, 'VirtualMachine', ['name']);
+    const first = page(await s.call('RetrievePropertiesEx', created, `${spec}<options><maxObjects>5</maxObjects></options>`));
+    assert.ok(first.token, 'a first page of 5 of 9 has a token');
+    await assertFault(continueEx(s, first.token), 'InvalidArgument'); // the ServiceContent's collector
+    const rest = page(await s.call('ContinueRetrievePropertiesEx', created, `<token>${first.token}</token>`));
+    assert.equal(rest.token, null);
+    assert.deepEqual(names([...first.objects, ...rest.objects]), clusterVms(0, 0, [1]));
+    await s.call('DestroyPropertyCollector', created);
   });
 
   void it('pages the same without -permissions', async () => {

@@ -1,0 +1,118 @@
+/**
+ * Opens the stores a process (or a worker thread) works with, from settings that cross a thread
+ * boundary as plain data: the only place that knows which implementations exist. The
+ * composition root (src/main.ts) and the workers (collector, lists) all open their stores here,
+ * so that every thread talks to the same engines the same way.
+ */
+import type { Logger } from 'pino';
+import { EngineSampleStore } from './prometheus/sample-store.ts';
+import { PromqlClient } from './prometheus/promql.ts';
+import { RemoteWriteClient } from './prometheus/remote-write.ts';
+import type { EngineHttpOptions } from './prometheus/http.ts';
+import { openSqliteStore, type SqliteStore } from './sqlite/sqlite-store.ts';
+import type { InventoryStore, SampleStateStore, SampleStore, SessionStore, Store } from './store.ts';
+
+/** A Prometheus-compatible engine for the samples. */
+export interface EngineSettings {
+  readonly remoteWriteUrl: string;
+  readonly promqlUrl: string;
+  readonly auth: { readonly bearerToken: string } | { readonly username: string; readonly password: string } | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** vscope's version, for the User-Agent. */
+  readonly version: string;
+}
+
+export interface StoreSettings {
+  /** The SQLite database file: inventory, statuses, sessions, and the samples unless `engine` is set. */
+  readonly sqlitePath: string;
+  /** Samples in this engine instead of SQLite's tiers; null: SQLite. */
+  readonly engine: EngineSettings | null;
+}
+
+export interface OpenStores {
+  /** Inventory and samples, as callers use them. */
+  readonly store: Store;
+  readonly sessions: SessionStore;
+  /** The SQLite connection itself (migrations ran when it opened). */
+  readonly sqlite: SqliteStore;
+  /** Whether samples go to an engine (their SQLite tiers then stay empty). */
+  readonly engine: boolean;
+  close(): Promise<void>;
+}
+
+/** One Store made of an inventory and a sample store (which may be the same object). */
+export function composeStore(inventory: InventoryStore, samples: SampleStore): Store {
+  return {
+    saveInventory: (snapshot) => inventory.saveInventory(snapshot),
+    saveStatus: (status) => inventory.saveStatus(status),
+    statuses: () => inventory.statuses(),
+    datacenters: (options) => inventory.datacenters(options),
+    presentIds: (datacenterId) => inventory.presentIds(datacenterId),
+    clusters: (datacenterId, options) => inventory.clusters(datacenterId, options),
+    hosts: (datacenterId, options) => inventory.hosts(datacenterId, options),
+    vms: (datacenterId, options) => inventory.vms(datacenterId, options),
+    datastores: (datacenterId, options) => inventory.datastores(datacenterId, options),
+    entity: (id) => inventory.entity(id),
+    ping: () => inventory.ping(),
+    ...(inventory.dataVersion ? { dataVersion: () => inventory.dataVersion?.() ?? 0 } : {}),
+    close: () => inventory.close(),
+    writeRealtime: (batches) => samples.writeRealtime(batches),
+    importHistorical: (tier, batches) => samples.importHistorical(tier, batches),
+    highWaterMarks: (vcenterId) => samples.highWaterMarks(vcenterId),
+    latest: (ids) => samples.latest(ids),
+    series: (query) => samples.series(query),
+    ...(samples.seriesWatermark ? { seriesWatermark: (id: string) => samples.seriesWatermark?.(id) ?? null } : {}),
+    applyRetention: (nowSec) => samples.applyRetention(nowSec),
+  };
+}
+
+function engineHttp(engine: EngineSettings, url: string, hint: string): EngineHttpOptions {
+  return {
+    url,
+    version: engine.version,
+    headers: engine.headers,
+    authSettingHint: hint,
+    ...(engine.auth === null ? {} : { auth: engine.auth }),
+  };
+}
+
+/** The sample store on an engine, keeping its marks and open buckets in `state`. */
+export function engineSampleStore(engine: EngineSettings, state: SampleStateStore, inventory: InventoryStore, log?: Logger): { samples: EngineSampleStore; close(): Promise<void> } {
+  const hint = 'VSCOPE_ENGINE_BEARER_TOKEN or VSCOPE_ENGINE_USERNAME/VSCOPE_ENGINE_PASSWORD';
+  const remoteWrite = new RemoteWriteClient(engineHttp(engine, engine.remoteWriteUrl, hint));
+  const promql = new PromqlClient(engineHttp(engine, engine.promqlUrl, hint));
+  return {
+    samples: new EngineSampleStore({ remoteWrite, promql, state, inventory, ...(log === undefined ? {} : { log }) }),
+    async close() {
+      await Promise.allSettled([remoteWrite.close(), promql.close()]);
+    },
+  };
+}
+
+/**
+ * Opens the stores of `settings` (migrating SQLite if needed).
+ * @throws DatabaseTooNewError, or an EngineRejected for an engine URL that cannot be used
+ */
+export function openStores(settings: StoreSettings, log?: Logger): OpenStores {
+  const sqlite = openSqliteStore(settings.sqlitePath, log === undefined ? {} : { log });
+  if (settings.engine === null) {
+    return { store: sqlite, sessions: sqlite, sqlite, engine: false, close: () => Promise.resolve(sqlite.close()) };
+  }
+  let engine: ReturnType<typeof engineSampleStore>;
+  try {
+    engine = engineSampleStore(settings.engine, sqlite, sqlite, log);
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+  return {
+    store: composeStore(sqlite, engine.samples),
+    sessions: sqlite,
+    sqlite,
+    engine: true,
+    async close() {
+      await engine.close();
+      sqlite.close();
+    },
+  };
+}

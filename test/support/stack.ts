@@ -27,8 +27,11 @@ export interface StackHandle {
   readonly ready: Promise<Stack>;
 }
 
-/** Starts the stack before the file's tests and runs one collection cycle (with the import). */
-export function useStack(options: VcsimOptions = {}): StackHandle {
+/**
+ * Starts the stack before the file's tests and runs one collection cycle (with the import).
+ * @param env more VSCOPE_* settings for vscope (e.g. an engine, a shorter scope refresh)
+ */
+export function useStack(options: VcsimOptions = {}, env: Readonly<Record<string, string>> = {}): StackHandle {
   let stack: Stack | undefined;
   let dataDir: string | undefined;
   let markReady: (value: Stack) => void = () => undefined;
@@ -42,7 +45,7 @@ export function useStack(options: VcsimOptions = {}): StackHandle {
   const setUp = async (): Promise<Stack> => {
     const sim = await startVcsim({ ...testLogin, ...options });
     dataDir = mkdtempSync(join(tmpdir(), 'vscope-test-'));
-    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent' } });
+    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent', ...env } });
     const config = withVcenters(base, [{ id: 'vcsim', url: sim.url, username: testLogin.username, password: testLogin.password }]);
     const vscope = await startVscope(config, createLogger(config.logLevel), { startCollector: false });
     stack = { sim, vscope };

@@ -15,7 +15,7 @@ import { buildApp, listen } from './server/app.ts';
 import { vsphereAuthenticator } from './server/auth.ts';
 import { workerListBuilder } from './server/list-builder.ts';
 import { startVcsim, type VcsimOptions } from './simulator/vcsim.ts';
-import { openSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.ts';
+import { openStores, type EngineSettings, type OpenStores } from './store/open.ts';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Built UI: `npm run build:web` writes it. */
@@ -39,14 +39,22 @@ function databasePath(config: Config): string {
   return join(config.dataDir, 'vscope.db');
 }
 
-function openStore(config: Config, log: Logger): SqliteStore {
+function engineSettings(config: Config): EngineSettings | null {
+  return config.engine === null ? null : { ...config.engine, version };
+}
+
+function openStore(config: Config, log: Logger): OpenStores {
   mkdirSync(config.dataDir, { recursive: true });
   const path = databasePath(config);
   log.info({ path }, 'opening the database');
-  return openSqliteStore(path, { log });
+  const stores = openStores({ sqlitePath: path, engine: engineSettings(config) }, log);
+  if (config.engine !== null) {
+    log.info({ remoteWrite: new URL(config.engine.remoteWriteUrl).origin, promql: new URL(config.engine.promqlUrl).origin }, 'samples go to a Prometheus-compatible engine');
+  }
+  return stores;
 }
 
-function collectorFor(config: Config, store: SqliteStore, log: Logger): Collector {
+function collectorFor(config: Config, store: OpenStores['store'], log: Logger): Collector {
   return createCollector({
     store,
     vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
@@ -94,7 +102,9 @@ function requireVcenters(config: Config): void {
 export interface RunningVscope {
   /** e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
-  readonly store: SqliteStore;
+  readonly store: OpenStores['store'];
+  /** The SQLite connection (inventory, sessions; samples unless an engine is configured). */
+  readonly sqlite: OpenStores['sqlite'];
   readonly collector: Collector;
   /** Stops taking requests, abandons the running cycle cleanly, closes the database. */
   stop(): Promise<void>;
@@ -108,25 +118,28 @@ export interface RunningVscope {
  */
 export async function startVscope(config: Config, log: Logger, options: { readonly startCollector?: boolean } = {}): Promise<RunningVscope> {
   requireVcenters(config);
-  const store = openStore(config, log);
+  const stores = openStore(config, log);
+  const { store, sqlite } = stores;
+  const engine = engineSettings(config);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   if (config.metrics.enabled && config.metrics.token === null && !isLoopbackHost(config.listen.host)) {
     log.warn('/metrics is served without a token on a non-loopback address: set VSCOPE_METRICS_TOKEN, or VSCOPE_METRICS=false');
   }
   if (!existsSync(join(webRoot, 'index.html'))) log.warn({ webRoot }, 'the web UI is not built: run `npm run build` (the API works without it)');
   // The VM and datastore lists are built off the event loop (list-builder.ts).
-  const listBuilder = workerListBuilder(databasePath(config), log.child({ component: 'lists' }));
+  const listBuilder = workerListBuilder(databasePath(config), log.child({ component: 'lists' }), engine);
   const collector = startCollectorWorker({
     databasePath: databasePath(config),
+    engine,
     vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
     intervalSec: config.intervalSec,
     tuning: collectorTuning(config),
     log: log.child({ component: 'collector' }),
-    fallbackStatuses: () => store.statuses(),
+    fallbackStatuses: () => sqlite.statuses(),
   });
   const app = buildApp({
     store,
-    sessionStore: store,
+    sessionStore: stores.sessions,
     listBuilder,
     auth: vsphereAuthenticator(config.vcenters.map(({ id, url, insecure, caFile }) => ({ id, url, insecure, ...(caFile === null ? {} : { caFile }) }))),
     log: log.child({ component: 'http' }),
@@ -151,7 +164,7 @@ export async function startVscope(config: Config, log: Logger, options: { readon
   } catch (error) {
     await listBuilder.close();
     await collector.stop();
-    store.close();
+    await stores.close();
     throw error;
   }
   log.info({ url }, 'vscope is listening');
@@ -161,12 +174,13 @@ export async function startVscope(config: Config, log: Logger, options: { readon
   return {
     url,
     store,
+    sqlite,
     collector,
     async stop() {
       await app.close();
       await listBuilder.close();
       await collector.stop();
-      store.close();
+      await stores.close();
       log.info('stopped');
     },
   };
@@ -191,7 +205,8 @@ export async function runServe(config: Config, log: Logger, onListening?: (url: 
  */
 export async function runCollect(config: Config, log: Logger, options: { readonly once: boolean }): Promise<number> {
   requireVcenters(config);
-  const store = openStore(config, log);
+  const stores = openStore(config, log);
+  const { store } = stores;
   try {
     if (options.once) {
       const results = await runCollectOnce({
@@ -214,7 +229,7 @@ export async function runCollect(config: Config, log: Logger, options: { readonl
     await collector.stop();
     return 0;
   } finally {
-    store.close();
+    await stores.close();
   }
 }
 

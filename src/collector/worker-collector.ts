@@ -6,6 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { EngineSettings } from '../store/open.ts';
 import type { CollectionStatus } from '../store/store.ts';
 import { backoffDelaySec, resolveTuning, type Collector, type CollectorStatus, type CollectorTuning, type CycleResult, type VcenterTarget } from './collector.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
@@ -14,6 +15,8 @@ import type { CollectorWorkerStart, FromCollectorWorker, ToCollectorWorker } fro
 export interface CollectorWorkerOptions {
   /** SQLite database file, already opened (so migrated) by the caller; the worker opens its own connection. */
   readonly databasePath: string;
+  /** The engine the samples go to, when not SQLite (store/open.ts). */
+  readonly engine?: EngineSettings | null;
   readonly vcenters: readonly VcenterTarget[];
   /** Cycle period, seconds. */
   readonly intervalSec: number;
@@ -57,6 +60,7 @@ export function startCollectorWorker(options: CollectorWorkerOptions): Collector
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
   const workerData: CollectorWorkerStart = {
     databasePath: options.databasePath,
+    engine: options.engine ?? null,
     vcenters: options.vcenters,
     intervalSec: options.intervalSec,
     tuning: options.tuning ?? {},

@@ -2,12 +2,15 @@
  * What crosses the thread boundary between the collector worker (worker.ts) and its
  * main-thread facade (worker-collector.ts): structured-cloneable values only.
  */
+import type { EngineSettings } from '../store/open.ts';
 import type { CollectorStatus, CollectorTuning, CycleResult, VcenterTarget } from './collector.ts';
 
 /** The worker's `workerData`: everything it needs to build its collector. Holds the passwords. */
 export interface CollectorWorkerStart {
   /** SQLite database file, already created and migrated by the main thread. */
   readonly databasePath: string;
+  /** The engine the samples go to, when not SQLite (holds its credentials). */
+  readonly engine?: EngineSettings | null;
   readonly vcenters: readonly VcenterTarget[];
   readonly intervalSec: number;
   readonly tuning: Partial<CollectorTuning>;

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createLogger } from '../log.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStores } from '../store/open.ts';
 import { createCollector } from './collector.ts';
 import type { CollectorWorkerStart, FromCollectorWorker, ToCollectorWorker } from './worker-protocol.ts';
 
@@ -21,7 +21,8 @@ const rootLog = createLogger(start.logLevel, pino.destination({ dest: 1, sync: t
 const log = rootLog.child(start.logBindings);
 const post = (message: FromCollectorWorker): void => port.postMessage(message);
 
-const store = openSqliteStore(start.databasePath, { log: rootLog });
+const stores = openStores({ sqlitePath: start.databasePath, engine: start.engine ?? null }, rootLog);
+const store = stores.store;
 const collector = createCollector({
   store,
   vcenters: start.vcenters,
@@ -52,7 +53,7 @@ async function stop(): Promise<void> {
   try {
     await collector.stop();
   } finally {
-    store.close();
+    await stores.close();
     // Nothing is left to keep the thread alive once the port is closed: it exits.
     port.close();
   }

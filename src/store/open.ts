@@ -20,6 +20,11 @@ export interface EngineSettings {
   readonly headers: Readonly<Record<string, string>>;
   /** vscope's version, for the User-Agent. */
   readonly version: string;
+  /**
+   * How long one remote write request is retried while the engine is down, ms. Default 20,000:
+   * well within a collection cycle, which then fails and says why; the next one sends again.
+   */
+  readonly retryBudgetMs?: number;
 }
 
 export interface StoreSettings {
@@ -79,7 +84,7 @@ function engineHttp(engine: EngineSettings, url: string, hint: string): EngineHt
 /** The sample store on an engine, keeping its marks and open buckets in `state`. */
 export function engineSampleStore(engine: EngineSettings, state: SampleStateStore, inventory: InventoryStore, log?: Logger): { samples: EngineSampleStore; close(): Promise<void> } {
   const hint = 'VSCOPE_ENGINE_BEARER_TOKEN or VSCOPE_ENGINE_USERNAME/VSCOPE_ENGINE_PASSWORD';
-  const remoteWrite = new RemoteWriteClient(engineHttp(engine, engine.remoteWriteUrl, hint));
+  const remoteWrite = new RemoteWriteClient({ ...engineHttp(engine, engine.remoteWriteUrl, hint), retry: { maxElapsedMs: engine.retryBudgetMs ?? 20_000 } });
   const promql = new PromqlClient(engineHttp(engine, engine.promqlUrl, hint));
   return {
     samples: new EngineSampleStore({ remoteWrite, promql, state, inventory, ...(log === undefined ? {} : { log }) }),

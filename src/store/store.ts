@@ -106,6 +106,19 @@ export interface ImportProgress {
   readonly state: 'pending' | 'running' | 'done' | 'failed';
   readonly entitiesDone: number;
   readonly entitiesTotal: number;
+  /** What the store refused of the import and why (e.g. an engine's out-of-order window), once seen; absent when nothing was. */
+  readonly problem?: string | null;
+}
+
+/**
+ * The store refused samples as too old to keep (an engine's out-of-order window or retention):
+ * sending them again would not help, so callers report it and go on without them.
+ */
+export class SamplesRefused extends Error {
+  override readonly name = 'SamplesRefused';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 /** Outcome of the collection cycles of one vCenter. */

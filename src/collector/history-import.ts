@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { tierForIntervalSec } from '../shared/tiers.ts';
-import type { ImportProgress, SampleBatch, Store } from '../store/store.ts';
+import { SamplesRefused, type ImportProgress, type SampleBatch, type Store } from '../store/store.ts';
 import { metricsAtLevel, runPerfPlan, type PerfTarget, type QueryTuning, type ResolvedMetrics } from './performance.ts';
 import type { CollectorClient, HistoricalInterval } from './vsphere-api.ts';
 
@@ -60,6 +60,8 @@ export class HistoryImporter {
   private done = 0;
   private total = 0;
   private state: ImportProgress['state'] = 'pending';
+  /** What the store refused (SamplesRefused), reported once and in the progress. */
+  private problem: string | null = null;
 
   constructor(private readonly log?: Logger) {}
 
@@ -105,7 +107,7 @@ export class HistoryImporter {
 
   progress(): ImportProgress {
     const state = this.queue.length === 0 && this.state !== 'failed' ? 'done' : this.state;
-    return { state, entitiesDone: this.done, entitiesTotal: this.total };
+    return { state, entitiesDone: this.done, entitiesTotal: this.total, ...(this.problem === null ? {} : { problem: this.problem }) };
   }
 
   /** Imports queued entities for up to `budgetMs`; throws (and keeps the queue) when vCenter fails. */
@@ -139,7 +141,14 @@ export class HistoryImporter {
             ctx.tuning,
             async (batches: SampleBatch[]) => {
               if (ctx.abandoned()) throw new Error('collector stopping');
-              await ctx.store.importHistorical(tier, batches);
+              try {
+                await ctx.store.importHistorical(tier, batches);
+              } catch (error) {
+                // Too old for the store: retrying would loop forever. Said once, shown in the status, skipped.
+                if (!(error instanceof SamplesRefused)) throw error;
+                if (this.problem === null) this.log?.error({ tier, err: error.message }, 'the samples store refused imported history as too old; that history is skipped');
+                this.problem = error.message;
+              }
             },
             this.log,
           );

@@ -184,7 +184,7 @@ const schemas: Record<string, Schema> = {
         lastError: 'string?',
         stale: 'boolean',
         counts: { type: 'object', additionalProperties: { type: 'integer' } },
-        import: obj({ state: 'string', percentDone: 'number' }),
+        import: obj({ state: 'string', percentDone: 'number', problem: 'string?' }),
       }),
     ),
   }),

@@ -223,6 +223,6 @@ export interface StatusResponse {
     /** What the session may read of this vCenter: datacenters, clusters (seen), hosts, vms, datastores. */
     readonly counts: Readonly<Record<string, number>>;
     /** The history import of the whole vCenter, as a share (its entity counts are not the session's to see). */
-    readonly import: { readonly state: string; readonly percentDone: number };
+    readonly import: { readonly state: string; readonly percentDone: number; readonly problem: string | null };
   }[];
 }

@@ -104,6 +104,13 @@ export function Header(props: HeaderProps) {
           Data from {v.name} is stale: {staleReason(v)}. Figures shown are from {v.lastSuccess === null ? 'no collection yet' : `${formatDateTime(v.lastSuccess)} (${formatAge(v.lastSuccess, now)})`}.
         </div>
       ))}
+      {(status?.vcenters ?? [])
+        .filter((v) => v.import.problem !== null)
+        .map((v) => (
+          <div key={`${v.id}-import-problem`} class="banner banner-warning" role="status" data-testid="import-problem" data-vcenter={v.id}>
+            {several ? `${v.name}: ` : ''}Part of vCenter's history could not be stored: {v.import.problem}
+          </div>
+        ))}
       {importing.map((v) => (
         <div key={v.id} class="banner banner-info" data-testid="import-progress" data-vcenter={v.id}>
           {several ? `${v.name}: ` : ''}Importing history {formatNumber(v.import.percentDone, 1)} %

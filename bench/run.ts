@@ -24,6 +24,7 @@ const steps: readonly Step[] = [
   { name: 'store', script: 'store-bench.ts', args: ['--vms', '5000'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['500'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['5000'] },
+  { name: 'login', script: 'login-bench.ts', args: ['--runs', '5'] },
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   // The same without the concurrent cycle writes: what they cost the API.
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000', '--no-writes'] },

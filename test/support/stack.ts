@@ -29,9 +29,13 @@ export interface StackHandle {
 
 /**
  * Starts the stack before the file's tests and runs one collection cycle (with the import).
- * @param env more VSCOPE_* settings for vscope (e.g. an engine, a shorter scope refresh)
+ * @param env more VSCOPE_* settings for vscope (e.g. a shorter scope refresh), or a function
+ *   giving them once the stack starts (e.g. the URLs of an engine started meanwhile)
  */
-export function useStack(options: VcsimOptions = {}, env: Readonly<Record<string, string>> = {}): StackHandle {
+export function useStack(
+  options: VcsimOptions = {},
+  env: Readonly<Record<string, string>> | (() => Promise<Readonly<Record<string, string>>>) = {},
+): StackHandle {
   let stack: Stack | undefined;
   let dataDir: string | undefined;
   let markReady: (value: Stack) => void = () => undefined;
@@ -45,7 +49,8 @@ export function useStack(options: VcsimOptions = {}, env: Readonly<Record<string
   const setUp = async (): Promise<Stack> => {
     const sim = await startVcsim({ ...testLogin, ...options });
     dataDir = mkdtempSync(join(tmpdir(), 'vscope-test-'));
-    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent', ...env } });
+    const more = typeof env === 'function' ? await env() : env;
+    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent', ...more } });
     const config = withVcenters(base, [{ id: 'vcsim', url: sim.url, username: testLogin.username, password: testLogin.password }]);
     const vscope = await startVscope(config, createLogger(config.logLevel), { startCollector: false });
     stack = { sim, vscope };

@@ -37,11 +37,9 @@ post({ type: 'status', statuses: collector.status(), cycleEnded: false });
 let retention: NodeJS.Timeout | undefined;
 function startRetention(): void {
   retention ??= setInterval(() => {
-    try {
-      store.applyRetention(Math.floor(Date.now() / 1000));
-    } catch (error) {
-      log.error({ err: error }, 'retention failed; retrying next hour');
-    }
+    Promise.resolve()
+      .then(() => store.applyRetention(Math.floor(Date.now() / 1000)))
+      .catch((error: unknown) => log.error({ err: error }, 'retention failed; retrying next hour'));
   }, start.retentionEveryMs);
 }
 

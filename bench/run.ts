@@ -28,6 +28,7 @@ const steps: readonly Step[] = [
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   // The same without the concurrent cycle writes: what they cost the API.
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000', '--no-writes'] },
+  { name: 'engine', script: 'engine-bench.ts', args: ['--vms', '5000'] },
   { name: 'ui', script: 'ui-bench.ts', args: ['--vms', '5000'] },
   { name: 'xml', script: 'xml-bench.ts', args: ['--vms', '5000', '--runs', '5'] },
 ];

@@ -20,12 +20,19 @@ export interface PostgresMigration {
  * One `entities` table for every kind, as in SQLite: the inventory fields are only read whole,
  * so they live in a TEXT column of JSON (not JSONB: nothing queries inside it, and JSONB would
  * be parsed on every write and re-serialized on every read); the columns SQL filters on are real
- * and indexed. The sample state (high-water mark, open 5-minute bucket in the bucket codec's
- * bytes) sits on the entity's row, which a cycle updates anyway.
+ * and indexed.
  *
- * Every cycle updates every present row (last_seen_sec, the sample state): none of those columns
- * is indexed, and fillfactor 70 leaves room on each page, so the updates are HOT (no index
- * writes, old versions pruned page by page).
+ * Unlike SQLite, a cycle does not rewrite every row: PostgreSQL writes a whole new row version
+ * for any update, so a cycle that only moved every entity's last_seen_sec would rewrite 5,000
+ * rows of inventory JSON. Instead `vcenter_inventories.seen_sec` is when the vCenter's last
+ * inventory was taken, which is the last-seen time of each of its present entities (the same
+ * number SQLite stores on each row); `entities.last_seen_sec` counts only once the entity is
+ * removed (it is set then to the last inventory that had it). `generation` moves with every
+ * inventory saved, so a process knows whether the rows are still as it last wrote them and may
+ * send only the rows that changed.
+ *
+ * The sample state (high-water mark, open 5-minute bucket in the bucket codec's bytes) is
+ * written every cycle, so it lives in its own narrow table rather than on the wide entity row.
  *
  * `store_meta.data_version` is bumped in the same transaction as every write of inventory,
  * statuses or sample state: readers in every process cache by it.
@@ -40,15 +47,23 @@ CREATE TABLE entities (
   first_seen_sec BIGINT NOT NULL,
   last_seen_sec BIGINT NOT NULL,
   removed_at_sec BIGINT,
-  info TEXT NOT NULL,
-  high_water_sec BIGINT,
-  open_bucket_sec BIGINT,
-  open_bucket BYTEA
-) WITH (fillfactor = 70);
+  info TEXT NOT NULL
+);
 CREATE INDEX entities_present ON entities (datacenter_id, kind, name, id) WHERE removed_at_sec IS NULL;
 CREATE INDEX entities_by_datacenter ON entities (datacenter_id, kind);
 CREATE INDEX entities_by_vcenter ON entities (vcenter_id);
 CREATE INDEX entities_removed ON entities (removed_at_sec) WHERE removed_at_sec IS NOT NULL;
+CREATE TABLE vcenter_inventories (
+  vcenter_id TEXT PRIMARY KEY,
+  generation BIGINT NOT NULL,
+  seen_sec BIGINT NOT NULL
+);
+CREATE TABLE sample_states (
+  entity_id TEXT COLLATE "C" PRIMARY KEY REFERENCES entities (id) ON DELETE CASCADE,
+  high_water_sec BIGINT,
+  open_bucket_sec BIGINT,
+  open_bucket BYTEA
+) WITH (fillfactor = 50);
 CREATE TABLE statuses (
   vcenter_id TEXT COLLATE "C" PRIMARY KEY,
   status TEXT NOT NULL

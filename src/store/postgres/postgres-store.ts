@@ -95,7 +95,14 @@ interface InventoryRow {
   readonly info: string;
 }
 
-const entityColumns = 'id, first_seen_sec, last_seen_sec, removed_at_sec, info';
+/**
+ * An entity row as read: a present entity was last seen at its vCenter's last inventory
+ * (see migrations.ts), a removed one at the time stored when it was removed.
+ */
+const entityColumns = `e.id, e.first_seen_sec,
+  CASE WHEN e.removed_at_sec IS NULL THEN w.seen_sec ELSE e.last_seen_sec END AS last_seen_sec,
+  e.removed_at_sec, e.info`;
+const entitiesWithSeen = 'entities AS e JOIN vcenter_inventories AS w ON w.vcenter_id = e.vcenter_id';
 
 /** BIGINT as a JavaScript number: every stored integer (seconds, ms, counters) is far below 2^53. */
 const int8 = 20;
@@ -148,6 +155,12 @@ export class PostgresStore implements SharedStateStore {
   private pendingVersion: Promise<number> | null = null;
   /** Entities as last parsed by `entity`, with what they were parsed from. */
   private readonly parsed = new Map<string, { info: string; lastSeenSec: number; removedAtSec: number | null; entity: StoredEntity }>();
+  /**
+   * vCenter id -> the inventory generation this process last wrote, and what it wrote of each
+   * entity. While the generation in the database is still that one, no other process saved an
+   * inventory of that vCenter since, so the rows are as written and only changed ones are sent.
+   */
+  private readonly upserted = new Map<string, { generation: number; rows: ReadonlyMap<string, string> }>();
 
   /** Prefer openPostgresStore, which also migrates the schema. */
   constructor(options: PostgresStoreOptions) {
@@ -206,29 +219,59 @@ export class PostgresStore implements SharedStateStore {
 
   // ---- inventory
 
+  /**
+   * One transaction: the vCenter's inventory generation and time move on, entities the snapshot
+   * lacks are marked removed (last seen at the previous inventory), and new, changed or
+   * returning entities are upserted in one statement; unchanged present rows are not written.
+   */
   async saveInventory(snapshot: InventorySnapshot): Promise<void> {
     const { vcenterId, collectedAtSec: now } = snapshot;
     const rows = inventoryRows(snapshot);
     const ids = [...rows.keys()].sort();
-    const column = <K extends keyof InventoryRow>(key: K): InventoryRow[K][] => ids.map((id) => (rows.get(id) as InventoryRow)[key]);
+    const written = new Map(ids.map((id) => [id, fingerprint(rows.get(id) as InventoryRow)]));
+    const cached = this.upserted.get(vcenterId);
+    this.upserted.delete(vcenterId);
+    let generation = 0;
     await this.write(async (client) => {
+      // Locks the vCenter's row: saves of one vCenter's inventory run one after the other.
+      const { rows: found } = await client.query<{ generation: number; seen_sec: number }>(
+        'SELECT generation, seen_sec FROM vcenter_inventories WHERE vcenter_id = $1 FOR UPDATE',
+        [vcenterId],
+      );
+      const previous = found[0];
+      const { rows: next } = await client.query<{ generation: number }>(
+        `INSERT INTO vcenter_inventories AS w (vcenter_id, generation, seen_sec) VALUES ($1, 1, $2)
+         ON CONFLICT (vcenter_id) DO UPDATE SET generation = w.generation + 1, seen_sec = excluded.seen_sec
+         RETURNING generation`,
+        [vcenterId, now],
+      );
+      generation = next[0]?.generation ?? 0;
       const removed = await client.query(
-        `UPDATE entities SET removed_at_sec = $2
+        `UPDATE entities SET removed_at_sec = $2, last_seen_sec = COALESCE($4, last_seen_sec)
          WHERE vcenter_id = $1 AND removed_at_sec IS NULL AND id <> ALL ($3::text[])`,
-        [vcenterId, now, ids],
+        [vcenterId, now, ids, previous?.seen_sec ?? null],
       );
       if ((removed.rowCount ?? 0) > 0) this.log?.info({ vcenterId, removed: removed.rowCount }, 'entities no longer in the inventory');
-      // One statement for the whole snapshot; ids sorted, so that two writers lock rows in one order.
+      const unchanged = cached !== undefined && previous !== undefined && cached.generation === previous.generation ? cached.rows : null;
+      const send = unchanged === null ? ids : ids.filter((id) => unchanged.get(id) !== written.get(id));
+      if (send.length === 0) return;
+      const column = <K extends keyof InventoryRow>(key: K): InventoryRow[K][] => send.map((id) => (rows.get(id) as InventoryRow)[key]);
+      // One statement for all the rows to send (ids sorted: two writers lock rows in one order);
+      // a row that exists unchanged and present is left as it is.
       await client.query(
         `INSERT INTO entities AS e (id, kind, vcenter_id, datacenter_id, name, first_seen_sec, last_seen_sec, removed_at_sec, info)
          SELECT r.id, r.kind, $1, r.datacenter_id, r.name, $2, $2, NULL, r.info
          FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS r (id, kind, datacenter_id, name, info)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, vcenter_id = excluded.vcenter_id,
            datacenter_id = excluded.datacenter_id, name = excluded.name, last_seen_sec = excluded.last_seen_sec,
-           removed_at_sec = NULL, info = excluded.info`,
-        [vcenterId, now, ids, column('kind'), column('datacenterId'), column('name'), column('info')],
+           removed_at_sec = NULL, info = excluded.info
+         WHERE e.removed_at_sec IS NOT NULL
+           OR (e.kind, e.vcenter_id, e.datacenter_id, e.name, e.info)
+              IS DISTINCT FROM (excluded.kind, excluded.vcenter_id, excluded.datacenter_id, excluded.name, excluded.info)`,
+        [vcenterId, now, send, column('kind'), column('datacenterId'), column('name'), column('info')],
       );
     });
+    this.upserted.set(vcenterId, { generation, rows: written });
   }
 
   async saveStatus(status: CollectionStatus): Promise<void> {
@@ -246,9 +289,9 @@ export class PostgresStore implements SharedStateStore {
   }
 
   async datacenters(options: ListOptions = {}): Promise<readonly StoredDatacenter[]> {
-    const removed = options.includeRemoved === true ? '' : 'AND removed_at_sec IS NULL';
+    const removed = options.includeRemoved === true ? '' : 'AND e.removed_at_sec IS NULL';
     const { rows } = await this.query<EntityRow>(
-      `SELECT ${entityColumns} FROM entities WHERE datacenter_id IS NULL AND kind = 'datacenter' ${removed} ORDER BY name, id`,
+      `SELECT ${entityColumns} FROM ${entitiesWithSeen} WHERE e.datacenter_id IS NULL AND e.kind = 'datacenter' ${removed} ORDER BY e.name, e.id`,
     );
     return rows.map(toStored) as StoredDatacenter[];
   }
@@ -281,7 +324,7 @@ export class PostgresStore implements SharedStateStore {
   }
 
   async entity(id: string): Promise<StoredEntity | null> {
-    const { rows } = await this.query<EntityRow>(`SELECT ${entityColumns} FROM entities WHERE id = $1`, [id]);
+    const { rows } = await this.query<EntityRow>(`SELECT ${entityColumns} FROM ${entitiesWithSeen} WHERE e.id = $1`, [id]);
     const row = rows[0];
     if (row === undefined) return null;
     // The API looks the same entities up over and over (every series request): parse each
@@ -405,7 +448,8 @@ export class PostgresStore implements SharedStateStore {
 
   async sampleStates(entityIds: readonly string[]): Promise<ReadonlyMap<string, EntitySampleState>> {
     const { rows } = await this.query<{ id: string; kind: EntityKind; high_water_sec: number | null; open_bucket_sec: number | null; open_bucket: Buffer | null }>(
-      'SELECT id, kind, high_water_sec, open_bucket_sec, open_bucket FROM entities WHERE id = ANY ($1::text[])',
+      `SELECT e.id, e.kind, s.high_water_sec, s.open_bucket_sec, s.open_bucket
+       FROM entities AS e LEFT JOIN sample_states AS s ON s.entity_id = e.id WHERE e.id = ANY ($1::text[])`,
       [[...entityIds]],
     );
     const found = new Map<string, EntitySampleState>();
@@ -437,12 +481,15 @@ export class PostgresStore implements SharedStateStore {
     const ids = [...merged.keys()].sort();
     const column = <K extends 'highWaterSec' | 'startSec' | 'bucket'>(key: K) => ids.map((id) => merged.get(id)?.[key] ?? null);
     await this.write(async (client) => {
-      // GREATEST ignores NULLs: a null mark keeps the stored one, and a mark never moves back.
+      // Only entities of the inventory (the join); GREATEST ignores NULLs: a null mark keeps the
+      // stored one, and a mark never moves back.
       await client.query(
-        `UPDATE entities AS e SET high_water_sec = GREATEST(e.high_water_sec, s.high_water_sec),
-           open_bucket_sec = s.open_bucket_sec, open_bucket = s.open_bucket
+        `INSERT INTO sample_states AS t (entity_id, high_water_sec, open_bucket_sec, open_bucket)
+         SELECT s.id, s.high_water_sec, s.open_bucket_sec, s.open_bucket
          FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[]) AS s (id, high_water_sec, open_bucket_sec, open_bucket)
-         WHERE e.id = s.id`,
+         JOIN entities AS e ON e.id = s.id
+         ON CONFLICT (entity_id) DO UPDATE SET high_water_sec = GREATEST(t.high_water_sec, excluded.high_water_sec),
+           open_bucket_sec = excluded.open_bucket_sec, open_bucket = excluded.open_bucket`,
         [ids, column('highWaterSec'), column('startSec'), column('bucket')],
       );
     });
@@ -450,7 +497,8 @@ export class PostgresStore implements SharedStateStore {
 
   async highWaterMarks(vcenterId: string): Promise<ReadonlyMap<string, number>> {
     const { rows } = await this.query<{ id: string; high_water_sec: number }>(
-      'SELECT id, high_water_sec FROM entities WHERE vcenter_id = $1 AND high_water_sec IS NOT NULL',
+      `SELECT s.entity_id AS id, s.high_water_sec FROM sample_states AS s JOIN entities AS e ON e.id = s.entity_id
+       WHERE e.vcenter_id = $1 AND s.high_water_sec IS NOT NULL`,
       [vcenterId],
     );
     return new Map(rows.map((row) => [row.id, row.high_water_sec]));
@@ -534,9 +582,9 @@ export class PostgresStore implements SharedStateStore {
   // ---- plumbing
 
   private async present(datacenterId: string, kind: EntityKind, options: ListOptions): Promise<StoredEntity[]> {
-    const removed = options.includeRemoved === true ? '' : 'AND removed_at_sec IS NULL';
+    const removed = options.includeRemoved === true ? '' : 'AND e.removed_at_sec IS NULL';
     const { rows } = await this.query<EntityRow>(
-      `SELECT ${entityColumns} FROM entities WHERE datacenter_id = $1 AND kind = $2 ${removed} ORDER BY name, id`,
+      `SELECT ${entityColumns} FROM ${entitiesWithSeen} WHERE e.datacenter_id = $1 AND e.kind = $2 ${removed} ORDER BY e.name, e.id`,
       [datacenterId, kind],
     );
     return rows.map(toStored);
@@ -633,6 +681,11 @@ function inventoryRows(snapshot: InventorySnapshot): Map<string, InventoryRow> {
   for (const vm of snapshot.vms) add(vm.id, 'vm', vm.datacenterId, vm.name, vm);
   for (const ds of snapshot.datastores) add(ds.id, 'datastore', ds.datacenterId, ds.name, ds);
   return rows;
+}
+
+/** What a row holds besides its times, to tell whether it changed since this process wrote it. */
+function fingerprint(row: InventoryRow): string {
+  return `${row.kind}\u0000${row.datacenterId ?? ''}\u0000${row.name}\u0000${row.info}`;
 }
 
 function toStored(row: EntityRow): StoredEntity {

@@ -116,7 +116,10 @@ export function inventoryStoreContract(name: string, open: OpenSubject<Inventory
     void it('marks what a snapshot lacks removed (once), and un-removes what comes back', () =>
       withSubject(open, async ({ store }) => {
         await store.saveInventory(vc1Snapshot(1000));
-        // Second cycle: beta gone, alpha renamed, vmnic1 gone, Lyon (and all it holds) gone.
+        // The same inventory again: everything was seen at 1500.
+        await store.saveInventory(vc1Snapshot(1500));
+        assert.deepEqual([(await store.entity(vmBeta))?.firstSeenSec, (await store.entity(vmBeta))?.lastSeenSec], [1000, 1500]);
+        // Next cycle: beta gone, alpha renamed, vmnic1 gone, Lyon (and all it holds) gone.
         const renamed = vm(vmAlpha, vc1, paris, 'alpha-2', hostParis, { snapshotCount: 3 });
         const second = vc1Snapshot(2000, { parisVms: [renamed, ...parisVms.filter((v) => v.id !== vmBeta && v.id !== vmAlpha)], parisNics: ['vmnic0'] });
         await store.saveInventory(withoutLyon(second));
@@ -126,7 +129,7 @@ export function inventoryStoreContract(name: string, open: OpenSubject<Inventory
           ['Alpha', null], ['_tools', null], ['alpha-2', null], ['beta', 2000], ['dup', null], ['dup', null],
         ]);
         const gone = await store.entity(vmBeta);
-        assert.deepEqual([gone?.firstSeenSec, gone?.lastSeenSec, gone?.removedAtSec], [1000, 1000, 2000]);
+        assert.deepEqual([gone?.firstSeenSec, gone?.lastSeenSec, gone?.removedAtSec], [1000, 1500, 2000], 'last seen by the inventory before');
         assert.deepEqual([nameOf(await store.entity(vmAlpha)), (await store.entity(vmAlpha))?.lastSeenSec], ['alpha-2', 2000]);
         assert.equal((await store.entity(nicParis1))?.removedAtSec, 2000);
         assert.deepEqual([(await store.entity(nicParis0))?.removedAtSec, (await store.entity(nicParis0))?.lastSeenSec], [null, 2000]);
@@ -142,7 +145,7 @@ export function inventoryStoreContract(name: string, open: OpenSubject<Inventory
         // A third cycle that still lacks them keeps when they were first missed.
         await store.saveInventory(withoutLyon({ ...second, collectedAtSec: 2500 }));
         assert.equal((await store.entity(vmBeta))?.removedAtSec, 2000);
-        assert.equal((await store.entity(lyon))?.removedAtSec, 2000);
+        assert.deepEqual([(await store.entity(lyon))?.removedAtSec, (await store.entity(lyon))?.lastSeenSec], [2000, 1500]);
         assert.deepEqual([(await store.entity(vmAlpha))?.firstSeenSec, (await store.entity(vmAlpha))?.lastSeenSec], [1000, 2500]);
 
         // Everything comes back.

@@ -200,6 +200,8 @@ export class PostgresStore implements SharedStateStore {
   /** Applies the missing migrations under a transaction-level advisory lock; refuses a database from a newer version. */
   async migrate(list: readonly PostgresMigration[]): Promise<void> {
     await this.transaction(async (client) => {
+      // A migration (and the wait for another process's) may outlast the usual statement timeout.
+      await client.query('SET LOCAL statement_timeout = 0');
       // Taken first: processes starting together wait here, then find the work done.
       await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey]);
       await client.query('CREATE TABLE IF NOT EXISTS migrations (id TEXT PRIMARY KEY, applied_at_sec BIGINT NOT NULL)');
@@ -297,7 +299,7 @@ export class PostgresStore implements SharedStateStore {
   }
 
   async presentIds(datacenterId: string): Promise<Readonly<Partial<Record<EntityKind, readonly string[]>>>> {
-    // An index-only scan of entities_present.
+    // Answered from the partial index entities_present, which holds kind and id.
     const { rows } = await this.query<{ kind: EntityKind; id: string }>(
       'SELECT kind, id FROM entities WHERE datacenter_id = $1 AND removed_at_sec IS NULL',
       [datacenterId],

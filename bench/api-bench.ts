@@ -367,6 +367,7 @@ async function serve(vmCount: number, historyVms: number, writes: boolean, users
   const app = buildApp({
     store,
     sessionStore: store,
+    loginLimiter: store,
     listBuilder,
     auth: withScopes(vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]), (_vcenterId, username) => {
       const person = /^user-(\d+)$/.exec(username);

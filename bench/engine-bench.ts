@@ -101,7 +101,7 @@ export async function benchEngines(options: { vms?: number; historyVms?: number;
   const rows: EngineBenchRow[] = [];
   try {
     progress('SQLite');
-    const sqlite = openStores({ sqlitePath: join(dir, 'sqlite.db'), engine: null }, log);
+    const sqlite = await openStores({ sqlitePath: join(dir, 'sqlite.db'), engine: null }, log);
     try {
       const writes = await benchWrites('sqlite', sqlite, vms, historyVms);
       const timed = await benchQueries('sqlite', sqlite, vms, historyVms, queries, concurrency);
@@ -112,7 +112,7 @@ export async function benchEngines(options: { vms?: number; historyVms?: number;
     for (const kind of ['victoria-metrics', 'prometheus'] as const) {
       progress(kind);
       const engine: Engine = await startEngine(kind);
-      const stores = openStores(
+      const stores = await openStores(
         { sqlitePath: join(dir, `${kind}.db`), engine: { remoteWriteUrl: engine.remoteWriteUrl, promqlUrl: engine.url, auth: null, headers: {}, version: 'bench' } },
         log,
       );

@@ -53,6 +53,7 @@ export async function benchLogin(runs = 5): Promise<LoginBenchResult> {
   const app = buildApp({
     store,
     sessionStore: store,
+    loginLimiter: store,
     auth: vsphereAuthenticator([{ id: 'bench', url: sim.url }]),
     log: pino({ level: 'silent' }),
     config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false },

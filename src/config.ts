@@ -58,6 +58,8 @@ export interface Config {
   readonly metrics: { readonly enabled: boolean; readonly token: string | null };
   /** A Prometheus-compatible engine for the samples instead of SQLite's tiers; null: SQLite. */
   readonly engine: EngineConfig | null;
+  /** PostgreSQL for the shared state (inventory, statuses, sessions...) instead of SQLite; null: SQLite. */
+  readonly database: DatabaseConfig | null;
   /** Things to log as warnings at start (e.g. certificate verification disabled). */
   readonly warnings: readonly string[];
 }
@@ -72,6 +74,16 @@ export interface EngineConfig {
   readonly auth: { readonly bearerToken: string } | { readonly username: string; readonly password: string } | null;
   /** Extra headers on every request, e.g. `X-Scope-OrgID` for a Mimir tenant. */
   readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The shared database of several vscope processes. */
+export interface DatabaseConfig {
+  /** `postgres://USER@HOST:PORT/DATABASE` (no password in it: see `password`). */
+  readonly url: string;
+  /** Never log it; null for trust or peer authentication. */
+  readonly password: string | null;
+  /** Connections each process keeps at most. Default 10. */
+  readonly poolSize: number;
 }
 
 /** A vCenter as written in the file or passed programmatically. */
@@ -143,6 +155,14 @@ const fileSchema = z.strictObject({
       password: z.string().min(1).optional(),
       passwordFile: z.string().min(1).optional(),
       headers: z.record(z.string().regex(headerNamePattern, { error: 'must be an HTTP header name' }), z.string().max(1024)).optional(),
+    })
+    .optional(),
+  database: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      passwordFile: z.string().min(1).optional(),
+      poolSize: positiveInt(100).optional(),
     })
     .optional(),
   vcenters: z.array(vcenterSchema).optional(),
@@ -368,6 +388,32 @@ function engineConfig(env: Env, file: FileConfig['engine']): EngineConfig | null
   };
 }
 
+/** The PostgreSQL settings, or null when no URL is set (the state stays in SQLite). */
+function databaseConfig(env: Env, file: FileConfig['database']): DatabaseConfig | null {
+  const url = envString(env, 'VSCOPE_DATABASE_URL') ?? file?.url;
+  const passwordFile = envString(env, 'VSCOPE_DATABASE_PASSWORD_FILE') ?? file?.passwordFile;
+  const inline = env['VSCOPE_DATABASE_PASSWORD'] || file?.password;
+  if (url === undefined) {
+    if (passwordFile !== undefined || inline !== undefined) throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): required with a database password');
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): not a URL; expected postgres://USER@HOST:PORT/DATABASE');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): must start with postgres://');
+  }
+  if (parsed.password !== '') {
+    throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): must not hold the password; use VSCOPE_DATABASE_PASSWORD_FILE (database.passwordFile)');
+  }
+  if (passwordFile !== undefined && inline !== undefined) throw new ConfigError('invalid configuration: database: set the password or the password file, not both');
+  const password = passwordFile !== undefined ? readSecretFile(passwordFile, 'database.passwordFile') : (inline ?? null);
+  return { url, password, poolSize: envInt(env, 'VSCOPE_DATABASE_POOL_SIZE', 1, 100) ?? file?.poolSize ?? 10 };
+}
+
 /** The vCenter described by VSCOPE_VCENTER_*, or null when VSCOPE_VCENTER_URL is unset. */
 function envVcenter(env: Env): VcenterInput | null {
   const url = envString(env, 'VSCOPE_VCENTER_URL');
@@ -475,6 +521,12 @@ export function loadConfig(options: LoadConfigOptions): Config {
   };
 
   const engine = engineConfig(env, file.engine);
+  const database = databaseConfig(env, file.database);
+  if (database !== null && engine === null) {
+    throw new ConfigError(
+      'invalid configuration: VSCOPE_DATABASE_URL (database.url): with the shared state in PostgreSQL, samples go to a Prometheus-compatible engine: set VSCOPE_REMOTE_WRITE_URL and VSCOPE_PROMQL_URL too',
+    );
+  }
 
   validateVcenters(vcenters);
   const config: Config = {
@@ -487,6 +539,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     collector,
     metrics,
     engine,
+    database,
     vcenters,
     warnings: vcenters.filter((v) => v.insecure).map((v) => insecureWarning(v.id)),
   };

@@ -36,6 +36,8 @@ const log = pino({ level: 'silent' });
 interface Harness {
   readonly engine: Engine;
   readonly stores: OpenStores;
+  /** The SQLite file holding the inventory and the sample state. */
+  readonly sqlite: SqliteStore;
   readonly promql: PromqlClient;
   /** Every realtime batch list the collector handed to the store, in order. */
   readonly realtime: SampleBatch[][];
@@ -52,7 +54,9 @@ function settingsFor(engine: Engine): EngineSettings {
 /** The engine's stores, with the batches that go through them recorded. */
 async function harness(kind: EngineKind, engineOptions: Parameters<typeof startEngine>[1] = {}): Promise<Harness> {
   const engine = await startEngine(kind, engineOptions);
-  const stores = openStores({ sqlitePath: join(dir, `${kind}-${String(Date.now())}.db`), engine: settingsFor(engine) }, log);
+  const stores = await openStores({ sqlitePath: join(dir, `${kind}-${String(Date.now())}.db`), engine: settingsFor(engine) }, log);
+  const sqlite = stores.sqlite;
+  if (sqlite === null) throw new Error('the state is in SQLite here');
   const realtime: SampleBatch[][] = [];
   const writes: Harness['writes'][number][] = [];
   const recording: Store = {
@@ -71,6 +75,7 @@ async function harness(kind: EngineKind, engineOptions: Parameters<typeof startE
   return {
     engine,
     stores,
+    sqlite,
     promql,
     realtime,
     writes,
@@ -94,15 +99,15 @@ async function harness(kind: EngineKind, engineOptions: Parameters<typeof startE
 function sqliteWith(h: Harness, writes: Harness['writes']): SqliteStore {
   const sqlite = openSqliteStore(':memory:');
   for (const vcenter of ['vcsim']) {
-    const dcs = h.stores.sqlite.datacenters({ includeRemoved: true }).filter((dc) => dc.vcenterId === vcenter);
+    const dcs = h.sqlite.datacenters({ includeRemoved: true }).filter((dc) => dc.vcenterId === vcenter);
     sqlite.saveInventory({
       vcenterId: vcenter,
       collectedAtSec: dcs[0]?.lastSeenSec ?? 0,
       datacenters: dcs,
-      clusters: dcs.flatMap((dc) => h.stores.sqlite.clusters(dc.id)),
-      hosts: dcs.flatMap((dc) => h.stores.sqlite.hosts(dc.id)),
-      vms: dcs.flatMap((dc) => h.stores.sqlite.vms(dc.id)),
-      datastores: dcs.flatMap((dc) => h.stores.sqlite.datastores(dc.id)),
+      clusters: dcs.flatMap((dc) => h.sqlite.clusters(dc.id)),
+      hosts: dcs.flatMap((dc) => h.sqlite.hosts(dc.id)),
+      vms: dcs.flatMap((dc) => h.sqlite.vms(dc.id)),
+      datastores: dcs.flatMap((dc) => h.sqlite.datastores(dc.id)),
     });
   }
   for (const { tier, batches } of writes) {
@@ -142,10 +147,10 @@ for (const kind of engineKinds) {
       } finally {
         await collector.stop();
       }
-      const [dc] = h.stores.sqlite.datacenters();
+      const [dc] = h.sqlite.datacenters();
       assert.ok(dc, 'a datacenter');
-      const [vm] = h.stores.sqlite.vms(dc.id);
-      const [host] = h.stores.sqlite.hosts(dc.id);
+      const [vm] = h.sqlite.vms(dc.id);
+      const [host] = h.sqlite.hosts(dc.id);
       assert.ok(vm && host, 'a VM and a host');
       const sent = h.realtime.flat().find((batch) => batch.entityId === vm.id);
       assert.ok(sent, 'the collector wrote the VM');
@@ -157,7 +162,7 @@ for (const kind of engineKinds) {
       assert.deepEqual(ts, expected.map(([t]) => t), 'every sample, at its vCenter timestamp');
       assert.deepEqual(values, expected.map(([, v]) => v), 'in vCenter hundredths of a percent, as vmware_exporter');
       assert.equal(labels['vm_name'], vm.name);
-      assert.equal(labels['host_name'], h.stores.sqlite.hosts(dc.id).find((one) => one.id === vm.hostId)?.name);
+      assert.equal(labels['host_name'], h.sqlite.hosts(dc.id).find((one) => one.id === vm.hostId)?.name);
       assert.equal(labels['cluster_name'], 'DC0_C0');
       assert.equal(labels['dc_name'], dc.name);
       assert.equal(labels['vcenter'], 'vcsim');
@@ -180,8 +185,8 @@ for (const kind of engineKinds) {
       await h.engine.flush();
       const sqlite = sqliteWith(h, h.writes);
       try {
-        const [dc] = h.stores.sqlite.datacenters();
-        const entities = [...h.stores.sqlite.vms(dc?.id ?? ''), ...h.stores.sqlite.hosts(dc?.id ?? '')];
+        const [dc] = h.sqlite.datacenters();
+        const entities = [...h.sqlite.vms(dc?.id ?? ''), ...h.sqlite.hosts(dc?.id ?? '')];
         const nowSec = Math.floor(Date.now() / 1000);
         let compared = 0;
         for (const entity of entities) {
@@ -210,8 +215,8 @@ for (const kind of engineKinds) {
     });
 
     void test('the latest figures come from the bucket still filling, as with SQLite', async () => {
-      const [dc] = h.stores.sqlite.datacenters();
-      const vms = h.stores.sqlite.vms(dc?.id ?? '');
+      const [dc] = h.sqlite.datacenters();
+      const vms = h.sqlite.vms(dc?.id ?? '');
       const sqlite = sqliteWith(h, h.writes);
       try {
         const fromEngine = await h.stores.store.latest(vms.map((vm) => vm.id));
@@ -243,8 +248,8 @@ for (const kind of engineKinds) {
       const sqlite = sqliteWith(fresh, fresh.writes);
       const h = fresh;
       try {
-        const [dc] = h.stores.sqlite.datacenters();
-        const [vm] = h.stores.sqlite.vms(dc?.id ?? '');
+        const [dc] = h.sqlite.datacenters();
+        const [vm] = h.sqlite.vms(dc?.id ?? '');
         assert.ok(vm, 'a VM');
         const nowSec = Math.floor(Date.now() / 1000);
         for (const [tier, spanSec] of [['30m', 7 * 86400], ['2h', 30 * 86400], ['1d', 365 * 86400]] as const) {
@@ -264,8 +269,8 @@ for (const kind of engineKinds) {
     });
 
     void test('an engine stopped for two cycles then started again loses nothing and stores nothing twice', async () => {
-      const [dc] = h.stores.sqlite.datacenters();
-      const [vm] = h.stores.sqlite.vms(dc?.id ?? '');
+      const [dc] = h.sqlite.datacenters();
+      const [vm] = h.sqlite.vms(dc?.id ?? '');
       assert.ok(vm, 'a VM');
       const before = await rawSamples(h, 'vmware_vm_cpu_usagemhz_average', vm.id);
       const collector = h.collector();
@@ -330,7 +335,7 @@ void describe('a Prometheus whose out-of-order window is shorter than the histor
       assert.match(result?.import.problem ?? '', /too old|out of order|out of bounds/i);
       assert.match(result?.import.problem ?? '', /out_of_order_time_window/);
       assert.ok(Date.now() - started < 60_000, 'in bounded time');
-      const stored = h.stores.sqlite.statuses().find((status) => status.vcenterId === 'vcsim');
+      const stored = h.sqlite.statuses().find((status) => status.vcenterId === 'vcsim');
       assert.match(stored?.import.problem ?? '', /out_of_order_time_window/, 'kept in the stored status (/api/status shows it)');
       // The next cycle does not send the refused history again.
       const [next] = await collector.runOnce();

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { createLogger } from '../log.ts';
 import { openStores } from '../store/open.ts';
 import { createCollector } from './collector.ts';
+import { LeaseKeeper } from './leases.ts';
 import type { CollectorWorkerStart, FromCollectorWorker, ToCollectorWorker } from './worker-protocol.ts';
 
 if (!parentPort) throw new Error('src/collector/worker.ts runs as a worker thread (see startCollectorWorker)');
@@ -21,14 +22,17 @@ const rootLog = createLogger(start.logLevel, pino.destination({ dest: 1, sync: t
 const log = rootLog.child(start.logBindings);
 const post = (message: FromCollectorWorker): void => port.postMessage(message);
 
-const stores = openStores({ sqlitePath: start.databasePath, engine: start.engine ?? null }, rootLog);
+const stores = await openStores({ sqlitePath: start.databasePath, engine: start.engine ?? null, database: start.database ?? null }, rootLog);
 const store = stores.store;
+// One holder per process: a worker restarted after a crash takes its own leases back at once.
+const lease = new LeaseKeeper({ store: stores.shared, holderId: start.leaseHolderId, log });
 const collector = createCollector({
   store,
   vcenters: start.vcenters,
   intervalSec: start.intervalSec,
   log,
   tuning: start.tuning,
+  lease,
   onStatusChange: () => post({ type: 'status', statuses: collector.status(), cycleEnded: true }),
 });
 post({ type: 'status', statuses: collector.status(), cycleEnded: false });

@@ -9,8 +9,7 @@ import { ScopeCache } from './scope-cache.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('list-worker.ts runs as a worker thread (see workerListBuilder)');
-const { databasePath, engine } = workerData as ListWorkerData;
-const { store, sessions } = openStores({ sqlitePath: databasePath, engine });
+const { store, shared: sessions } = await openStores(workerData as ListWorkerData);
 const scopes = new ScopeCache(sessions);
 
 /** A buffer that owns its whole ArrayBuffer, so that it can be transferred. */

@@ -9,8 +9,9 @@ import { EngineSampleStore } from './prometheus/sample-store.ts';
 import { PromqlClient } from './prometheus/promql.ts';
 import { RemoteWriteClient } from './prometheus/remote-write.ts';
 import type { EngineHttpOptions } from './prometheus/http.ts';
+import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite/sqlite-store.ts';
-import type { InventoryStore, SampleStateStore, SampleStore, SessionStore, Store } from './store.ts';
+import type { InventoryStore, SampleStateStore, SampleStore, SharedStateStore, Store } from './store.ts';
 
 /** A Prometheus-compatible engine for the samples. */
 export interface EngineSettings {
@@ -27,20 +28,30 @@ export interface EngineSettings {
   readonly retryBudgetMs?: number;
 }
 
+/** PostgreSQL for the shared state. */
+export interface DatabaseSettings {
+  readonly url: string;
+  readonly password: string | null;
+  readonly poolSize: number;
+}
+
 export interface StoreSettings {
-  /** The SQLite database file: inventory, statuses, sessions, and the samples unless `engine` is set. */
+  /** The SQLite database file: inventory, statuses, sessions, and the samples unless `engine` is set. Unused with `database`. */
   readonly sqlitePath: string;
   /** Samples in this engine instead of SQLite's tiers; null: SQLite. */
   readonly engine: EngineSettings | null;
+  /** The shared state (inventory, statuses, sessions, leases) in PostgreSQL instead of SQLite; needs `engine`. */
+  readonly database?: DatabaseSettings | null;
 }
 
 export interface OpenStores {
   /** Inventory and samples, as callers use them. */
   readonly store: Store;
-  readonly sessions: SessionStore;
-  /** The SQLite connection itself (migrations ran when it opened). */
-  readonly sqlite: SqliteStore;
-  /** Whether samples go to an engine (their SQLite tiers then stay empty). */
+  /** Inventory, sessions, sample state, login limiter, collector leases: what processes share. */
+  readonly shared: SharedStateStore;
+  /** The SQLite connection when the state is in SQLite (migrations ran when it opened), else null. */
+  readonly sqlite: SqliteStore | null;
+  /** Whether samples go to an engine (SQLite's tiers then stay empty). */
   readonly engine: boolean;
   close(): Promise<void>;
 }
@@ -95,29 +106,42 @@ export function engineSampleStore(engine: EngineSettings, state: SampleStateStor
 }
 
 /**
- * Opens the stores of `settings` (migrating SQLite if needed).
- * @throws DatabaseTooNewError, or an EngineRejected for an engine URL that cannot be used
+ * Opens the stores of `settings`, migrating their schemas if needed (once, whichever of several
+ * processes starting together gets there first).
+ * @throws DatabaseTooNewError, DatabaseUnavailableError (PostgreSQL down at start), or an
+ *   EngineRejected for an engine URL that cannot be used
  */
-export function openStores(settings: StoreSettings, log?: Logger): OpenStores {
-  const sqlite = openSqliteStore(settings.sqlitePath, log === undefined ? {} : { log });
+export async function openStores(settings: StoreSettings, log?: Logger): Promise<OpenStores> {
+  const database = settings.database ?? null;
+  if (database !== null && settings.engine === null) throw new Error('the shared state in PostgreSQL needs the samples in an engine');
+  const sqlite = database === null ? openSqliteStore(settings.sqlitePath, log === undefined ? {} : { log }) : null;
+  const shared: SharedStateStore =
+    sqlite ??
+    (await openPostgresStore({
+      url: database?.url ?? '',
+      ...(database?.password === null || database?.password === undefined ? {} : { password: database.password }),
+      poolSize: database?.poolSize ?? 10,
+      ...(log === undefined ? {} : { log }),
+    }));
   if (settings.engine === null) {
-    return { store: sqlite, sessions: sqlite, sqlite, engine: false, close: () => Promise.resolve(sqlite.close()) };
+    if (sqlite === null) throw new Error('the shared state in PostgreSQL needs the samples in an engine');
+    return { store: sqlite, shared: sqlite, sqlite, engine: false, close: () => Promise.resolve(sqlite.close()) };
   }
   let engine: ReturnType<typeof engineSampleStore>;
   try {
-    engine = engineSampleStore(settings.engine, sqlite, sqlite, log);
+    engine = engineSampleStore(settings.engine, shared, shared, log);
   } catch (error) {
-    sqlite.close();
+    await shared.close();
     throw error;
   }
   return {
-    store: composeStore(sqlite, engine.samples),
-    sessions: sqlite,
+    store: composeStore(shared, engine.samples),
+    shared,
     sqlite,
     engine: true,
     async close() {
       await engine.close();
-      sqlite.close();
+      await shared.close();
     },
   };
 }

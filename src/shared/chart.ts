@@ -33,8 +33,11 @@ const groupsByKind: Readonly<Record<EntityKind, readonly ChartGroup[]>> = {
     { id: 'cpu-ready', title: 'CPU ready', unit: 'percent', metrics: ['cpuReadyMs'], readyPerVcpu: true },
     { id: 'cpu-mhz', title: 'CPU used', unit: 'MHz', metrics: ['cpuUsedMhz'] },
     { id: 'mem-pct', title: 'Memory usage', unit: 'percent', metrics: ['memUsagePct'] },
+    { id: 'mem-balloon', title: 'Memory ballooned', unit: 'MB', metrics: ['memBalloonedMB'] },
+    { id: 'mem-swap', title: 'Memory swap-in rate', unit: 'KBps', metrics: ['memSwapInKBps'] },
     { id: 'net-kbps', title: 'Network throughput', unit: 'KBps', metrics: ['netRxKBps', 'netTxKBps'] },
     { id: 'net-pps', title: 'Network packets', unit: 'pps', metrics: ['netRxPps', 'netTxPps'] },
+    { id: 'net-drops', title: 'Network packets dropped', unit: 'pps', metrics: ['netRxDroppedPps', 'netTxDroppedPps'] },
     { id: 'disk-iops', title: 'Disk operations', unit: 'iops', metrics: ['diskReadIops', 'diskWriteIops'] },
     { id: 'disk-kbps', title: 'Disk throughput', unit: 'KBps', metrics: ['diskReadKBps', 'diskWriteKBps'] },
     {

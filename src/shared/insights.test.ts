@@ -5,7 +5,7 @@ import { completeWindow, contentionMetrics, contentionSeries, currentWindow, gra
 import { tierForSpan } from './tiers.ts';
 
 const day = 86400;
-/** A Monday, 10:37:20 UTC: inside a 5-minute, 30-minute and 2-hour bucket, none at its start. */
+/** 2027-01-15 08:37:20 UTC: inside a 5-minute, 30-minute and 2-hour bucket, none at its start. */
 const now = 1_800_000_000 + 37 * 60 + 20;
 
 void describe('insights windows', () => {
@@ -23,12 +23,22 @@ void describe('insights windows', () => {
       assert.equal(window.fromSec, Math.floor((now - length) / c.stepSec) * c.stepSec);
       assert.ok(window.toSec > now && window.toSec - c.stepSec <= now, 'ends with the bucket still filling');
       assert.equal(window.toSec % c.stepSec, 0);
-      assert.deepEqual(completeWindow(c.period, now), { ...window, toSec: window.toSec - c.stepSec });
+      assert.deepEqual(completeWindow(c.period, now, 0), { ...window, toSec: window.toSec - c.stepSec });
     });
   }
 
+  void it('complete buckets ended at least the settling time ago', () => {
+    // At 08:37:20 the bucket of 08:30 ended 2 min 20 s ago, less than 5 minutes: not complete
+    // yet; the one of 08:25 is.
+    const five = completeWindow('day', now, 300);
+    assert.equal(five.toSec, Math.floor(now / 300) * 300 - 300);
+    assert.equal(five.fromSec, five.toSec - 86400);
+    // The 2-hour bucket of 08:00 is still filling: the window ends at 08:00.
+    assert.equal(completeWindow('month', now, 300).toSec, Math.floor(now / 7200) * 7200);
+  });
+
   void it('a month holds 373 two-hour buckets (31 days and the one still filling), 372 complete', () => {
-    const window = completeWindow('month', now);
+    const window = completeWindow('month', now, 0);
     assert.equal((window.toSec - window.fromSec) / window.stepSec, 372);
     assert.equal((currentWindow('month', now).toSec - window.fromSec) / window.stepSec, 373);
   });

@@ -36,12 +36,15 @@ export function currentWindow(period: InsightsPeriod, nowSec: number): BucketWin
 }
 
 /**
- * The period's complete buckets: the current window without the bucket still filling. VM
- * analyses use it, because a complete bucket no longer changes, so thousands of VMs' figures
- * can be kept until the next bucket completes instead of being read again after every cycle.
+ * The period's complete buckets: those that ended at least `settleSec` before `nowSec`, over the
+ * period before that. VM analyses use it: a realtime sample lasts at most 5 minutes (store.ts
+ * `maxRealtimeIntervalSec`), so a bucket that ended that long ago no longer changes, and
+ * thousands of VMs' figures can be kept until the next bucket completes instead of being read
+ * again after every collection cycle.
+ * @param settleSec how long after its end a bucket may still change (the caller's store says)
  */
-export function completeWindow(period: InsightsPeriod, nowSec: number): BucketWindow {
-  const current = currentWindow(period, nowSec);
+export function completeWindow(period: InsightsPeriod, nowSec: number, settleSec: number): BucketWindow {
+  const current = currentWindow(period, nowSec - settleSec);
   return { ...current, toSec: current.toSec - current.stepSec };
 }
 

@@ -447,3 +447,36 @@ void describe('what is read again, and when', () => {
     assert.deepEqual(body.window, { ...vmMonth, fromSec: vmMonth.fromSec + 7200, toSec: vmMonth.toSec + 7200 });
   });
 });
+
+void describe('a first look that takes long', () => {
+  let t: TestApp;
+  let cookie: string;
+  before(async () => {
+    // Every VM's series takes 4 s to come (a store across a slow network, or 5,000 VMs).
+    t = insightsApp((real) =>
+      Object.assign(Object.create(real) as Store, {
+        series: (query: Parameters<Store['series']>[0]) =>
+          kindOfId(query.entityId) === 'vm' ? new Promise((resolve) => setTimeout(() => resolve(real.series(query)), 4000)) : real.series(query),
+      }),
+    );
+    cookie = await t.login('alice', 'any');
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  void test('answers within seconds with how far the reading is, and in full once it is done', async () => {
+    const started = Date.now();
+    const first = await getAs<CapacityResponse>(t, cookie, capacityUrl());
+    assert.ok(Date.now() - started < 1900, 'the request did not wait for every VM');
+    assert.deepEqual([first.vms.progress, first.vms.rows, first.vms.analysed], [{ vmsRead: 0, vmsToRead: 7 }, [], 0]);
+    assert.equal(first.datastores.rows[0]?.forecast.daysUntilFull, 50, 'the rest of the answer is whole');
+    const contention = await getAs<ContentionResponse>(t, cookie, contentionUrl('period=month'));
+    assert.deepEqual([contention.rows, contention.progress], [[], { vmsRead: 0, vmsToRead: 7 }]);
+    assert.match(contention.reason ?? '', /reading the period's buckets of every VM for the first time \(0 of 7 so far\)/);
+    // A request waits 1.5 s at most: both answers came before the reading ends, 4 s in.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 4300 - Date.now())));
+    const done = await getAs<CapacityResponse>(t, cookie, capacityUrl());
+    assert.deepEqual([done.vms.progress, done.vms.rows.length, done.vms.analysed], [null, 4, 7]);
+  });
+});

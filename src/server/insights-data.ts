@@ -23,11 +23,20 @@
  * window, the bucket still filling included, are read on each answer, with their final buckets
  * kept (`FinalBucketCache`), so that only the newest buckets are read again.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setTimeout as delay, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { coveredSec, type BucketSeries, type TimeWindow } from '../shared/bucket-series.ts';
 import { measureContention, type ContentionMeasure } from '../shared/contention.ts';
-import { completeWindow, contentionMetricKeys, contentionMetrics, contentionSeries, type BucketWindow, type ContentionMetric, type InsightsPeriod } from '../shared/insights.ts';
+import {
+  completeWindow,
+  contentionMetricKeys,
+  contentionMetrics,
+  contentionSeries,
+  type AnalysisProgress,
+  type BucketWindow,
+  type ContentionMetric,
+  type InsightsPeriod,
+} from '../shared/insights.ts';
 import { vmRightSizing, type VmRightSizing } from '../shared/vm-rightsizing.ts';
 import { tierStepSec, type Tier } from '../shared/tiers.ts';
 import { firstOpenBucketSec, maxRealtimeIntervalSec, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
@@ -93,15 +102,34 @@ export function analyseVm(vm: StoredVm, data: SeriesData, window: TimeWindow, ke
 
 export interface InsightsDataOptions {
   readonly log?: Logger;
-  /** VMs read per chunk before yielding to the event loop (and at once, for a store across the network). Default 25. */
+  /** VMs read per chunk before yielding to the event loop (and at once, for a store across the network). Default 10. */
   readonly chunk?: number;
   /** At most this many VMs are read again while the request waits when an older analysis exists; more: in the background. Default 200. */
   readonly inlineLimit?: number;
+  /**
+   * How long a request waits for analyses that do not exist yet, ms (default 1500): past it,
+   * the answer says how far the reading is (`progress`) and the reading goes on, so that a
+   * first look at 5,000 VMs is not a request hanging for tens of seconds.
+   */
+  readonly waitMs?: number;
+}
+
+
+/**
+ * What `analyses` gives: the analyses (null while the first ones are being read), whether they
+ * hold every VM's current figures (else an answer built on them is not kept), and the progress
+ * of a refresh still running.
+ */
+export interface AnalysesAnswer {
+  readonly analyses: VmAnalyses | null;
+  readonly complete: boolean;
+  readonly progress: AnalysisProgress | null;
 }
 
 interface Slot {
   current: VmAnalyses | null;
   refreshing: Promise<VmAnalyses> | null;
+  progress: { vmsRead: number; vmsToRead: number };
 }
 
 /** The VM analyses of each datacenter and period, kept and refreshed as the file comment says. */
@@ -109,6 +137,7 @@ export class VmAnalysisCache {
   private readonly slots = new Map<string, Slot>();
   private readonly chunk: number;
   private readonly inlineLimit: number;
+  private readonly waitMs: number;
   /** How answers were made, for tests and the benchmark: VMs read, background refreshes started. */
   readonly stats = { vmsRead: 0, backgroundRefreshes: 0 };
 
@@ -116,37 +145,45 @@ export class VmAnalysisCache {
     private readonly store: Store,
     private readonly options: InsightsDataOptions = {},
   ) {
-    this.chunk = Math.max(1, options.chunk ?? 25);
+    this.chunk = Math.max(1, options.chunk ?? 10);
     this.inlineLimit = options.inlineLimit ?? 200;
+    this.waitMs = options.waitMs ?? 1500;
   }
 
   /**
    * The analyses of these VMs (a datacenter's, templates aside) over the period's complete
-   * window at `nowSec`, or an older window's while a refresh runs (see the file comment).
-   * `complete` is false when they are not those of every VM's current key (an answer built on
-   * them should not be kept).
+   * window at `nowSec`, or an older window's while a refresh runs, or none yet with the
+   * progress of the first reading (see the file comment and `AnalysesAnswer`).
+   * @param vcenterId whose high-water marks say which VMs' buckets are final
    */
-  async analyses(datacenterId: string, period: InsightsPeriod, vms: readonly StoredVm[], nowSec: number): Promise<{ analyses: VmAnalyses; complete: boolean }> {
+  async analyses(vcenterId: string, datacenterId: string, period: InsightsPeriod, vms: readonly StoredVm[], nowSec: number): Promise<AnalysesAnswer> {
     const slotKey = `${datacenterId} ${period}`;
     let slot = this.slots.get(slotKey);
     if (slot === undefined) {
-      slot = { current: null, refreshing: null };
+      slot = { current: null, refreshing: null, progress: { vmsRead: 0, vmsToRead: 0 } };
       this.slots.set(slotKey, slot);
     }
     const window = completeWindow(period, nowSec, maxRealtimeIntervalSec);
-    const keys = await this.keysOf(vms, window);
+    const keys = await this.keysOf(vcenterId, vms, window);
     const current = slot.current;
     const stale = vms.filter((vm) => current?.byVm.get(vm.id)?.key !== keys.get(vm.id));
     const gone = current !== null && [...current.byVm.keys()].some((id) => !keys.has(id));
-    if (current !== null && stale.length === 0 && !gone && current.window.toSec === window.toSec) return { analyses: current, complete: true };
-    if (slot.refreshing !== null) return { analyses: current ?? (await slot.refreshing), complete: false };
-    const refresh = this.refresh(slot, vms, window, keys, stale);
-    if (current !== null && stale.length > this.inlineLimit) {
-      this.stats.backgroundRefreshes++;
-      refresh.catch((error: unknown) => this.options.log?.warn({ err: error, datacenterId, period }, 'VM analyses refresh failed; the previous ones are kept'));
-      return { analyses: current, complete: false };
+    if (current !== null && stale.length === 0 && !gone && current.window.toSec === window.toSec) return { analyses: current, complete: true, progress: null };
+    let running = slot.refreshing;
+    const startedHere = running === null;
+    if (running === null) {
+      running = this.refresh(slot, vms, window, keys, stale);
+      // Settled by whoever awaits it below, or logged here when nobody does.
+      running.catch((error: unknown) => this.options.log?.warn({ err: error, datacenterId, period }, 'VM analyses refresh failed'));
+      if (current !== null && stale.length > this.inlineLimit) this.stats.backgroundRefreshes++;
     }
-    return { analyses: await refresh, complete: true };
+    const progress = (): AnalysisProgress => ({ ...slot.progress });
+    if (current !== null && (!startedHere || stale.length > this.inlineLimit)) return { analyses: current, complete: false, progress: progress() };
+    const timer = new AbortController();
+    const done = await Promise.race([running, delay(this.waitMs, null, { signal: timer.signal }).catch(() => null)]);
+    timer.abort();
+    if (done === null) return { analyses: current, complete: false, progress: progress() };
+    return { analyses: done, complete: startedHere, progress: null };
   }
 
   private refresh(slot: Slot, vms: readonly StoredVm[], window: BucketWindow, keys: ReadonlyMap<string, string>, stale: readonly StoredVm[]): Promise<VmAnalyses> {
@@ -157,6 +194,7 @@ export class VmAnalysisCache {
         const kept = previous?.get(vm.id);
         if (kept !== undefined && kept.key === keys.get(vm.id)) byVm.set(vm.id, kept);
       }
+      slot.progress = { vmsRead: 0, vmsToRead: stale.length };
       for (let start = 0; start < stale.length; start += this.chunk) {
         const part = stale.slice(start, start + this.chunk);
         const read = await Promise.all(
@@ -169,6 +207,7 @@ export class VmAnalysisCache {
           if (data !== undefined) byVm.set(vm.id, analyseVm(vm, data, window, keys.get(vm.id) ?? ''));
         });
         this.stats.vmsRead += part.length;
+        slot.progress = { vmsRead: start + part.length, vmsToRead: stale.length };
         // A synchronous store (SQLite) reads on this thread: let other requests through.
         if (start + this.chunk < stale.length) await yieldToEventLoop();
       }
@@ -189,18 +228,24 @@ export class VmAnalysisCache {
     return running;
   }
 
-  /** Each VM's analysis key over the window (see the file comment). */
-  private async keysOf(vms: readonly StoredVm[], window: BucketWindow): Promise<Map<string, string>> {
+  /**
+   * Each VM's analysis key over the window (see the file comment), from the vCenter's
+   * high-water marks (one query) and the store's history version.
+   */
+  private async keysOf(vcenterId: string, vms: readonly StoredVm[], window: BucketWindow): Promise<Map<string, string>> {
     const keys = new Map<string, string>();
+    const first = vms[0];
+    const watermark = first === undefined ? null : await this.store.seriesWatermark?.(first.id);
     // Without watermarks (a store that cannot say which buckets are final), the data version
     // stands in: every write then means reading again.
-    const version = this.store.seriesWatermark === undefined ? String(await this.store.dataVersion?.()) : null;
+    const marks = watermark === undefined || watermark === null ? null : await this.store.highWaterMarks(vcenterId);
+    const version = marks === null ? `v${String(await this.store.dataVersion?.())}` : null;
     for (const vm of vms) {
       let data = version ?? '';
-      if (version === null) {
-        const watermark = await this.store.seriesWatermark?.(vm.id);
-        const open = watermark === null || watermark === undefined ? 'unknown' : firstOpenBucketSec(watermark, window.stepSec) >= window.toSec ? 'final' : String(watermark.highWaterSec);
-        data = `${String(watermark?.historyVersion)} ${open}`;
+      if (marks !== null && watermark !== null && watermark !== undefined) {
+        const highWaterSec = marks.get(vm.id) ?? null;
+        const final = firstOpenBucketSec({ historyVersion: watermark.historyVersion, highWaterSec }, window.stepSec) >= window.toSec;
+        data = `${String(watermark.historyVersion)} ${final ? 'final' : String(highWaterSec)}`;
       }
       keys.set(vm.id, `${String(window.fromSec)} ${String(window.toSec)} ${data} ${String(vm.numCpu)} ${vm.powerState}`);
     }

@@ -41,7 +41,7 @@ import {
   type HostCapacityInput,
 } from '../shared/capacity.ts';
 import { rankMeasured, type ContentionMeasure, type ContentionRankBy } from '../shared/contention.ts';
-import { contentionMetrics, currentWindow, roundFigures, type BucketWindow, type ContentionMetric, type InsightsPeriod } from '../shared/insights.ts';
+import { completeWindow, contentionMetrics, currentWindow, roundFigures, type AnalysisProgress, type BucketWindow, type ContentionMetric, type InsightsPeriod } from '../shared/insights.ts';
 import {
   idleCpuUsagePct,
   idleDiskKBps,
@@ -54,8 +54,8 @@ import {
 } from '../shared/vm-rightsizing.ts';
 import type { Visibility } from '../shared/visibility.ts';
 import { tierStepSec } from '../shared/tiers.ts';
-import type { SeriesData, Store, StoredDatacenter, StoredHost, StoredVm } from '../store/store.ts';
-import { FinalBucketCache, VmAnalysisCache, type InsightsDataOptions, type VmAnalyses } from './insights-data.ts';
+import { maxRealtimeIntervalSec, type Awaitable, type SeriesData, type Store, type StoredDatacenter, type StoredHost, type StoredVm } from '../store/store.ts';
+import { FinalBucketCache, VmAnalysisCache, type AnalysesAnswer, type InsightsDataOptions } from './insights-data.ts';
 import { minGzipBytes, type PreparedBody } from './prepared-body.ts';
 import { DatacenterData } from './views.ts';
 import { gzipSync } from 'node:zlib';
@@ -110,6 +110,12 @@ function jsonBody(value: unknown): PreparedBody {
 
 export interface InsightsServiceOptions extends InsightsDataOptions {
   readonly log?: Logger;
+  /**
+   * Moves when the inventory may have changed (the collection cycles' end times, as the list
+   * cache uses them): the datacenter's entities are loaded again then, not after every write
+   * of samples. Default: the store's data version.
+   */
+  readonly inventoryMark?: () => Awaitable<string>;
   /** Answers kept at most (least recently used go first). Default 256. */
   readonly maxAnswers?: number;
 }
@@ -170,7 +176,8 @@ export class InsightsService {
       return hit;
     }
     this.stats.built++;
-    const data = await this.datacenterData(datacenter, version);
+    const mark = this.options.inventoryMark === undefined ? String(version) : await this.options.inventoryMark();
+    const data = await this.datacenterData(datacenter, version === undefined ? undefined : mark);
     const built = await build(data, answerNowSec);
     const body = jsonBody(roundFigures(built.body));
     if (key !== null && built.complete) {
@@ -184,10 +191,10 @@ export class InsightsService {
     return body;
   }
 
-  /** The datacenter's live entities, loaded once per data version (5,000 VMs take tens of ms to parse). */
-  private datacenterData(datacenter: StoredDatacenter, version: number | undefined): Promise<DatacenterData> {
-    const key = `${datacenter.id} ${String(version)}`;
-    if (version !== undefined && this.inventory?.key === key) return this.inventory.data;
+  /** The datacenter's live entities, loaded once per inventory mark (5,000 VMs take about 100 ms to parse). */
+  private datacenterData(datacenter: StoredDatacenter, mark: string | undefined): Promise<DatacenterData> {
+    const key = `${datacenter.id} ${String(mark)}`;
+    if (mark !== undefined && this.inventory?.key === key) return this.inventory.data;
     const data = DatacenterData.load(this.store, datacenter);
     this.inventory = { key, data };
     data.catch(() => {
@@ -196,8 +203,8 @@ export class InsightsService {
     return data;
   }
 
-  private async analysesOf(data: DatacenterData, period: InsightsPeriod, nowSec: number): Promise<{ analyses: VmAnalyses; complete: boolean }> {
-    return this.vmAnalyses.analyses(data.datacenter.id, period, workloadVms(data), nowSec);
+  private analysesOf(data: DatacenterData, period: InsightsPeriod, nowSec: number): Promise<AnalysesAnswer> {
+    return this.vmAnalyses.analyses(data.datacenter.vcenterId, data.datacenter.id, period, workloadVms(data), nowSec);
   }
 
   private async capacityResponse(data: DatacenterData, period: InsightsPeriod, visibility: Visibility, nowSec: number): Promise<{ response: CapacityResponse; complete: boolean }> {
@@ -224,6 +231,7 @@ export class InsightsService {
           window: vms.window,
           analysed: vms.analysed,
           withoutEnoughData: vms.withoutEnoughData,
+          progress: vms.progress,
           rows: vms.rows,
           rules: {
             minCoveragePct,
@@ -323,8 +331,9 @@ export class InsightsService {
     period: InsightsPeriod,
     visibility: Visibility,
     nowSec: number,
-  ): Promise<{ window: BucketWindow; analysed: number; withoutEnoughData: number; rows: VmHintRow[]; complete: boolean }> {
-    const { analyses, complete } = await this.analysesOf(data, period, nowSec);
+  ): Promise<{ window: BucketWindow; analysed: number; withoutEnoughData: number; rows: VmHintRow[]; complete: boolean; progress: AnalysisProgress | null }> {
+    const { analyses, complete, progress } = await this.analysesOf(data, period, nowSec);
+    if (analyses === null) return { window: completeWindow(period, nowSec, maxRealtimeIntervalSec), analysed: 0, withoutEnoughData: 0, rows: [], complete, progress };
     const rows: VmHintRow[] = [];
     let analysed = 0;
     let withoutEnoughData = 0;
@@ -353,12 +362,13 @@ export class InsightsService {
       });
     }
     rows.sort((a, b) => b.hints.length - a.hints.length || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-    return { window: analyses.window, analysed, withoutEnoughData, rows, complete };
+    return { window: analyses.window, analysed, withoutEnoughData, rows, complete, progress };
   }
 
   private async contentionResponse(data: DatacenterData, query: ContentionQuery, visibility: Visibility, nowSec: number): Promise<{ response: ContentionResponse; complete: boolean }> {
     const def = contentionMetrics[query.metric];
-    const { analyses, complete } = await this.analysesOf(data, query.period, nowSec);
+    const { analyses: found, complete, progress } = await this.analysesOf(data, query.period, nowSec);
+    const analyses = found ?? { window: completeWindow(query.period, nowSec, maxRealtimeIntervalSec), byVm: new Map() };
     const readable = (id: string): boolean => visibility.canRead(id);
     const measured: ContentionMeasure[] = [];
     let visible = 0;
@@ -408,12 +418,19 @@ export class InsightsService {
         vmsRanked: ranking.vmsRanked,
         vmsQuiet: quiet,
         vmsWithoutData: withoutData,
-        reason: rows.length > 0 ? null : emptyReason(def.label, def.counters, visible, quiet),
+        progress,
+        reason: rows.length > 0 ? null : found === null ? pendingReason(progress) : emptyReason(def.label, def.counters, visible, quiet),
         rows,
         shared: { topVmIds: ranking.shared.topVmIds, hosts: places(ranking.shared.hosts), datastores: places(ranking.shared.datastores) },
       },
     };
   }
+}
+
+/** The first analyses of a datacenter are still being read. */
+function pendingReason(progress: AnalysisProgress | null): string {
+  const done = progress === null ? '' : ` (${progress.vmsRead.toLocaleString('en-US')} of ${progress.vmsToRead.toLocaleString('en-US')} so far)`;
+  return `vscope is reading the period's buckets of every VM for the first time${done}: the ranking follows in a few seconds.`;
 }
 
 /** Why a ranking is empty, said so that the reader knows what to do. */

@@ -191,6 +191,10 @@ const schemas: Record<string, Schema> = {
 };
 // Capacity, Contention, Compare (issue 13): src/shared/api.ts, capacity.ts, contention.ts, vm-rightsizing.ts.
 const nullable = (name: string): Schema => ({ oneOf: [ref(name), { type: 'null' }] });
+const progressSchema: Schema = {
+  oneOf: [obj({ vmsRead: 'integer', vmsToRead: 'integer' }), { type: 'null' }],
+  description: 'Set while the VMs\' buckets are being read; ask again for the rest.',
+};
 const consolidation = { cpuCores: 'integer', vcpus: 'integer', vms: 'integer', vcpuPerCore: 'number?', vmsPerCore: 'number?' } as const;
 const nPlusOne = (unit: 'Mhz' | 'MB'): Schema =>
   obj({
@@ -347,6 +351,7 @@ Object.assign(schemas, {
       window: ref('BucketWindow'),
       analysed: 'integer',
       withoutEnoughData: 'integer',
+      progress: progressSchema,
       rows: arrayOf(ref('VmHintRow')),
       rules: { type: 'object', additionalProperties: { type: 'number' }, description: 'The levels the hints use.' },
     }),
@@ -381,6 +386,7 @@ Object.assign(schemas, {
     vmsQuiet: 'integer',
     vmsWithoutData: 'integer',
     reason: 'string?',
+    progress: progressSchema,
     rows: arrayOf(ref('ContentionRowView')),
     shared: obj({ topVmIds: 'string[]', hosts: arrayOf(ref('SharedPlaceView')), datastores: arrayOf(ref('SharedPlaceView')) }),
   }),

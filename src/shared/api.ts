@@ -14,7 +14,7 @@ import type {
 import type { Period } from './tiers.ts';
 import type { ClusterCapacity, DatastoreFillForecast, DatastoreProvisioning, HostCapacity } from './capacity.ts';
 import type { ContentionRankBy, ContentionRow, SharedPlace } from './contention.ts';
-import type { BucketWindow, ContentionMetric, InsightsPeriod } from './insights.ts';
+import type { AnalysisProgress, BucketWindow, ContentionMetric, InsightsPeriod } from './insights.ts';
 import type { VmHint } from './vm-rightsizing.ts';
 
 export interface ApiError {
@@ -299,6 +299,11 @@ export interface CapacityResponse {
     readonly analysed: number;
     /** VMs with figures over less than `rules.minCoveragePct` of the period: no hint either way. */
     readonly withoutEnoughData: number;
+    /**
+     * Set while the VMs' buckets are being read: the first time (rows empty until done), or for
+     * a newer window (rows of `window`, the older one, meanwhile). Ask again to get the rest.
+     */
+    readonly progress: AnalysisProgress | null;
     readonly rows: readonly VmHintRow[];
     /** The levels the hints use (vm-rightsizing.ts). */
     readonly rules: Readonly<Record<string, number>>;
@@ -336,8 +341,10 @@ export interface ContentionResponse {
   readonly vmsQuiet: number;
   /** VMs without any value of the metric in the window. */
   readonly vmsWithoutData: number;
-  /** Why nothing is ranked (the metric is not collected, no VM to see...); null when rows follow. */
+  /** Why nothing is ranked (the metric is not collected, no VM to see, still reading...); null when rows follow. */
   readonly reason: string | null;
+  /** Set while the VMs' buckets are being read (see CapacityResponse `vms.progress`). */
+  readonly progress: AnalysisProgress | null;
   readonly rows: readonly ContentionRowView[];
   readonly shared: {
     readonly topVmIds: readonly string[];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BucketSeries } from './bucket-series.ts';
-import { completeWindow, contentionMetrics, contentionSeries, currentWindow, graphRangeAround, roundFigures } from './insights.ts';
+import { completeWindow, contentionHealth, contentionMetrics, contentionSeries, currentWindow, graphRangeAround, roundFigures } from './insights.ts';
 import { tierForSpan } from './tiers.ts';
 
 const day = 86400;
@@ -103,4 +103,22 @@ void describe('roundFigures', () => {
     assert.deepEqual(roundFigures(input), { a: 0.333, b: [2, null, 1_800_000_000], c: { d: -0, e: 'x', f: true } });
     assert.deepEqual(input.b, [2.0004, null, 1_800_000_000], 'the input is left as it is');
   });
+});
+
+void describe('contentionHealth', () => {
+  const cases = [
+    ['cpuReady', 4.9, 'ok'],
+    ['cpuReady', 5, 'warning'],
+    ['cpuReady', 10.5, 'critical'],
+    ['diskLatency', 20, 'ok'],
+    ['diskLatency', 20.5, 'warning'],
+    ['diskLatency', 51, 'critical'],
+    ['balloon', 0, 'ok'],
+    ['balloon', 0.01, 'warning'],
+    ['netDrops', 3, 'warning'],
+    ['swap', null, 'unknown'],
+  ] as const;
+  for (const [metric, value, health] of cases) {
+    void it(`${metric} at ${String(value)} is ${health}`, () => assert.equal(contentionHealth(metric, value), health));
+  }
 });

@@ -6,7 +6,7 @@
  */
 import { sumSeries, type BucketSeries } from './bucket-series.ts';
 import { cpuReadyPctPerVcpuSeries } from './contention.ts';
-import type { MetricUnit } from './metrics.ts';
+import { cpuReadyHealth, type MetricUnit } from './metrics.ts';
 import { periodSec, tierForPeriod, tierRetentionSec, tierStepSec, type Tier } from './tiers.ts';
 
 /** Periods the insights look back over (a year of daily buckets says little about contention). */
@@ -21,6 +21,12 @@ export interface BucketWindow {
   readonly fromSec: number;
   /** End of the window (exclusive), unix seconds. */
   readonly toSec: number;
+}
+
+/** How far the reading of a datacenter's VMs for an answer is: VMs read of those to read. */
+export interface AnalysisProgress {
+  readonly vmsRead: number;
+  readonly vmsToRead: number;
 }
 
 const alignDown = (sec: number, stepSec: number): number => Math.floor(sec / stepSec) * stepSec;
@@ -108,6 +114,24 @@ export const contentionMetrics: Readonly<Record<ContentionMetric, ContentionMetr
     counters: ['net.droppedRx.summation', 'net.droppedTx.summation'],
   },
 };
+
+/**
+ * Health colour of a ranked value: CPU ready as everywhere (metrics.ts `cpuReadyHealth`); disk
+ * latency up to the threshold ok, up to 2.5 times it (50 ms) a warning, past that critical;
+ * ballooning, swapping and drops a warning as soon as there are any.
+ */
+export function contentionHealth(metric: ContentionMetric, value: number | null): 'ok' | 'warning' | 'critical' | 'unknown' {
+  if (value === null || !Number.isFinite(value)) return 'unknown';
+  const { threshold } = contentionMetrics[metric];
+  switch (metric) {
+    case 'cpuReady':
+      return cpuReadyHealth(value);
+    case 'diskLatency':
+      return value > 2.5 * threshold ? 'critical' : value > threshold ? 'warning' : 'ok';
+    default:
+      return value > threshold ? 'warning' : 'ok';
+  }
+}
 
 /**
  * The series a VM is ranked on, from its stored series (`seriesOf(key)`, undefined when not

@@ -50,8 +50,12 @@ export const compareQuery = z.object({
 });
 
 export const insightsRoutes: FastifyPluginCallback<RouteContext> = (app, context, done) => {
-  const { store, nowSec } = context;
-  const insights = new InsightsService(store, { log: context.log });
+  const { store, nowSec, statuses } = context;
+  const insights = new InsightsService(store, {
+    log: context.log,
+    // The inventory is saved once per collection cycle: loaded again when a cycle has ended.
+    inventoryMark: async () => (await statuses()).map((status) => `${status.vcenterId}:${String(status.lastStartSec)}:${String(status.lastEndSec)}`).join(' '),
+  });
 
   /** The datacenter `id` when the session may see it and it exists now, else 404. */
   const datacenterFor = async (request: FastifyRequest, id: string): Promise<StoredDatacenter> => {

@@ -55,7 +55,7 @@ import {
 import type { Visibility } from '../shared/visibility.ts';
 import { tierStepSec } from '../shared/tiers.ts';
 import { maxRealtimeIntervalSec, type Awaitable, type SeriesData, type Store, type StoredDatacenter, type StoredHost, type StoredVm } from '../store/store.ts';
-import { FinalBucketCache, VmAnalysisCache, type AnalysesAnswer, type InsightsDataOptions } from './insights-data.ts';
+import { FinalBucketCache, VmAnalysisCache, type AnalysesAnswer, type InsightsDataOptions, type VmAnalyses } from './insights-data.ts';
 import { minGzipBytes, type PreparedBody } from './prepared-body.ts';
 import { DatacenterData } from './views.ts';
 import { gzipSync } from 'node:zlib';
@@ -368,7 +368,7 @@ export class InsightsService {
   private async contentionResponse(data: DatacenterData, query: ContentionQuery, visibility: Visibility, nowSec: number): Promise<{ response: ContentionResponse; complete: boolean }> {
     const def = contentionMetrics[query.metric];
     const { analyses: found, complete, progress } = await this.analysesOf(data, query.period, nowSec);
-    const analyses = found ?? { window: completeWindow(query.period, nowSec, maxRealtimeIntervalSec), byVm: new Map() };
+    const analyses: VmAnalyses = found ?? { window: completeWindow(query.period, nowSec, maxRealtimeIntervalSec), byVm: new Map() };
     const readable = (id: string): boolean => visibility.canRead(id);
     const measured: ContentionMeasure[] = [];
     let visible = 0;

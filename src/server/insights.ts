@@ -298,10 +298,12 @@ export class InsightsService {
       const input = inputs.get(host.id);
       if (input === undefined || !visibility.canRead(host.id)) continue;
       const cluster = host.clusterId === null ? undefined : data.clusterById.get(host.clusterId);
+      const shownCluster = cluster !== undefined && visibility.canSee(cluster.id) ? cluster : undefined;
       hosts.push({
         ...hostCapacity(input, window),
         name: host.name,
-        clusterId: cluster !== undefined && visibility.canSee(cluster.id) ? cluster.id : null,
+        clusterId: shownCluster?.id ?? null,
+        clusterName: shownCluster?.name ?? null,
         connectionState: host.connectionState,
         inMaintenanceMode: host.inMaintenanceMode,
       });
@@ -437,5 +439,6 @@ function pendingReason(progress: AnalysisProgress | null): string {
 function emptyReason(label: string, counters: readonly string[], visible: number, quiet: number): string {
   if (visible === 0) return 'There is no VM to rank: none of this datacenter\'s VMs is visible to your vSphere account, or they have no statistics (templates).';
   if (quiet > 0) return `Every VM stayed at 0 over the period: no ${label.toLowerCase()} to rank.`;
-  return `No VM has ${label.toLowerCase()} figures in this period: vscope collects them from vCenter's ${counters.join(' and ')} counters, which this vCenter does not offer or has not sent yet (ask the vSphere administrator to check the statistics level; figures appear from the next collections on).`;
+  const which = counters.length === 1 ? `counter ${counters.join('')}` : `counters ${counters.join(' and ')}`;
+  return `No VM has ${label.toLowerCase()} figures in this period: vscope collects them from vCenter's ${which}, which this vCenter does not offer or has not sent yet (ask the vSphere administrator to check the statistics level; figures appear from the next collections on).`;
 }

@@ -260,6 +260,7 @@ Object.assign(schemas, {
     hostId: 'string',
     name: 'string',
     clusterId: 'string?',
+    clusterName: 'string?',
     connectionState: { enum: ['connected', 'disconnected', 'notResponding'] },
     inMaintenanceMode: 'boolean',
     window: ref('TimeWindow'),

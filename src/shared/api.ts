@@ -253,6 +253,7 @@ export interface HostCapacityRow extends HostCapacity {
   readonly name: string;
   /** Null for a standalone host, or a cluster the person may not see. */
   readonly clusterId: string | null;
+  readonly clusterName: string | null;
   readonly connectionState: HostConnectionState;
   readonly inMaintenanceMode: boolean;
 }

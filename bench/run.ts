@@ -29,6 +29,7 @@ const steps: readonly Step[] = [
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000', '--no-writes'] },
   { name: 'ui', script: 'ui-bench.ts', args: ['--vms', '5000'] },
   { name: 'xml', script: 'xml-bench.ts', args: ['--vms', '5000', '--runs', '5'] },
+  { name: 'insights', script: 'insights-bench.ts', args: ['--vms', '5000'] },
 ];
 
 /** The last JSON document a benchmark printed (pretty or one per line). */

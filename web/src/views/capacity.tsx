@@ -151,24 +151,25 @@ function ClusterTable({ rows, hostName }: { rows: readonly ClusterCapacityRow[];
 const headroomOf = (reading: CpuReading | MemoryReading | null): number | null => reading?.headroomPct ?? null;
 
 const hostColumnList: Column<HostCapacityRow>[] = [
+  { key: 'name', label: 'Host', width: 180, value: (r) => r.name, render: (r) => <EntityLink id={r.hostId} name={r.name} kind="host" /> },
   {
-    key: 'name',
-    label: 'Host',
-    width: 200,
-    value: (r) => r.name,
+    key: 'cluster',
+    label: 'Cluster',
+    width: 160,
+    value: (r) => r.clusterName ?? '',
+    // A host that carries no VMs says so beside its cluster (the name column is narrow).
     render: (r) => (
       <>
-        <EntityLink id={r.hostId} name={r.name} kind="host" />
+        {r.clusterName ?? ''}{' '}
         {r.inMaintenanceMode ? <Badge health="warning">Maintenance</Badge> : r.connectionState !== 'connected' && <Badge health="critical">{r.connectionState}</Badge>}
       </>
     ),
   },
-  { key: 'cluster', label: 'Cluster', width: 120, value: (r) => r.clusterName ?? '' },
-  { key: 'cpuNow', label: 'CPU now', numeric: true, width: 185, value: (r) => headroomOf(r.cpuNow), render: (r) => <Reading reading={r.cpuNow} kind="cpu" /> },
-  { key: 'cpuPeak', label: 'CPU peak', numeric: true, width: 185, title: 'Highest 20-second maximum of the period', value: (r) => headroomOf(r.cpuPeak), render: (r) => <Reading reading={r.cpuPeak} kind="cpu" /> },
-  { key: 'memoryNow', label: 'Memory now', numeric: true, width: 185, value: (r) => headroomOf(r.memoryNow), render: (r) => <Reading reading={r.memoryNow} kind="memory" /> },
-  { key: 'memoryPeak', label: 'Memory peak', numeric: true, width: 185, value: (r) => headroomOf(r.memoryPeak), render: (r) => <Reading reading={r.memoryPeak} kind="memory" /> },
-  { key: 'vcpus', label: 'vCPUs / cores', numeric: true, title: 'vCPUs of its powered-on VMs, and its physical cores', value: (r) => r.vcpus, render: (r) => `${formatNumber(r.vcpus)} / ${formatNumber(r.cpuCores)}` },
+  { key: 'cpuNow', label: 'CPU now', numeric: true, width: 176, value: (r) => headroomOf(r.cpuNow), render: (r) => <Reading reading={r.cpuNow} kind="cpu" /> },
+  { key: 'cpuPeak', label: 'CPU peak', numeric: true, width: 176, title: 'Highest 20-second maximum of the period', value: (r) => headroomOf(r.cpuPeak), render: (r) => <Reading reading={r.cpuPeak} kind="cpu" /> },
+  { key: 'memoryNow', label: 'Memory now', numeric: true, width: 176, value: (r) => headroomOf(r.memoryNow), render: (r) => <Reading reading={r.memoryNow} kind="memory" /> },
+  { key: 'memoryPeak', label: 'Memory peak', numeric: true, width: 176, value: (r) => headroomOf(r.memoryPeak), render: (r) => <Reading reading={r.memoryPeak} kind="memory" /> },
+  { key: 'vcpus', label: 'vCPU/cores', numeric: true, title: 'vCPUs of its powered-on VMs, and its physical cores', value: (r) => r.vcpus, render: (r) => `${formatNumber(r.vcpus)} / ${formatNumber(r.cpuCores)}` },
   { key: 'vcpuPerCore', label: 'vCPU:core', numeric: true, value: (r) => r.vcpuPerCore, render: (r) => ratio(r.vcpuPerCore) },
   { key: 'vmsPerCore', label: 'VMs/core', numeric: true, title: 'Powered-on VMs per physical core', value: (r) => r.vmsPerCore, render: (r) => ratio(r.vmsPerCore) },
 ];
@@ -192,7 +193,16 @@ const hintColumnList: Column<VmHintRow>[] = [
       </>
     ),
   },
-  { key: 'detail', label: 'What it rests on', width: 620, value: (r) => r.hints.map(hintText).join('; ') },
+  {
+    key: 'detail',
+    label: 'What it rests on',
+    width: 620,
+    value: (r) => r.hints.map(hintText).join('; '),
+    render: (r) => {
+      const text = r.hints.map(hintText).join('; ');
+      return <span title={text}>{text}</span>;
+    },
+  },
   { key: 'numCpu', label: 'vCPUs', numeric: true, width: 70, value: (r) => r.numCpu, render: (r) => formatNumber(r.numCpu) },
   { key: 'memoryMB', label: 'Memory', numeric: true, width: 90, value: (r) => r.memoryMB, render: (r) => formatMB(r.memoryMB) },
   { key: 'coveragePct', label: 'Data', numeric: true, width: 80, title: 'Share of the period with figures', value: (r) => r.coveragePct, render: (r) => formatPercent(r.coveragePct, 0) },

@@ -2,8 +2,7 @@
  * How the Capacity and Contention views say their figures: fill forecasts, N+1, headroom and
  * right-sizing hints in words, with the health colours of format.ts. Pure, tested beside.
  */
-import type { DatastoreFillForecast } from '../../src/shared/capacity.ts';
-import type { CpuNPlusOne, MemoryNPlusOne } from '../../src/shared/capacity.ts';
+import type { CpuNPlusOne, DatastoreFillForecast, MemoryNPlusOne } from '../../src/shared/capacity.ts';
 import { NONE, formatDuration, formatMB, formatMhz, formatNumber, formatPercent, loadHealth, type Health } from '../../src/shared/format.ts';
 import type { BucketWindow } from '../../src/shared/insights.ts';
 import type { VmHint } from '../../src/shared/vm-rightsizing.ts';

@@ -11,6 +11,7 @@ import type { Authenticator } from './auth.ts';
 import { AppError, forbiddenOrigin, internalErrorBody, methodNotAllowed, notAuthenticated, notFound } from './errors.ts';
 import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
 import type { RouteContext } from './routes/context.ts';
+import { insightsRoutes } from './routes/insights-routes.ts';
 import { inventoryRoutes } from './routes/inventory-routes.ts';
 import { operationsRoutes } from './routes/operations-routes.ts';
 import { seriesRoutes } from './routes/series-routes.ts';
@@ -282,6 +283,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(sessionRoutes, context);
   void app.register(inventoryRoutes, context);
   void app.register(seriesRoutes, context);
+  void app.register(insightsRoutes, context);
   void app.register(operationsRoutes, context);
 
   // The sessions stay stored (another front end may serve them); the vSphere sessions held

@@ -1,7 +1,7 @@
 import type { DatacenterRow, SessionInfo, StatusResponse } from '../../../src/shared/api.ts';
 import { formatAge, formatClock, formatDateTime, formatNumber } from '../../../src/shared/format.ts';
 import { useNow, type Theme } from '../hooks.ts';
-import { formatRoute, tableHref, type Route } from '../route.ts';
+import { compareHref, formatRoute, tableHref, type Route } from '../route.ts';
 
 type VcenterStatus = StatusResponse['vcenters'][number];
 
@@ -47,6 +47,9 @@ export function Header(props: HeaderProps) {
     { label: 'Filer', view: 'filer', href: dc === null ? null : tableHref('filer', dc) },
     { label: 'Hosts', view: 'hosts', href: dc === null ? null : tableHref('hosts', dc) },
     { label: 'Virtual machines', view: 'vms', href: dc === null ? null : tableHref('vms', dc) },
+    { label: 'Capacity', view: 'capacity', href: dc === null ? null : formatRoute({ view: 'capacity', dc, period: 'month' }) },
+    { label: 'Contention', view: 'contention', href: dc === null ? null : formatRoute({ view: 'contention', dc, period: 'week', metric: 'cpuReady', rankBy: 'peak' }) },
+    { label: 'Compare', view: 'compare', href: dc === null ? null : compareHref(dc, 'vm', []) },
   ];
 
   return (

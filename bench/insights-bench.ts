@@ -151,6 +151,7 @@ export async function benchInsights(options: InsightsBenchOptions = {}): Promise
       buildApp({
         store,
         sessionStore: store,
+        loginLimiter: store,
         auth: withScopes(vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]), (_vcenterId, username) => (username === 'half' ? half : everyone)),
         log: pino({ level: 'silent' }),
         now: () => nowSec * 1000,

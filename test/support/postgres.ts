@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
 import { freePort } from './engines.ts';
+import { ensureEngines } from './ensure-engines.ts';
 
 /** Where Debian's postgresql-15 puts its server binaries. */
 export const postgresBinDir = '/usr/lib/postgresql/15/bin';
@@ -103,6 +104,7 @@ function serverAccount(): Account | null {
 }
 
 function requireBinaries(): void {
+  ensureEngines();
   for (const name of ['initdb', 'pg_ctl', 'postgres']) {
     const path = join(postgresBinDir, name);
     try {

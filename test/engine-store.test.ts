@@ -387,8 +387,10 @@ for (const kind of engineKinds) {
       VSCOPE_PROMQL_URL: engine.url,
     };
     const promql = new PromqlClient({ url: engine.url, version: 'test' });
+    const spawned: ReturnType<typeof collectProcess>[] = [];
     try {
       const first = collectProcess([], env);
+      spawned.push(first);
       await until(() => first.output().includes('collection cycle done'), 'a first cycle');
       // Killed a while into its next cycles: whatever it was doing is cut short.
       await new Promise((resolve) => setTimeout(resolve, 21_000));
@@ -397,6 +399,7 @@ for (const kind of engineKinds) {
       // Down for longer than one 20 s sample.
       await new Promise((resolve) => setTimeout(resolve, 25_000));
       const second = collectProcess(['--once'], env);
+      spawned.push(second);
       assert.equal(await second.exited, 0, second.output().slice(-2000));
 
       const db = openSqliteStore(join(dataDir, 'vscope.db'));
@@ -413,6 +416,9 @@ for (const kind of engineKinds) {
         assert.ok(gap > 0 && gap <= 20, `no sample lost or stored twice: ${String(gap)} s between ${String(ts[i - 1])} and ${String(ts[i])}`);
       }
     } finally {
+      // Never leave a collector behind, whatever failed.
+      for (const one of spawned) one.kill('SIGKILL');
+      await Promise.allSettled(spawned.map((one) => one.exited));
       await promql.close();
       await engine.destroy();
     }

@@ -140,7 +140,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled(processes.map((one) => one.kill('SIGTERM')));
+  await Promise.allSettled(processes.map((one) => one.kill('SIGKILL')));
   await Promise.allSettled([vc1?.stop(), vc2?.stop(), postgres?.destroy(), engine?.destroy()]);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -41,11 +41,11 @@ import {
   type SeriesData,
   type SeriesQuery,
 } from '../store.ts';
-import { engineMetric, seriesLabels, type EngineMetricDef, type EntityContext, type SampledKind } from './names.ts';
+import { engineMetric, entityLabels, type EngineMetricDef, type EntityContext, type SampledKind } from './names.ts';
 import { bucketColumns, bucketRange, bucketOffsetMs, promqlString, type PromqlClient } from './promql.ts';
 import { SampleTooOld } from './errors.ts';
-import type { RemoteWriteClient, Series } from './remote-write.ts';
-import { rollupSeries, rollupStepSec, type RollupLabel, type RollupStat } from './rollups.ts';
+import type { Label, RemoteWriteClient, Series } from './remote-write.ts';
+import { rollupSeriesOf, rollupStepSec, type RollupLabel, type RollupStat } from './rollups.ts';
 
 export interface EngineSampleStoreOptions {
   readonly remoteWrite: RemoteWriteClient;
@@ -55,6 +55,8 @@ export interface EngineSampleStoreOptions {
   /** Names for the labels (vm_name, host_name, ...). */
   readonly inventory: Pick<InventoryStore, 'entity'>;
   readonly log?: Logger;
+  /** Clock, epoch ms (the label cache's age). Default Date.now. */
+  readonly nowMs?: () => number;
 }
 
 const sampledKinds: ReadonlySet<string> = new Set(['host', 'nic', 'vm', 'datastore']);
@@ -76,7 +78,12 @@ function toEngineRollup(rollup: Rollup, metric: EngineMetricDef): Rollup {
 }
 
 export class EngineSampleStore implements SampleStore {
-  constructor(private readonly options: EngineSampleStoreOptions) {}
+  /** The entities' labels, kept across writes (names change rarely; see LabelCache). */
+  private readonly labels: LabelCache;
+
+  constructor(private readonly options: EngineSampleStoreOptions) {
+    this.labels = new LabelCache(options.inventory, options.nowMs ?? Date.now);
+  }
 
   async writeRealtime(batches: readonly SampleBatch[]): Promise<void> {
     const longer = batches.find((batch) => batch.intervalSec > maxRealtimeIntervalSec);
@@ -85,7 +92,6 @@ export class EngineSampleStore implements SampleStore {
     }
     if (batches.length === 0) return;
     const states = await this.options.state.sampleStates(batches.map((batch) => batch.entityId));
-    const contexts = new ContextCache(this.options.inventory);
     const series: Series[] = [];
     const updates: EntitySampleState[] = [];
     for (const batch of batches) {
@@ -104,8 +110,8 @@ export class EngineSampleStore implements SampleStore {
         }
       });
       if (accepted.length === 0) continue;
-      const context = await contexts.of(batch.entityId);
-      if (context === null) continue;
+      const labels = await this.labels.of(batch.entityId);
+      if (labels === null) continue;
       const metrics = metricsByKind[batch.kind];
       const weight = sampleWeight(batch.intervalSec);
       const buckets: Buckets = new Map();
@@ -123,7 +129,7 @@ export class EngineSampleStore implements SampleStore {
           values.push(metric.conversion.toEngine(value));
           addTo(buckets, bucketStart(ts, batch.intervalSec, rollupStepSec), metrics.length, index, value, weight);
         }
-        if (values.length > 0) series.push({ labels: seriesLabels(metric, context), timestampsMs, values });
+        if (values.length > 0) series.push({ labels: [{ name: '__name__', value: metric.name }, ...labels], timestampsMs, values });
       });
       // The bucket still filling takes the new samples; every bucket before the newest is complete.
       const open = state.openBucket;
@@ -139,7 +145,7 @@ export class EngineSampleStore implements SampleStore {
       }
       for (const startSec of starts) {
         if (startSec === newestStart) break;
-        series.push(...rollupsOf(batch.kind, metrics, context, startSec, rollupStepSec, buckets.get(startSec) ?? [], '5m'));
+        series.push(...rollupsOf(batch.kind, metrics, labels, startSec, rollupStepSec, buckets.get(startSec) ?? [], '5m'));
       }
       updates.push({ entityId: batch.entityId, kind: batch.kind, highWaterSec: newest, openBucket: { startSec: newestStart, rollups: buckets.get(newestStart) ?? [] } });
     }
@@ -150,12 +156,11 @@ export class EngineSampleStore implements SampleStore {
 
   async importHistorical(tier: Tier, batches: readonly SampleBatch[]): Promise<void> {
     const stepSec = tierStepSec[tier];
-    const contexts = new ContextCache(this.options.inventory);
     const series: Series[] = [];
     for (const batch of batches) {
       if (!isSampled(batch.kind)) continue;
-      const context = await contexts.of(batch.entityId);
-      if (context === null) continue;
+      const labels = await this.labels.of(batch.entityId);
+      if (labels === null) continue;
       const metrics = metricsByKind[batch.kind];
       const weight = sampleWeight(batch.intervalSec);
       const buckets: Buckets = new Map();
@@ -169,7 +174,7 @@ export class EngineSampleStore implements SampleStore {
         });
       });
       for (const startSec of [...buckets.keys()].sort((a, b) => a - b)) {
-        series.push(...rollupsOf(batch.kind, metrics, context, startSec, stepSec, buckets.get(startSec) ?? [], `history_${tier}`));
+        series.push(...rollupsOf(batch.kind, metrics, labels, startSec, stepSec, buckets.get(startSec) ?? [], `history_${tier}`));
       }
     }
     if (series.length > 0) await this.send(series);
@@ -283,7 +288,7 @@ export function rollupQueries(entityId: string, tier: Tier, stepSec: number): Re
 function rollupsOf(
   kind: SampledKind,
   metrics: readonly MetricDef[],
-  context: EntityContext,
+  labels: readonly Label[],
   startSec: number,
   widthSec: number,
   rollups: readonly (Rollup | null)[],
@@ -294,21 +299,34 @@ function rollupsOf(
     const rollup = rollups[index] ?? null;
     const metric = engineMetric(kind, def.key);
     if (rollup === null || metric === undefined) return;
-    out.push(...rollupSeries(metric, context, { widthSec, startSec: [startSec], rollups: [toEngineRollup(rollup, metric)] }, label));
+    out.push(...rollupSeriesOf(metric, labels, { widthSec, startSec: [startSec], rollups: [toEngineRollup(rollup, metric)] }, label));
   });
   return out;
 }
 
-/** Entities' names as their series' labels need them, read once per write. */
-class ContextCache {
-  private readonly known = new Map<string, EntityContext | null>();
-  constructor(private readonly inventory: Pick<InventoryStore, 'entity'>) {}
+/**
+ * Each entity's labels (names.ts entityLabels: its name, host, cluster, datacenter...), read
+ * from the inventory and kept for `maxAgeMs` (a minute): a write of 5,000 VMs would otherwise
+ * look up five entities per VM, and names change rarely (a rename shows in the labels within
+ * a minute; vmware_exporter reads them once per scrape). Bounded by the inventory's size.
+ */
+class LabelCache {
+  private readonly known = new Map<string, { readonly labels: readonly Label[] | null; readonly readMs: number }>();
+  constructor(
+    private readonly inventory: Pick<InventoryStore, 'entity'>,
+    private readonly nowMs: () => number,
+    private readonly maxAgeMs = 60_000,
+  ) {}
 
-  async of(id: string): Promise<EntityContext | null> {
-    if (this.known.has(id)) return this.known.get(id) ?? null;
+  async of(id: string): Promise<readonly Label[] | null> {
+    const nowMs = this.nowMs();
+    const hit = this.known.get(id);
+    if (hit !== undefined && nowMs - hit.readMs < this.maxAgeMs) return hit.labels;
     const context = await this.read(id);
-    this.known.set(id, context);
-    return context;
+    const labels = context === null ? null : entityLabels(context.kind, context.context);
+    this.known.set(id, { labels, readMs: nowMs });
+    if (this.known.size > 200_000) this.known.clear();
+    return labels;
   }
 
   private async name(id: string | null): Promise<string | null> {
@@ -318,33 +336,39 @@ class ContextCache {
     return entity.kind === 'nic' ? entity.device : entity.name;
   }
 
-  private async read(id: string): Promise<EntityContext | null> {
+  private async read(id: string): Promise<{ readonly kind: SampledKind; readonly context: EntityContext } | null> {
     const entity = await this.inventory.entity(id);
     if (entity === null || entity.kind === 'datacenter' || entity.kind === 'cluster') return null;
     if (entity.kind === 'nic') {
       const host = await this.inventory.entity(entity.hostId);
       if (host?.kind !== 'host') return null;
       return {
-        vcenter: host.vcenterId,
-        entityId: id,
-        name: entity.device,
-        hostName: host.name,
-        datacenterName: await this.name(host.datacenterId),
-        clusterName: await this.name(host.clusterId),
+        kind: 'nic',
+        context: {
+          vcenter: host.vcenterId,
+          entityId: id,
+          name: entity.device,
+          hostName: host.name,
+          datacenterName: await this.name(host.datacenterId),
+          clusterName: await this.name(host.clusterId),
+        },
       };
     }
     const base = { vcenter: entity.vcenterId, entityId: id, name: entity.name, datacenterName: await this.name(entity.datacenterId) };
-    if (entity.kind === 'host') return { ...base, clusterName: await this.name(entity.clusterId) };
+    if (entity.kind === 'host') return { kind: 'host', context: { ...base, clusterName: await this.name(entity.clusterId) } };
     if (entity.kind === 'vm') {
       return {
-        ...base,
-        clusterName: await this.name(entity.clusterId),
-        hostName: await this.name(entity.hostId),
-        // vmware_exporter's ds_name is the datastore of the configuration file; vCenter lists it first.
-        datastoreName: await this.name(entity.datastoreIds[0] ?? null),
+        kind: 'vm',
+        context: {
+          ...base,
+          clusterName: await this.name(entity.clusterId),
+          hostName: await this.name(entity.hostId),
+          // vmware_exporter's ds_name is the datastore of the configuration file; vCenter lists it first.
+          datastoreName: await this.name(entity.datastoreIds[0] ?? null),
+        },
       };
     }
-    return base;
+    return { kind: 'datastore', context: base };
   }
 }
 

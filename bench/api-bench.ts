@@ -19,6 +19,12 @@
  * the rate of the default 2-minute cycle, so every cached series changes every 2 s.
  * Each year series is asked once before its run (`yearSeriesFirstMs`: a first, uncached answer).
  *
+ * Who sees what (issue #9): every list is built for the scope of the person asking. The VM list
+ * is measured once as one administrator (every VM) and once with `users` people (default 20)
+ * logged in, each reading a different half of the VMs (vmListUsers: the clients take their
+ * cookies in turn). Their scopes are given by the benchmark, as the inventory is synthetic;
+ * the password goes through the simulator as in production.
+ *
  * Load: wrk from Debian when installed (`apt-get install -y wrk`; C, so that it leaves the CPU
  * to the server on a small machine), else autocannon. Beside the latencies, the server reports
  * its event loop's busy share and its CPU per request, which do not depend on the machine's load.
@@ -59,6 +65,8 @@ export interface ApiBenchOptions {
   readonly historyVms?: number;
   /** Write cycles while the clients run (default true); false shows what the writes cost. */
   readonly writes?: boolean;
+  /** People with different visible sets for the VM-list run with several users; default 20. */
+  readonly users?: number;
   /** Progress lines; silent by default. */
   readonly progress?: (line: string) => void;
 }
@@ -105,6 +113,8 @@ export interface ApiBenchResult {
   /** Each year series asked once, one at a time, before the run: the mean time of a first (uncached) answer, ms. */
   readonly yearSeriesFirstMs: number;
   readonly vmList: LatencyResult;
+  /** The VM list with `users` people of different visible sets asking in turn. */
+  readonly vmListUsers: LatencyResult & { readonly users: number; readonly vmsPerUser: number };
   readonly yearSeries: LatencyResult;
 }
 
@@ -121,7 +131,7 @@ type Autocannon = (options: {
   connections: number;
   duration: number;
   headers?: Record<string, string>;
-  requests?: { method: string; setupRequest?: (request: { path: string }) => { path: string } }[];
+  requests?: { method: string; setupRequest?: (request: { path: string; headers?: Record<string, string> }) => { path: string; headers?: Record<string, string> } }[];
 }) => Promise<AutocannonResult>;
 
 const require = createRequire(import.meta.url);
@@ -144,6 +154,12 @@ function fill(store: SqliteStore, snapshot: InventorySnapshot, historyVms: numbe
   }
 }
 
+/** One request of a run: its path, and its own cookie when the run takes several people's in turn. */
+interface BenchRequest {
+  readonly path: string;
+  readonly cookie?: string;
+}
+
 /** What one load run measured, whichever generator ran it. */
 interface LoadResult {
   readonly p50Ms: number;
@@ -153,13 +169,21 @@ interface LoadResult {
   readonly failures: number;
 }
 
-/** wrk's script: the paths in turn, the given headers, and the figures as one JSON line at the end. */
+/**
+ * wrk's script: the requests in turn (a line: path, then a tab and a cookie when the request has
+ * its own), the given headers, and the figures as one JSON line at the end.
+ */
 const wrkScript = `
-local paths, headers, i = {}, {}, 0
-for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local paths, cookies, headers, i = {}, {}, {}, 0
+for line in io.lines(os.getenv("BENCH_PATHS")) do
+  local path, cookie = string.match(line, "^([^\\t]*)\\t?(.*)$")
+  paths[#paths + 1] = path
+  cookies[#cookies + 1] = cookie
+end
 for name, value in string.gmatch(os.getenv("BENCH_HEADERS"), "([^\\n:]+): ([^\\n]*)") do headers[name] = value end
 request = function()
   i = i % #paths + 1
+  if cookies[i] ~= "" then headers["cookie"] = cookies[i] end
   return wrk.format("GET", paths[i], headers)
 end
 done = function(summary, latency, requests)
@@ -171,10 +195,10 @@ end
 `;
 
 /** Runs wrk (C, light on the CPU the server shares with it). */
-async function runWrk(url: string, headers: Record<string, string>, paths: readonly string[], connections: number, seconds: number): Promise<LoadResult> {
+async function runWrk(url: string, headers: Record<string, string>, requests: readonly BenchRequest[], connections: number, seconds: number): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vscope-wrk-'));
   try {
-    writeFileSync(join(dir, 'paths'), paths.join('\n'));
+    writeFileSync(join(dir, 'paths'), requests.map((request) => `${request.path}\t${request.cookie ?? ''}`).join('\n'));
     writeFileSync(join(dir, 'script.lua'), wrkScript);
     const child = spawn('wrk', ['-t1', `-c${String(connections)}`, `-d${String(seconds)}s`, '--timeout', '10s', '-s', join(dir, 'script.lua'), url], {
       env: {
@@ -203,7 +227,7 @@ async function runWrk(url: string, headers: Record<string, string>, paths: reado
 }
 
 /** Runs autocannon (in this process), where wrk is not installed. */
-async function runAutocannon(url: string, headers: Record<string, string>, paths: readonly string[], connections: number, seconds: number): Promise<LoadResult> {
+async function runAutocannon(url: string, headers: Record<string, string>, requests: readonly BenchRequest[], connections: number, seconds: number): Promise<LoadResult> {
   let index = 0;
   const result = await autocannon({
     url,
@@ -214,8 +238,9 @@ async function runAutocannon(url: string, headers: Record<string, string>, paths
       {
         method: 'GET',
         setupRequest: (request) => {
-          index = (index + 1) % paths.length;
-          return { ...request, path: paths[index] ?? '/' };
+          index = (index + 1) % requests.length;
+          const next = requests[index];
+          return { ...request, path: next?.path ?? '/', headers: { ...headers, ...(next?.cookie === undefined ? {} : { cookie: next.cookie }) } };
         },
       },
     ],
@@ -240,13 +265,14 @@ async function run(
   label: string,
   connections: number,
   seconds: number,
-  paths: readonly string[],
+  requests: readonly (BenchRequest | string)[],
 ): Promise<LatencyResult> {
   const { url, cookie } = server.ready;
-  const first = paths[0] ?? '/';
-  const probe = await fetch(`${url}${first}`, { headers: { cookie } });
+  const paths = requests.map((request) => (typeof request === 'string' ? { path: request } : request));
+  const first = paths[0] ?? { path: '/' };
+  const probe = await fetch(`${url}${first.path}`, { headers: { cookie: first.cookie ?? cookie } });
   const body = await probe.text();
-  if (!probe.ok) throw new Error(`${first} answered ${String(probe.status)}: ${body.slice(0, 200)}`);
+  if (!probe.ok) throw new Error(`${first.path} answered ${String(probe.status)}: ${body.slice(0, 200)}`);
   // Browsers always offer gzip; the server sends its cached bodies gzipped.
   const headers = { cookie, 'accept-encoding': 'gzip' };
   const before = await server.usage();
@@ -292,6 +318,34 @@ interface ServerReady {
   readonly datastores: number;
   readonly datacenterId: string;
   readonly historyVmIds: readonly string[];
+  /** The cookies of the people of different visible sets, and how many VMs each may read (the first one's). */
+  readonly userCookies: readonly string[];
+  readonly vmsPerUser: number;
+}
+
+/**
+ * Person `index` of the multi-user run reads half of the VMs, a different half for each person
+ * (index 0 to 19 give 20 distinct sets), their hosts and every datastore.
+ */
+function userScope(snapshot: InventorySnapshot, index: number): ReturnType<typeof snapshotScope> {
+  const vmIndex = new Map(snapshot.vms.map((vm, i) => [vm.id, i]));
+  const hostIndex = new Map(snapshot.hosts.map((host, i) => [host.id, i]));
+  return snapshotScope(snapshot, (entity) => {
+    if (entity.kind === 'vm') return ((vmIndex.get(entity.id) ?? 0) * 7 + index) % 20 < 10;
+    if (entity.kind === 'host') return ((hostIndex.get(entity.id) ?? 0) + index) % 2 === 0;
+    return entity.kind === 'datastore';
+  });
+}
+
+async function logIn(url: string, username: string, password: string): Promise<string> {
+  const login = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  if (!login.ok || cookie === '') throw new Error(`login of ${username} failed: ${String(login.status)}`);
+  return cookie;
 }
 
 /**
@@ -299,11 +353,12 @@ interface ServerReady {
  * share one event loop: fills the store, starts the simulator and the app, logs in, prints
  * one ServerReady JSON line, and cleans up on SIGTERM.
  */
-async function serve(vmCount: number, historyVms: number, writes: boolean): Promise<void> {
+async function serve(vmCount: number, historyVms: number, writes: boolean, users: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vscope-api-bench-'));
   const databasePath = join(dir, 'bench.db');
   const store = openSqliteStore(databasePath);
-  const sim = await startVcsim({ username: 'bench', password: 'bench-password', vmsPerPool: 1 });
+  // Any login is accepted by this simulator: the people's passwords still go through vCenter.
+  const sim = await startVcsim({ vmsPerPool: 1 });
   const snapshot = syntheticInventory(vmCount);
   const fillStart = performance.now();
   fill(store, snapshot, historyVms);
@@ -312,8 +367,12 @@ async function serve(vmCount: number, historyVms: number, writes: boolean): Prom
   const app = buildApp({
     store,
     sessionStore: store,
+    loginLimiter: store,
     listBuilder,
-    auth: withScopes(vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]), () => snapshotScope(snapshot)),
+    auth: withScopes(vsphereAuthenticator([{ id: 'bench', name: 'Bench', url: sim.url }]), (_vcenterId, username) => {
+      const person = /^user-(\d+)$/.exec(username);
+      return person ? userScope(snapshot, Number(person[1])) : snapshotScope(snapshot);
+    }),
     log: pino({ level: 'warn' }, pino.destination(2)),
     config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false, listMaxStaleMs: 5000 },
   });
@@ -330,14 +389,12 @@ async function serve(vmCount: number, historyVms: number, writes: boolean): Prom
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
-  const login = await fetch(`${url}/api/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
-  });
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  if (!login.ok || cookie === '') throw new Error(`login failed: ${String(login.status)}`);
+  const cookie = await logIn(url, 'bench', 'bench-password');
+  const userCookies: string[] = [];
+  for (let i = 0; i < users; i++) userCookies.push(await logIn(url, `user-${String(i)}`, 'bench-password'));
   const ready: ServerReady = {
+    userCookies,
+    vmsPerUser: snapshot.vms.filter((vm) => userScope(snapshot, 0).canRead(vm.id)).length,
     url,
     cookie,
     fillMs,
@@ -363,10 +420,10 @@ interface BenchServer {
 }
 
 /** Starts the server process and resolves once it reports ready. */
-function startServer(vmCount: number, historyVms: number, writes: boolean): Promise<BenchServer> {
+function startServer(vmCount: number, historyVms: number, writes: boolean, users: number): Promise<BenchServer> {
   const script = fileURLToPath(import.meta.url);
   const profile = process.env.VSCOPE_BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.VSCOPE_BENCH_CPU_PROF];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms), ...(writes ? [] : ['--no-writes'])], {
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms), '--users', String(users), ...(writes ? [] : ['--no-writes'])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
@@ -391,8 +448,9 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
   const historyVms = Math.min(vmCount, options.historyVms ?? 500);
   const progress = options.progress ?? (() => undefined);
   const writes = options.writes ?? true;
+  const users = options.users ?? 20;
   const generator = loadGenerator();
-  const server = await startServer(vmCount, historyVms, writes);
+  const server = await startServer(vmCount, historyVms, writes, users);
   const { child, ready } = server;
   try {
     progress(`filled ${String(vmCount)} VMs (${String(historyVms)} with a year of daily buckets) in ${String(ready.fillMs)} ms`);
@@ -423,6 +481,20 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
     const vmList = await run(generator, server, '/api/datacenters/:id/vms', connections, seconds, [
       `/api/datacenters/${ready.datacenterId}/vms`,
     ]);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    progress(`GET /api/datacenters/:id/vms as ${String(users)} people of different visible sets (${String(ready.vmsPerUser)} VMs each), ${String(connections)} clients, ${String(seconds)} s`);
+    const vmListUsers = {
+      ...(await run(
+        generator,
+        server,
+        `/api/datacenters/:id/vms (${String(users)} people)`,
+        connections,
+        seconds,
+        ready.userCookies.map((userCookie) => ({ path: `/api/datacenters/${ready.datacenterId}/vms`, cookie: userCookie })),
+      )),
+      users,
+      vmsPerUser: ready.vmsPerUser,
+    };
     return {
       vms: vmCount,
       hosts: ready.hosts,
@@ -436,6 +508,7 @@ export async function benchApi(options: ApiBenchOptions = {}): Promise<ApiBenchR
       floor,
       yearSeriesFirstMs,
       vmList,
+      vmListUsers,
       yearSeries,
     };
   } finally {
@@ -454,7 +527,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const vms = arg('vms');
   const seconds = arg('seconds');
   if (process.argv.includes('--serve')) {
-    serve(vms ?? 5000, arg('history-vms') ?? 500, !process.argv.includes('--no-writes')).catch((error: unknown) => {
+    serve(vms ?? 5000, arg('history-vms') ?? 500, !process.argv.includes('--no-writes'), arg('users') ?? 20).catch((error: unknown) => {
       console.error(error);
       process.exit(1);
     });

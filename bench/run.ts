@@ -24,11 +24,14 @@ const steps: readonly Step[] = [
   { name: 'store', script: 'store-bench.ts', args: ['--vms', '5000'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['--vms', '500', '--rounds', '3'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['--vms', '5000', '--rounds', '5'] },
+  { name: 'login', script: 'login-bench.ts', args: ['--runs', '5'] },
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   // The same without the concurrent cycle writes: what they cost the API.
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000', '--no-writes'] },
+  { name: 'engine', script: 'engine-bench.ts', args: ['--vms', '5000'] },
   { name: 'ui', script: 'ui-bench.ts', args: ['--vms', '5000'] },
   { name: 'xml', script: 'xml-bench.ts', args: ['--vms', '5000', '--runs', '5'] },
+  { name: 'insights', script: 'insights-bench.ts', args: ['--vms', '5000'] },
 ];
 
 /** The last JSON document a benchmark printed (pretty or one per line). */

@@ -58,6 +58,7 @@ export async function benchUi(options: { vms?: number; runs?: number } = {}): Pr
   const app = buildApp({
     store,
     sessionStore: store,
+    loginLimiter: store,
     auth: withScopes(vsphereAuthenticator([{ id: 'bench', url: sim.url }]), () => snapshotScope(snapshot)),
     log: pino({ level: 'silent' }),
     config: { intervalSec: 120, version: 'bench', sessionIdleSec: 3600, sessionMaxSec: 3600, secureCookies: false, webRoot },

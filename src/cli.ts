@@ -9,10 +9,14 @@ import { checkVcenters, type VcenterCheck } from './vsphere/check.ts';
 const usage = `Usage: vscope <command> [--config FILE] [options]
 
 Commands:
-  serve            run the collector and the web UI/API (the normal mode)
-  collect [--once] run only the collector (--once: one cycle, then exit)
-  check            connect to each configured vCenter and report what vscope can see
-  demo             start a vCenter simulator and serve vscope against it
+  serve [--no-collector]   run the collector and the web UI/API (the normal mode);
+                           --no-collector: a front end only (several of them share one database)
+  collect [--once] [--vcenter ID]...
+                           run only the collector (--once: one cycle, then exit); --vcenter: only
+                           these vCenters (repeat it; default all). Several collectors share the
+                           vCenters: each is collected by one of them at a time (a lease each)
+  check                    connect to each configured vCenter and report what vscope can see
+  demo                     start a vCenter simulator and serve vscope against it
 
 Options:
   --config FILE    YAML configuration file (else VSCOPE_CONFIG; environment variables override it)
@@ -25,6 +29,10 @@ export interface ParsedArgs {
   readonly configPath: string | undefined;
   readonly once: boolean;
   readonly help: boolean;
+  /** `collect --vcenter ID`, in the order given; empty: every configured vCenter. */
+  readonly vcenterIds: readonly string[];
+  /** `serve --no-collector`. */
+  readonly noCollector: boolean;
   /** Arguments not understood here (passed on to `demo`). */
   readonly rest: readonly string[];
 }
@@ -35,6 +43,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let configPath: string | undefined;
   let once = false;
   let help = false;
+  let noCollector = false;
+  const vcenterIds: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -44,11 +54,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       configPath = value;
     } else if (arg.startsWith('--config=')) configPath = arg.slice('--config='.length);
     else if (arg === '--once') once = true;
+    else if (arg === '--no-collector') noCollector = true;
+    else if (arg === '--vcenter') {
+      const value = argv[++i];
+      if (value === undefined || value === '' || value.startsWith('-')) throw new ConfigError('--vcenter needs a vCenter id');
+      vcenterIds.push(value);
+    } else if (arg.startsWith('--vcenter=')) vcenterIds.push(arg.slice('--vcenter='.length));
     else if (arg === '-h' || arg === '--help' || arg === 'help') help = true;
     else if (command === null && !arg.startsWith('-')) command = arg;
     else rest.push(arg);
   }
-  return { command, configPath, once, help, rest };
+  return { command, configPath, once, help, rest, vcenterIds, noCollector };
 }
 
 function formatDuration(sec: number): string {
@@ -142,9 +158,23 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   if (args.command === 'check') return runCheck(config);
   const log = createLogger(config.logLevel);
   for (const warning of config.warnings) log.warn(warning);
-  const { runServe, runCollect } = await import('./main.ts');
-  if (args.command === 'serve') return runServe(config, log);
-  return runCollect(config, log, { once: args.once });
+  const { runServe, runCollect, vcentersNamed } = await import('./main.ts');
+  if (args.command === 'serve') {
+    if (args.vcenterIds.length > 0) {
+      process.stderr.write('--vcenter is for `vscope collect`; `serve` collects every vCenter (or none with --no-collector)\n');
+      return 2;
+    }
+    return runServe(config, log, undefined, { collector: !args.noCollector });
+  }
+  let collected: Config;
+  try {
+    collected = vcentersNamed(config, args.vcenterIds);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  return runCollect(collected, log, { once: args.once });
 }
 
 const isEntry = process.argv[1] !== undefined && /(^|[\\/])(cli\.(ts|js)|vscope(\.js)?)$/.test(process.argv[1]);

@@ -56,8 +56,34 @@ export interface Config {
   readonly vcenters: readonly VcenterConfig[];
   /** Prometheus endpoint: served when enabled; with a token, only to `Authorization: Bearer TOKEN`. */
   readonly metrics: { readonly enabled: boolean; readonly token: string | null };
+  /** A Prometheus-compatible engine for the samples instead of SQLite's tiers; null: SQLite. */
+  readonly engine: EngineConfig | null;
+  /** PostgreSQL for the shared state (inventory, statuses, sessions...) instead of SQLite; null: SQLite. */
+  readonly database: DatabaseConfig | null;
   /** Things to log as warnings at start (e.g. certificate verification disabled). */
   readonly warnings: readonly string[];
+}
+
+/** Where samples go (remote write) and come back from (PromQL), and how to authenticate. */
+export interface EngineConfig {
+  /** e.g. `http://prometheus:9090/api/v1/write`, `http://vm:8428/api/v1/write`, Mimir's `/api/v1/push`. */
+  readonly remoteWriteUrl: string;
+  /** The PromQL API root, e.g. `http://prometheus:9090` (vscope adds `/api/v1/query_range`). */
+  readonly promqlUrl: string;
+  /** Never log it. */
+  readonly auth: { readonly bearerToken: string } | { readonly username: string; readonly password: string } | null;
+  /** Extra headers on every request, e.g. `X-Scope-OrgID` for a Mimir tenant. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The shared database of several vscope processes. */
+export interface DatabaseConfig {
+  /** `postgres://USER@HOST:PORT/DATABASE` (no password in it: see `password`). */
+  readonly url: string;
+  /** Never log it; null for trust or peer authentication. */
+  readonly password: string | null;
+  /** Connections each process keeps at most. Default 10. */
+  readonly poolSize: number;
 }
 
 /** A vCenter as written in the file or passed programmatically. */
@@ -94,6 +120,8 @@ const vcenterSchema = z.strictObject({
 });
 
 const intervalRule = { error: 'must be a whole number from 20 to 900' };
+/** An HTTP header name (RFC 9110 token). */
+const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const fileSchema = z.strictObject({
   dataDir: z.string().min(1).optional(),
@@ -117,6 +145,26 @@ const fileSchema = z.strictObject({
     })
     .optional(),
   metrics: z.strictObject({ enabled: z.boolean().optional(), token: z.string().min(16).optional(), tokenFile: z.string().min(1).optional() }).optional(),
+  engine: z
+    .strictObject({
+      remoteWriteUrl: z.string().min(1).optional(),
+      promqlUrl: z.string().min(1).optional(),
+      bearerToken: z.string().min(1).optional(),
+      bearerTokenFile: z.string().min(1).optional(),
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      passwordFile: z.string().min(1).optional(),
+      headers: z.record(z.string().regex(headerNamePattern, { error: 'must be an HTTP header name' }), z.string().max(1024)).optional(),
+    })
+    .optional(),
+  database: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      passwordFile: z.string().min(1).optional(),
+      poolSize: positiveInt(100).optional(),
+    })
+    .optional(),
   vcenters: z.array(vcenterSchema).optional(),
 });
 
@@ -284,6 +332,88 @@ function readFileConfig(path: string): FileConfig {
   return parsed.data;
 }
 
+/** An engine URL: http or https, no credentials in it (they go in their own settings). */
+function engineUrl(raw: string, field: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`invalid configuration: ${field}: not a URL (e.g. http://prometheus:9090/api/v1/write)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`invalid configuration: ${field}: must be http or https`);
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(`invalid configuration: ${field}: must not hold credentials; use the engine's username/password or bearer token settings`);
+  }
+  return url.toString();
+}
+
+/** `Name: value; Other: value` (VSCOPE_ENGINE_HEADERS). */
+function parseHeaderList(raw: string, field: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const part of raw.split(';')) {
+    if (part.trim() === '') continue;
+    const at = part.indexOf(':');
+    const name = at < 0 ? '' : part.slice(0, at).trim();
+    if (!headerNamePattern.test(name)) throw new ConfigError(`invalid configuration: ${field}: expected "Name: value; Other: value"`);
+    headers[name] = part.slice(at + 1).trim();
+  }
+  return headers;
+}
+
+/** The engine settings, or null when neither URL is set (samples stay in SQLite). */
+function engineConfig(env: Env, file: FileConfig['engine']): EngineConfig | null {
+  const remoteWrite = envString(env, 'VSCOPE_REMOTE_WRITE_URL') ?? file?.remoteWriteUrl;
+  const promql = envString(env, 'VSCOPE_PROMQL_URL') ?? file?.promqlUrl;
+  if (remoteWrite === undefined && promql === undefined) return null;
+  if (remoteWrite === undefined || promql === undefined) {
+    throw new ConfigError('invalid configuration: VSCOPE_REMOTE_WRITE_URL / VSCOPE_PROMQL_URL (engine.remoteWriteUrl / engine.promqlUrl): set both or neither');
+  }
+  const tokenFile = envString(env, 'VSCOPE_ENGINE_BEARER_TOKEN_FILE') ?? file?.bearerTokenFile;
+  const token = envString(env, 'VSCOPE_ENGINE_BEARER_TOKEN') ?? file?.bearerToken ?? (tokenFile === undefined ? undefined : readSecretFile(tokenFile, 'engine.bearerTokenFile'));
+  const username = envString(env, 'VSCOPE_ENGINE_USERNAME') ?? file?.username;
+  const passwordFile = envString(env, 'VSCOPE_ENGINE_PASSWORD_FILE') ?? file?.passwordFile;
+  const password = env['VSCOPE_ENGINE_PASSWORD'] || file?.password || (passwordFile === undefined ? undefined : readSecretFile(passwordFile, 'engine.passwordFile'));
+  if (token !== undefined && username !== undefined) {
+    throw new ConfigError('invalid configuration: engine: set a bearer token or a username and password, not both');
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigError('invalid configuration: VSCOPE_ENGINE_USERNAME / VSCOPE_ENGINE_PASSWORD (engine.username / engine.password): set both or neither');
+  }
+  const envHeaders = envString(env, 'VSCOPE_ENGINE_HEADERS');
+  return {
+    remoteWriteUrl: engineUrl(remoteWrite, 'VSCOPE_REMOTE_WRITE_URL (engine.remoteWriteUrl)'),
+    promqlUrl: engineUrl(promql, 'VSCOPE_PROMQL_URL (engine.promqlUrl)'),
+    auth: token !== undefined ? { bearerToken: token } : username !== undefined && password !== undefined ? { username, password } : null,
+    headers: { ...file?.headers, ...(envHeaders === undefined ? {} : parseHeaderList(envHeaders, 'VSCOPE_ENGINE_HEADERS')) },
+  };
+}
+
+/** The PostgreSQL settings, or null when no URL is set (the state stays in SQLite). */
+function databaseConfig(env: Env, file: FileConfig['database']): DatabaseConfig | null {
+  const url = envString(env, 'VSCOPE_DATABASE_URL') ?? file?.url;
+  const passwordFile = envString(env, 'VSCOPE_DATABASE_PASSWORD_FILE') ?? file?.passwordFile;
+  const inline = env['VSCOPE_DATABASE_PASSWORD'] || file?.password;
+  if (url === undefined) {
+    if (passwordFile !== undefined || inline !== undefined) throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): required with a database password');
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): not a URL; expected postgres://USER@HOST:PORT/DATABASE');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): must start with postgres://');
+  }
+  if (parsed.password !== '') {
+    throw new ConfigError('invalid configuration: VSCOPE_DATABASE_URL (database.url): must not hold the password; use VSCOPE_DATABASE_PASSWORD_FILE (database.passwordFile)');
+  }
+  if (passwordFile !== undefined && inline !== undefined) throw new ConfigError('invalid configuration: database: set the password or the password file, not both');
+  const password = passwordFile !== undefined ? readSecretFile(passwordFile, 'database.passwordFile') : (inline ?? null);
+  return { url, password, poolSize: envInt(env, 'VSCOPE_DATABASE_POOL_SIZE', 1, 100) ?? file?.poolSize ?? 10 };
+}
+
 /** The vCenter described by VSCOPE_VCENTER_*, or null when VSCOPE_VCENTER_URL is unset. */
 function envVcenter(env: Env): VcenterInput | null {
   const url = envString(env, 'VSCOPE_VCENTER_URL');
@@ -390,6 +520,14 @@ export function loadConfig(options: LoadConfigOptions): Config {
     token: metricsToken ?? null,
   };
 
+  const engine = engineConfig(env, file.engine);
+  const database = databaseConfig(env, file.database);
+  if (database !== null && engine === null) {
+    throw new ConfigError(
+      'invalid configuration: VSCOPE_DATABASE_URL (database.url): with the shared state in PostgreSQL, samples go to a Prometheus-compatible engine: set VSCOPE_REMOTE_WRITE_URL and VSCOPE_PROMQL_URL too',
+    );
+  }
+
   validateVcenters(vcenters);
   const config: Config = {
     dataDir: envString(env, 'VSCOPE_DATA_DIR') ?? file.dataDir ?? './data',
@@ -400,6 +538,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
     collector,
     metrics,
+    engine,
+    database,
     vcenters,
     warnings: vcenters.filter((v) => v.insecure).map((v) => insecureWarning(v.id)),
   };

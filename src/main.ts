@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createCollector, runCollectOnce, type Collector, type CollectorTuning, type VcenterTarget } from './collector/collector.ts';
-import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
+import { ConfigError, loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
+import { LeaseKeeper } from './collector/leases.ts';
 import { createLogger } from './log.ts';
 import type { VcsimOptions } from './simulator/vcsim.ts';
-import { openSqliteStore, type SqliteStore } from './store/sqlite/sqlite-store.ts';
+import { openStores, type EngineSettings, type OpenStores, type StoreSettings } from './store/open.ts';
 
 /**
  * What only `serve` (and `demo`) run: the HTTP server, its workers, the simulator. Loaded when
@@ -49,21 +50,33 @@ function databasePath(config: Config): string {
   return join(config.dataDir, 'vscope.db');
 }
 
-function openStore(config: Config, log: Logger): SqliteStore {
-  mkdirSync(config.dataDir, { recursive: true });
-  const path = databasePath(config);
-  log.info({ path }, 'opening the database');
-  return openSqliteStore(path, { log });
+function engineSettings(config: Config): EngineSettings | null {
+  return config.engine === null ? null : { ...config.engine, version };
 }
 
-function collectorFor(config: Config, store: SqliteStore, log: Logger): Collector {
-  return createCollector({
-    store,
-    vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
-    intervalSec: config.intervalSec,
-    log: log.child({ component: 'collector' }),
-    tuning: collectorTuning(config),
-  });
+/** `postgres://user@host:port/db`: what logs show of a database URL (no password, no options). */
+function databaseOrigin(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.username === '' ? '' : `${parsed.username}@`}${parsed.host}${parsed.pathname}`;
+}
+
+function storeSettings(config: Config): StoreSettings {
+  return { sqlitePath: databasePath(config), engine: engineSettings(config), database: config.database };
+}
+
+async function openStore(config: Config, log: Logger): Promise<OpenStores> {
+  const settings = storeSettings(config);
+  if (settings.database === null || settings.database === undefined) {
+    mkdirSync(config.dataDir, { recursive: true });
+    log.info({ path: settings.sqlitePath }, 'opening the database');
+  } else {
+    log.info({ database: databaseOrigin(settings.database.url) }, 'opening the shared database');
+  }
+  const stores = await openStores(settings, log);
+  if (config.engine !== null) {
+    log.info({ remoteWrite: new URL(config.engine.remoteWriteUrl).origin, promql: new URL(config.engine.promqlUrl).origin }, 'samples go to a Prometheus-compatible engine');
+  }
+  return stores;
 }
 
 function collectorTuning(config: Config): Partial<CollectorTuning> {
@@ -104,44 +117,64 @@ function requireVcenters(config: Config): void {
 export interface RunningVscope {
   /** e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
-  readonly store: SqliteStore;
-  readonly collector: Collector;
+  readonly store: OpenStores['store'];
+  /** What processes share (SQLite here, or PostgreSQL). */
+  readonly shared: OpenStores['shared'];
+  /** The collector in its worker thread; null for a front end without one (`serve --no-collector`). */
+  readonly collector: Collector | null;
   /** Stops taking requests, abandons the running cycle cleanly, closes the database. */
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Start the collector's loops at once (default true); false: tests drive cycles with `collector.runOnce()`. */
+  readonly startCollector?: boolean;
+  /** Run a collector in this process at all (default true); false: a front end only (`serve --no-collector`). */
+  readonly collector?: boolean;
+}
+
 /**
- * Opens the store (migrating it), starts the collector's worker thread, builds the app,
- * listens, then starts the collector's loops (unless `startCollector` is false: tests drive
- * cycles with `collector.runOnce()`). The collector runs in its own thread with its own
- * database connection, so its cycles do not stall the API (issue #4).
+ * Opens the stores (migrating them), starts the collector's worker thread (unless a front end
+ * only), builds the app, listens, then starts the collector's loops. The collector runs in its
+ * own thread with its own connections, so its cycles do not stall the API (issue #4); it
+ * collects a vCenter only while it holds that vCenter's lease (collector/leases.ts), so that
+ * several `serve` or `collect` processes never collect one vCenter twice.
  */
-export async function startVscope(config: Config, log: Logger, options: { readonly startCollector?: boolean } = {}): Promise<RunningVscope> {
+export async function startVscope(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningVscope> {
   requireVcenters(config);
   const { buildApp, listen, vsphereAuthenticator, workerListBuilder, startCollectorWorker } = await serveModules();
-  const store = openStore(config, log);
+  const stores = await openStore(config, log);
+  const { store, shared } = stores;
+  const settings = storeSettings(config);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   if (config.metrics.enabled && config.metrics.token === null && !isLoopbackHost(config.listen.host)) {
     log.warn('/metrics is served without a token on a non-loopback address: set VSCOPE_METRICS_TOKEN, or VSCOPE_METRICS=false');
   }
   if (!existsSync(join(webRoot, 'index.html'))) log.warn({ webRoot }, 'the web UI is not built: run `npm run build` (the API works without it)');
   // The VM and datastore lists are built off the event loop (list-builder.ts).
-  const listBuilder = workerListBuilder(databasePath(config), log.child({ component: 'lists' }));
-  const collector = startCollectorWorker({
-    databasePath: databasePath(config),
-    vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
-    intervalSec: config.intervalSec,
-    tuning: collectorTuning(config),
-    log: log.child({ component: 'collector' }),
-    fallbackStatuses: () => store.statuses(),
-  });
+  const listBuilder = workerListBuilder(settings, log.child({ component: 'lists' }));
+  const initialStatuses = await shared.statuses();
+  const collector =
+    options.collector === false
+      ? null
+      : startCollectorWorker({
+          databasePath: settings.sqlitePath,
+          engine: settings.engine,
+          database: settings.database ?? null,
+          vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
+          intervalSec: config.intervalSec,
+          tuning: collectorTuning(config),
+          log: log.child({ component: 'collector' }),
+          fallbackStatuses: () => initialStatuses,
+        });
   const app = buildApp({
     store,
-    sessionStore: store,
+    sessionStore: shared,
+    loginLimiter: shared,
     listBuilder,
     auth: vsphereAuthenticator(config.vcenters.map(({ id, url, insecure, caFile }) => ({ id, url, insecure, ...(caFile === null ? {} : { caFile }) }))),
     log: log.child({ component: 'http' }),
-    collector,
+    ...(collector === null ? {} : { collector }),
     config: {
       intervalSec: config.intervalSec,
       version,
@@ -161,23 +194,24 @@ export async function startVscope(config: Config, log: Logger, options: { readon
     url = await listen(app, `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${String(config.listen.port)}`);
   } catch (error) {
     await listBuilder.close();
-    await collector.stop();
-    store.close();
+    await collector?.stop();
+    await stores.close();
     throw error;
   }
-  log.info({ url }, 'vscope is listening');
+  log.info({ url, collector: collector !== null }, 'vscope is listening');
   // The collector's worker also applies retention, hourly, off this thread.
-  if (options.startCollector !== false) collector.start();
+  if (options.startCollector !== false) collector?.start();
 
   return {
     url,
     store,
+    shared,
     collector,
     async stop() {
       await app.close();
       await listBuilder.close();
-      await collector.stop();
-      store.close();
+      await collector?.stop();
+      await stores.close();
       log.info('stopped');
     },
   };
@@ -187,45 +221,61 @@ export async function startVscope(config: Config, log: Logger, options: { readon
  * `vscope serve`: collector, API and UI until SIGINT/SIGTERM, then a clean stop (exit code 0).
  * @param onListening called with the server's URL once it listens (the demo prints it)
  */
-export async function runServe(config: Config, log: Logger, onListening?: (url: string) => void): Promise<number> {
+export async function runServe(config: Config, log: Logger, onListening?: (url: string) => void, options: StartOptions = {}): Promise<number> {
   const stopped = untilSignal(log);
-  const running = await startVscope(config, log);
+  const running = await startVscope(config, log, options);
   onListening?.(running.url);
   await stopped;
   await running.stop();
   return 0;
 }
 
+/** The vCenters of `config` named by `ids` (all when empty). @throws ConfigError for an unknown id */
+export function vcentersNamed(config: Config, ids: readonly string[]): Config {
+  if (ids.length === 0) return config;
+  const unknown = ids.filter((id) => !config.vcenters.some((vcenter) => vcenter.id === id));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown vCenter ${unknown.map((id) => JSON.stringify(id)).join(', ')} in --vcenter; configured: ${config.vcenters.map((v) => v.id).join(', ') || 'none'}`);
+  }
+  return { ...config, vcenters: config.vcenters.filter((vcenter) => ids.includes(vcenter.id)) };
+}
+
 /**
- * `vscope collect [--once]`: the collector alone. With `once`, one cycle per vCenter (and
- * the whole history import at first start); exit code 1 when any vCenter failed.
+ * `vscope collect [--once] [--vcenter ID]...`: the collector alone, for the vCenters named
+ * (all by default), each only while this collector holds its lease. With `once`, one cycle per
+ * vCenter (and the whole history import at first start), waiting up to a lease's time to live
+ * for a vCenter another collector holds; exit code 1 when any vCenter failed or stayed held.
  */
 export async function runCollect(config: Config, log: Logger, options: { readonly once: boolean }): Promise<number> {
   requireVcenters(config);
-  const store = openStore(config, log);
+  const stores = await openStore(config, log);
+  const { store } = stores;
+  const lease = new LeaseKeeper({ store: stores.shared, log: log.child({ component: 'collector' }) });
   try {
+    const common = {
+      store,
+      lease,
+      vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
+      intervalSec: config.intervalSec,
+      log: log.child({ component: 'collector' }),
+      tuning: collectorTuning(config),
+    };
     if (options.once) {
-      const results = await runCollectOnce({
-        store,
-        vcenters: collectorTargets(config.vcenters, config.collector.pageSize),
-        intervalSec: config.intervalSec,
-        log: log.child({ component: 'collector' }),
-        tuning: collectorTuning(config),
-      });
+      const results = await runCollectOnce({ ...common, leaseWaitSec: lease.ttlSec + lease.probeSec });
       for (const result of results) {
         if (result.ok) log.info({ vcenter: result.vcenterId, counts: result.counts, durationMs: result.durationMs }, 'cycle done');
         else process.stderr.write(`error: vCenter ${result.vcenterId}: ${result.error ?? 'failed'}\n`);
       }
       return results.every((result) => result.ok) ? 0 : 1;
     }
-    const collector = collectorFor(config, store, log);
+    const collector = createCollector(common);
     const stopped = untilSignal(log);
     collector.start();
     await stopped;
     await collector.stop();
     return 0;
   } finally {
-    store.close();
+    await stores.close();
   }
 }
 

@@ -121,40 +121,51 @@ void describe('/metrics', () => {
 
   void test('every line follows the exposition grammar, with HELP and TYPE per family', () => {
     assert.ok(samples.length > 50, `${String(samples.length)} samples`);
-    assert.ok(samples.every((sample) => sample.name.startsWith('vscope_')));
+    assert.ok(samples.every((sample) => sample.name.startsWith('vscope_') || sample.name.startsWith('vmware_')));
   });
 
   void test('label values are escaped: backslash, quote and newline', () => {
-    assert.ok(text.includes('vm="a\\"b\\\\c\\nd"'), 'escaped VM name in the text');
-    assert.ok(text.includes('datacenter="DC \\"3\\""'));
-    const weird = find('vscope_vm_vcpus', { vm: weirdName });
+    assert.ok(text.includes('vm_name="a\\"b\\\\c\\nd"'), 'escaped VM name in the text');
+    assert.ok(text.includes('dc_name="DC \\"3\\""'));
+    const weird = find('vscope_vm_vcpus', { vm_name: weirdName });
     assert.equal(weird.length, 1);
     assert.equal(weird[0]?.value, 2);
-    assert.equal(weird[0]?.labels.vcenter, 'vc3', 'an unconfigured vCenter is labelled by its id');
+    assert.equal(weird[0]?.labels.vcenter, 'vc3', 'the vCenter is labelled by its id, as remote write does');
   });
 
-  void test('figures and inventory gauges carry the fixture values and labels', () => {
-    const vm = find('vscope_vm_cpu_usage_percent', { vm: 'web-1' });
+  void test('figures carry the fixture values under the names and labels remote write uses', () => {
+    const vm = find('vmware_vm_cpu_usage_average', { vm_name: 'web-1' });
     assert.deepEqual(vm, [
       {
-        name: 'vscope_vm_cpu_usage_percent',
-        labels: { vcenter: 'Lab', datacenter: 'DC1', cluster: 'C1', host: 'esx1.example.com', vm: 'web-1', id: ids.vm1 },
-        value: 23,
+        name: 'vmware_vm_cpu_usage_average',
+        labels: { cluster_name: 'C1', dc_name: 'DC1', ds_name: 'ds1', entity_id: ids.vm1, host_name: 'esx1.example.com', vcenter: 'vc1', vm_name: 'web-1' },
+        // 23 %, in vCenter's hundredths of a percent as vmware_exporter exports it.
+        value: 2300,
       },
     ]);
-    assert.equal(find('vscope_vm_cpu_ready_percent_per_vcpu', { vm: 'web-1' })[0]?.value, 1);
-    assert.equal(find('vscope_vm_powered_on', { vm: 'db-1' })[0]?.value, 0);
-    assert.equal(find('vscope_vm_cpu_usage_percent', { vm: 'db-1' }).length, 0, 'unknown figures are left out');
-    assert.equal(find('vscope_vm_vcpus', { vm: 'template-debian' }).length, 0, 'templates are not VMs here');
-    assert.equal(find('vscope_vm_vcpus', { vm: 'old-vm' }).length, 0, 'removed VMs are gone');
-    assert.equal(find('vscope_host_net_rx_kilobytes_per_second', { host: 'esx1.example.com' })[0]?.value, 300);
-    assert.equal(find('vscope_host_mem_consumed_bytes', { host: 'esx1.example.com' })[0]?.value, 65536 * 1024 * 1024);
-    assert.equal(find('vscope_host_maintenance_mode', { host: 'esx2.example.com' })[0]?.value, 1);
-    assert.equal(find('vscope_nic_rx_kilobytes_per_second', { host: 'esx1.example.com', nic: 'vmnic0' })[0]?.value, 120);
-    assert.equal(find('vscope_datastore_capacity_bytes', { datastore: 'ds1' })[0]?.value, 1000 * 1024 ** 3);
-    assert.equal(find('vscope_datastore_free_bytes', { datastore: 'ds1' })[0]?.value, 250 * 1024 ** 3);
-    assert.equal(find('vscope_collector_last_success_timestamp_seconds', { vcenter: 'Lab' })[0]?.value, nowSec - 60);
-    assert.equal(find('vscope_collector_stale', { vcenter: 'Lab' })[0]?.value, 0);
+    assert.equal(find('vmware_vm_cpu_ready_summation', { vm_name: 'web-1' })[0]?.value, 800);
+    assert.equal(find('vscope_vm_cpu_ready_percent_per_vcpu', { vm_name: 'web-1' })[0]?.value, 1);
+    assert.equal(find('vscope_vm_powered_on', { vm_name: 'db-1' })[0]?.value, 0);
+    assert.equal(find('vmware_vm_cpu_usage_average', { vm_name: 'db-1' }).length, 0, 'unknown figures are left out');
+    assert.equal(find('vscope_vm_vcpus', { vm_name: 'template-debian' }).length, 0, 'templates are not VMs here');
+    assert.equal(find('vscope_vm_vcpus', { vm_name: 'old-vm' }).length, 0, 'removed VMs are gone');
+    assert.equal(find('vmware_host_net_bytesRx_average', { host_name: 'esx1.example.com' })[0]?.value, 300);
+    assert.equal(find('vmware_host_cpu_usage_average', { host_name: 'esx1.example.com' })[0]?.value, 5000);
+    assert.equal(find('vscope_host_mem_consumed_bytes', { host_name: 'esx1.example.com' })[0]?.value, 65536 * 1024 * 1024);
+    assert.equal(find('vscope_host_maintenance_mode', { host_name: 'esx2.example.com' })[0]?.value, 1);
+    assert.deepEqual(find('vscope_nic_rx_kilobytes_per_second', { nic: 'vmnic0' })[0]?.labels, {
+      cluster_name: 'C1',
+      dc_name: 'DC1',
+      entity_id: ids.nic0,
+      host_name: 'esx1.example.com',
+      nic: 'vmnic0',
+      vcenter: 'vc1',
+    });
+    assert.equal(find('vscope_nic_rx_kilobytes_per_second', { host_name: 'esx1.example.com', nic: 'vmnic0' })[0]?.value, 120);
+    assert.equal(find('vmware_datastore_capacity_size', { ds_name: 'ds1' })[0]?.value, 1000 * 1024 ** 3);
+    assert.equal(find('vmware_datastore_freespace_size', { ds_name: 'ds1' })[0]?.value, 250 * 1024 ** 3);
+    assert.equal(find('vscope_collector_last_success_timestamp_seconds', { vcenter: 'vc1' })[0]?.value, nowSec - 60);
+    assert.equal(find('vscope_collector_stale', { vcenter: 'vc1' })[0]?.value, 0);
     assert.equal(find('vscope_collector_stale', { vcenter: 'vc2' })[0]?.value, 1, 'vc2 failed its last cycle');
     // No two samples share a name and label set (Prometheus would reject the scrape).
     const keys = samples.map((sample) => `${sample.name}${JSON.stringify(sample.labels)}`);

@@ -98,7 +98,7 @@ void describe('a person who may read one VM', () => {
   void test('the status counts only what it may read, and gives the import as a share', async () => {
     const body = await get<StatusResponse>('/api/status');
     assert.deepEqual(body.vcenters.map((v) => ({ id: v.id, counts: v.counts, import: v.import })), [
-      { id: 'vc1', counts: { datacenters: 1, clusters: 1, hosts: 0, vms: 1, datastores: 0 }, import: { state: 'done', percentDone: 100 } },
+      { id: 'vc1', counts: { datacenters: 1, clusters: 1, hosts: 0, vms: 1, datastores: 0 }, import: { state: 'done', percentDone: 100, problem: null } },
     ]);
   });
 });

@@ -241,7 +241,7 @@ test('a VM renamed to an XSS payload shows as literal text and runs nothing', as
   } finally {
     await client.logout();
   }
-  const results = await stack.current.vscope.collector.runOnce();
+  const results = await stack.current.collector.runOnce();
   assert.ok(results.every((r) => r.ok));
 
   await page.goto(`${stack.current.vscope.url}/#/dc/${dc.id}/vms`);
@@ -308,7 +308,7 @@ test('dark theme and a phone-sized screen', async () => {
 
 test('a failed collection flags the data as stale with the reason', async () => {
   await stack.current.sim.stop();
-  const results = await stack.current.vscope.collector.runOnce();
+  const results = await stack.current.collector.runOnce();
   assert.equal(results[0]?.ok, false);
   await page.goto(`${stack.current.vscope.url}/#/dc/${dcAt(0).id}`);
   const banner = page.getByTestId('stale-banner');

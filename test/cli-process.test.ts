@@ -113,7 +113,7 @@ test('serve answers, then stops cleanly on SIGTERM with exit code 0', async () =
   let url: string | null = null;
   let healthz: number | null = null;
   const run = await vscope(['serve'], { ...envFor(dir, 'collector-secret'), VSCOPE_LOG_LEVEL: 'info' }, (text, stop) => {
-    const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"vscope is listening"/.exec(text);
+    const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^}]*"msg":"vscope is listening"/.exec(text);
     if (match?.[1] && url === null) {
       url = match[1];
       void fetch(`${url}/healthz`)

@@ -63,7 +63,7 @@ test('the worker builds what the app would build in its own thread, and sees lat
     const fromWorker = await builder.metrics(metricsRequest);
     const inThread = await buildMetrics(store, metricsRequest);
     assert.equal(fromWorker.json.toString('utf8'), inThread.json.toString('utf8'));
-    assert.match(fromWorker.json.toString('utf8'), /^vscope_vm_cpu_usage_percent\{vcenter="VC One",.*\} 77$/m);
+    assert.match(fromWorker.json.toString('utf8'), /^vmware_vm_cpu_usage_average\{.*entity_id=".*,vm_name="web-1"\} 7700$/m);
     assert.ok(fromWorker.gzip);
     assert.equal(gunzipSync(fromWorker.gzip).toString('utf8'), inThread.json.toString('utf8'));
   } finally {

@@ -31,6 +31,7 @@ import {
   type ResolvedMetrics,
 } from './performance.ts';
 import { TransportError } from '../vsphere/errors.ts';
+import type { VcenterLease } from './leases.ts';
 import type { CollectorClient, ConnectFn, HistoricalInterval, ProbeFn, VcenterConnection } from './vsphere-api.ts';
 
 export interface VcenterTarget extends VcenterConnection {
@@ -67,6 +68,11 @@ export interface CollectorOptions {
   readonly tuning?: Partial<CollectorTuning>;
   /** Called whenever `status()` changed (a cycle ended: counts, errors, import progress, next run). */
   readonly onStatusChange?: () => void;
+  /**
+   * Leases per vCenter when several collectors may run (leases.ts): a cycle runs only while this
+   * collector holds its vCenter's lease. Default: none (this collector collects every vCenter).
+   */
+  readonly lease?: VcenterLease;
 }
 
 export type CycleCounts = CollectionStatus['counts'];
@@ -82,6 +88,8 @@ export interface CycleResult {
   readonly durationMs: number;
   readonly counts: CycleCounts;
   readonly import: ImportProgress;
+  /** True when another collector holds this vCenter's lease: nothing was collected, nothing stored. */
+  readonly standby?: boolean;
 }
 
 /** The stored status plus what the scheduler knows. */
@@ -102,8 +110,8 @@ export interface Collector {
   start(): void;
   /** Stops the loops; resolves once no cycle can write any more (running ones are abandoned). */
   stop(): Promise<void>;
-  /** Runs one cycle of every vCenter now (after any running one) and returns their outcomes. */
-  runOnce(): Promise<CycleResult[]>;
+  /** Runs one cycle of every vCenter (or of those named) now, after any running one, and returns their outcomes. */
+  runOnce(vcenterIds?: readonly string[]): Promise<CycleResult[]>;
   status(): readonly CollectorStatus[];
 }
 
@@ -172,6 +180,7 @@ class VcenterLoop {
     private readonly connect: ConnectFn,
     private readonly probe: ProbeFn,
     private readonly onStatusChange: () => void,
+    private readonly lease: VcenterLease | undefined,
   ) {
     this.once = new OnceLogger(log);
     this.importer = new HistoryImporter(log);
@@ -265,6 +274,7 @@ class VcenterLoop {
     const client = this.client;
     this.client = null;
     if (client) await client.logout();
+    await this.lease?.release(this.target.id);
   }
 
   private gate(): void {
@@ -294,6 +304,7 @@ class VcenterLoop {
   }
 
   private async cycle(): Promise<CycleResult> {
+    if (this.lease !== undefined && !this.stopped && !(await this.lease.hold(this.target.id))) return this.standby();
     const startSec = Math.floor(this.now());
     const started = performance.now();
     let counts: CycleCounts = zeroCounts;
@@ -345,6 +356,29 @@ class VcenterLoop {
     }
     this.onStatusChange();
     return { vcenterId: this.target.id, ok, error, startSec, endSec, durationMs, counts, import: importProgress };
+  }
+
+  /** Another collector holds the vCenter: ask again soon, keep no session, store nothing. */
+  private async standby(): Promise<CycleResult> {
+    const nowSec = Math.floor(this.now());
+    const client = this.client;
+    this.client = null;
+    if (client) await client.logout();
+    this.nextRunSec = nowSec + (this.lease?.probeSec ?? this.intervalSec);
+    this.nextCycleSec = this.nextRunSec;
+    this.unreachable = false;
+    const holder = (await this.lease?.holder(this.target.id)) ?? 'another collector';
+    return {
+      vcenterId: this.target.id,
+      ok: false,
+      standby: true,
+      error: `collected by another collector (${holder}) holding its lease`,
+      startSec: nowSec,
+      endSec: nowSec,
+      durationMs: 0,
+      counts: zeroCounts,
+      import: this.importer.progress(),
+    };
   }
 
   /** One cycle's work (started at `startSec`); `connecting.done` is set once a session is open. */
@@ -566,7 +600,8 @@ export function createCollector(options: CollectorOptions): Collector {
   const probe: ProbeFn = options.probe ?? ((o) => VsphereClient.probe(o));
   const onStatusChange = options.onStatusChange ?? ((): void => undefined);
   const loops = options.vcenters.map(
-    (target) => new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect, probe, onStatusChange),
+    (target) =>
+      new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect, probe, onStatusChange, options.lease),
   );
   let started = false;
 
@@ -579,8 +614,8 @@ export function createCollector(options: CollectorOptions): Collector {
     async stop(): Promise<void> {
       await Promise.all(loops.map((loop) => loop.halt(5000)));
     },
-    async runOnce(): Promise<CycleResult[]> {
-      return Promise.all(loops.map((loop) => loop.runCycle()));
+    async runOnce(vcenterIds?: readonly string[]): Promise<CycleResult[]> {
+      return Promise.all(loops.filter((loop) => vcenterIds === undefined || vcenterIds.includes(loop.target.id)).map((loop) => loop.runCycle()));
     },
     status(): readonly CollectorStatus[] {
       return loops.map((loop) => loop.status());
@@ -591,11 +626,14 @@ export function createCollector(options: CollectorOptions): Collector {
 export interface CollectOnceOptions extends Omit<CollectorOptions, 'intervalSec'> {
   /** Recorded for the backoff only; default 120. */
   readonly intervalSec?: number;
+  /** How long to wait for a vCenter whose lease another collector holds, seconds (default 0: not at all). */
+  readonly leaseWaitSec?: number;
 }
 
 /**
  * `vscope collect --once`: one full cycle per vCenter, including the whole history import,
- * then logs out. Never throws for a vCenter's failure: each result says ok or why not.
+ * then logs out. Never throws for a vCenter's failure: each result says ok or why not. A
+ * vCenter another collector holds is asked again every `lease.probeSec` for `leaseWaitSec`.
  */
 export async function runCollectOnce(options: CollectOnceOptions): Promise<CycleResult[]> {
   const collector = createCollector({
@@ -604,7 +642,15 @@ export async function runCollectOnce(options: CollectOnceOptions): Promise<Cycle
     tuning: { importBudgetMs: Number.POSITIVE_INFINITY, ...options.tuning },
   });
   try {
-    return await collector.runOnce();
+    const deadlineMs = Date.now() + (options.leaseWaitSec ?? 0) * 1000;
+    let results = await collector.runOnce();
+    // Another collector holds some vCenter: its lease lapses if its holder is gone.
+    while (results.some((result) => result.standby === true) && Date.now() < deadlineMs) {
+      await new Promise((resolve) => setTimeout(resolve, (options.lease?.probeSec ?? 10) * 1000));
+      const again = await collector.runOnce(results.filter((result) => result.standby === true).map((result) => result.vcenterId));
+      results = results.map((result) => again.find((next) => next.vcenterId === result.vcenterId) ?? result);
+    }
+    return results;
   } finally {
     await collector.stop();
   }

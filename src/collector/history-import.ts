@@ -7,8 +7,8 @@
  * cycle's collection so that current data always comes first.
  */
 import type { Logger } from 'pino';
-import { tierForIntervalSec } from '../shared/tiers.ts';
-import type { ImportProgress, SampleBatch, Store } from '../store/store.ts';
+import { tierForIntervalSec, type Tier } from '../shared/tiers.ts';
+import { SamplesRefused, type ImportProgress, type SampleBatch, type Store } from '../store/store.ts';
 import {
   maxRealtimeSamples,
   metricsAtLevel,
@@ -78,6 +78,8 @@ export class HistoryImporter {
   private done = 0;
   private total = 0;
   private state: ImportProgress['state'] = 'pending';
+  /** What the store refused (SamplesRefused), reported once and in the progress. */
+  private problem: string | null = null;
 
   constructor(private readonly log?: Logger) {}
 
@@ -123,7 +125,20 @@ export class HistoryImporter {
 
   progress(): ImportProgress {
     const state = this.queue.length === 0 && this.state !== 'failed' ? 'done' : this.state;
-    return { state, entitiesDone: this.done, entitiesTotal: this.total };
+    return { state, entitiesDone: this.done, entitiesTotal: this.total, ...(this.problem === null ? {} : { problem: this.problem }) };
+  }
+
+  /** Stores one answer's samples into `tier`; what the store refuses as too old is reported, never retried. */
+  private async land(ctx: ImportStepContext, tier: Tier, batches: SampleBatch[]): Promise<void> {
+    if (ctx.abandoned()) throw new Error('collector stopping');
+    try {
+      await ctx.store.importHistorical(tier, batches);
+    } catch (error) {
+      // Too old for the store: retrying would loop forever. Said once, shown in the status, skipped.
+      if (!(error instanceof SamplesRefused)) throw error;
+      if (this.problem === null) this.log?.error({ tier, err: error.message }, 'the samples store refused imported history as too old; that history is skipped');
+      this.problem = error.message;
+    }
   }
 
   /** Imports queued entities for up to `budgetMs`; throws (and keeps the queue) when vCenter fails. */
@@ -150,10 +165,7 @@ export class HistoryImporter {
               window: () => ({ startSec: ctx.nowSec - realtimeRetentionSec, endSec: ctx.nowSec, maxSample: maxRealtimeSamples }),
             },
             ctx.tuning,
-            async (batches: SampleBatch[]) => {
-              if (ctx.abandoned()) throw new Error('collector stopping');
-              await ctx.store.importHistorical('5m', batches);
-            },
+            (batches: SampleBatch[]) => this.land(ctx, '5m', batches),
             this.log,
           );
         }
@@ -173,10 +185,7 @@ export class HistoryImporter {
               window: () => ({ startSec, endSec: ctx.nowSec, maxSample }),
             },
             ctx.tuning,
-            async (batches: SampleBatch[]) => {
-              if (ctx.abandoned()) throw new Error('collector stopping');
-              await ctx.store.importHistorical(tier, batches);
-            },
+            (batches: SampleBatch[]) => this.land(ctx, tier, batches),
             this.log,
           );
         }

@@ -6,14 +6,20 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { DatabaseSettings, EngineSettings } from '../store/open.ts';
 import type { CollectionStatus } from '../store/store.ts';
 import { backoffDelaySec, resolveTuning, type Collector, type CollectorStatus, type CollectorTuning, type CycleResult, type VcenterTarget } from './collector.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
+import { processHolderId } from './leases.ts';
 import type { CollectorWorkerStart, FromCollectorWorker, ToCollectorWorker } from './worker-protocol.ts';
 
 export interface CollectorWorkerOptions {
   /** SQLite database file, already opened (so migrated) by the caller; the worker opens its own connection. */
   readonly databasePath: string;
+  /** The engine the samples go to, when not SQLite (store/open.ts). */
+  readonly engine?: EngineSettings | null;
+  /** The shared state's PostgreSQL, when not SQLite. */
+  readonly database?: DatabaseSettings | null;
   readonly vcenters: readonly VcenterTarget[];
   /** Cycle period, seconds. */
   readonly intervalSec: number;
@@ -57,12 +63,15 @@ export function startCollectorWorker(options: CollectorWorkerOptions): Collector
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
   const workerData: CollectorWorkerStart = {
     databasePath: options.databasePath,
+    engine: options.engine ?? null,
+    database: options.database ?? null,
     vcenters: options.vcenters,
     intervalSec: options.intervalSec,
     tuning: options.tuning ?? {},
     logLevel: options.log.level,
     logBindings: options.log.bindings(),
     retentionEveryMs: options.retentionEveryMs ?? 3600_000,
+    leaseHolderId: processHolderId(),
   };
   const log = options.log;
 

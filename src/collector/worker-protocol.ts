@@ -2,12 +2,17 @@
  * What crosses the thread boundary between the collector worker (worker.ts) and its
  * main-thread facade (worker-collector.ts): structured-cloneable values only.
  */
+import type { DatabaseSettings, EngineSettings } from '../store/open.ts';
 import type { CollectorStatus, CollectorTuning, CycleResult, VcenterTarget } from './collector.ts';
 
 /** The worker's `workerData`: everything it needs to build its collector. Holds the passwords. */
 export interface CollectorWorkerStart {
   /** SQLite database file, already created and migrated by the main thread. */
   readonly databasePath: string;
+  /** The engine the samples go to, when not SQLite (holds its credentials). */
+  readonly engine?: EngineSettings | null;
+  /** The shared state's PostgreSQL, when not SQLite (holds its password). */
+  readonly database?: DatabaseSettings | null;
   readonly vcenters: readonly VcenterTarget[];
   readonly intervalSec: number;
   readonly tuning: Partial<CollectorTuning>;
@@ -17,6 +22,8 @@ export interface CollectorWorkerStart {
   readonly logBindings: Readonly<Record<string, unknown>>;
   /** How often the worker applies retention once started, ms. */
   readonly retentionEveryMs: number;
+  /** The collector's name in the vCenters' leases: one per process, whichever worker runs. */
+  readonly leaseHolderId: string;
 }
 
 /** Main thread -> worker. */

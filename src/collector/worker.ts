@@ -8,8 +8,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { createLogger } from '../log.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStores } from '../store/open.ts';
 import { createCollector } from './collector.ts';
+import { LeaseKeeper } from './leases.ts';
 import type { CollectorWorkerStart, FromCollectorWorker, ToCollectorWorker } from './worker-protocol.ts';
 
 if (!parentPort) throw new Error('src/collector/worker.ts runs as a worker thread (see startCollectorWorker)');
@@ -21,13 +22,17 @@ const rootLog = createLogger(start.logLevel, pino.destination({ dest: 1, sync: t
 const log = rootLog.child(start.logBindings);
 const post = (message: FromCollectorWorker): void => port.postMessage(message);
 
-const store = openSqliteStore(start.databasePath, { log: rootLog });
+const stores = await openStores({ sqlitePath: start.databasePath, engine: start.engine ?? null, database: start.database ?? null }, rootLog);
+const store = stores.store;
+// One holder per process: a worker restarted after a crash takes its own leases back at once.
+const lease = new LeaseKeeper({ store: stores.shared, holderId: start.leaseHolderId, log });
 const collector = createCollector({
   store,
   vcenters: start.vcenters,
   intervalSec: start.intervalSec,
   log,
   tuning: start.tuning,
+  lease,
   onStatusChange: () => post({ type: 'status', statuses: collector.status(), cycleEnded: true }),
 });
 post({ type: 'status', statuses: collector.status(), cycleEnded: false });
@@ -36,11 +41,9 @@ post({ type: 'status', statuses: collector.status(), cycleEnded: false });
 let retention: NodeJS.Timeout | undefined;
 function startRetention(): void {
   retention ??= setInterval(() => {
-    try {
-      store.applyRetention(Math.floor(Date.now() / 1000));
-    } catch (error) {
-      log.error({ err: error }, 'retention failed; retrying next hour');
-    }
+    Promise.resolve()
+      .then(() => store.applyRetention(Math.floor(Date.now() / 1000)))
+      .catch((error: unknown) => log.error({ err: error }, 'retention failed; retrying next hour'));
   }, start.retentionEveryMs);
 }
 
@@ -52,7 +55,7 @@ async function stop(): Promise<void> {
   try {
     await collector.stop();
   } finally {
-    store.close();
+    await stores.close();
     // Nothing is left to keep the thread alive once the port is closed: it exits.
     port.close();
   }

@@ -6,11 +6,12 @@ import { fastifyCookie } from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { CollectionStatus, SessionStore, Store } from '../store/store.ts';
+import type { CollectionStatus, LoginLimiterStore, SessionStore, Store } from '../store/store.ts';
 import type { Authenticator } from './auth.ts';
 import { AppError, forbiddenOrigin, internalErrorBody, methodNotAllowed, notAuthenticated, notFound } from './errors.ts';
 import { inlineListBuilder, type ListBuilder } from './list-builder.ts';
 import type { RouteContext } from './routes/context.ts';
+import { insightsRoutes } from './routes/insights-routes.ts';
 import { inventoryRoutes } from './routes/inventory-routes.ts';
 import { operationsRoutes } from './routes/operations-routes.ts';
 import { seriesRoutes } from './routes/series-routes.ts';
@@ -59,6 +60,8 @@ export interface AppDeps {
   readonly store: Store;
   /** Where sessions and what each one may see are kept (shared by every front end). */
   readonly sessionStore: SessionStore;
+  /** Where failed logins are counted (shared by every front end, so that the limit holds across them). */
+  readonly loginLimiter: LoginLimiterStore;
   /** The sessions, when the caller drives them (tests refresh scopes at will); default: built from sessionStore and the config. */
   readonly sessions?: Sessions;
   readonly auth: Authenticator;
@@ -170,7 +173,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       log,
     });
   sessions.start();
-  const statuses = async (): Promise<readonly CollectionStatus[]> => deps.collector?.status() ?? (await store.statuses());
+  // Without a collector in this process (a front end), the statuses are the store's, which the
+  // collectors write once per cycle: read again only when the store's data version moved.
+  let storedStatuses: { readonly version: number | undefined; readonly value: Promise<readonly CollectionStatus[]> } | null = null;
+  const statuses = async (): Promise<readonly CollectionStatus[]> => {
+    if (deps.collector) return deps.collector.status();
+    const version = await store.dataVersion?.();
+    if (storedStatuses === null || version === undefined || storedStatuses.version !== version) {
+      const value = Promise.resolve(store.statuses());
+      storedStatuses = { version, value };
+      value.catch(() => {
+        storedStatuses = null;
+      });
+    }
+    return storedStatuses.value;
+  };
 
   // Routes this app declares, for the 405 answer and the OpenAPI coverage test.
   const declared: { method: string; url: string; regex: RegExp }[] = [];
@@ -257,6 +274,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     log,
     config,
     sessions,
+    loginLimiter: deps.loginLimiter,
     listBuilder: deps.listBuilder ?? inlineListBuilder(store, deps.sessionStore),
     nowMs,
     nowSec,
@@ -265,6 +283,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(sessionRoutes, context);
   void app.register(inventoryRoutes, context);
   void app.register(seriesRoutes, context);
+  void app.register(insightsRoutes, context);
   void app.register(operationsRoutes, context);
 
   // The sessions stay stored (another front end may serve them); the vSphere sessions held

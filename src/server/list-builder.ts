@@ -13,6 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Visibility } from '../shared/visibility.ts';
+import type { StoreSettings } from '../store/open.ts';
 import type { CollectionStatus, SessionStore, Store, StoredEntity } from '../store/store.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
 import { minGzipBytes, type PreparedBody } from './prepared-body.ts';
@@ -97,9 +98,7 @@ export function inlineListBuilder(store: Store, sessionStore: Pick<SessionStore,
 }
 
 /** What the list worker receives at start and per request, and what it answers. */
-export interface ListWorkerData {
-  readonly databasePath: string;
-}
+export type ListWorkerData = StoreSettings;
 export type ListWorkerRequest =
   | (ListRequest & { readonly id: number; readonly kind: 'list' })
   | (MetricsRequest & { readonly id: number; readonly kind: 'metrics' });
@@ -108,10 +107,12 @@ export type ListWorkerAnswer =
   | { readonly id: number; readonly ok: false; readonly error: string };
 
 /**
- * Builds lists in a worker thread reading `databasePath`. Requests run one at a time, in order.
+ * Builds lists in a worker thread reading the stores of `stores` (a SQLite file's path: that
+ * file alone). Requests run one at a time, in order.
  * A worker that dies fails the requests in flight and is started again by the next one.
  */
-export function workerListBuilder(databasePath: string, log: Logger): ListBuilder {
+export function workerListBuilder(stores: StoreSettings | string, log: Logger): ListBuilder {
+  const settings: StoreSettings = typeof stores === 'string' ? { sqlitePath: stores, engine: null } : stores;
   let worker: Worker | null = null;
   let nextId = 0;
   const pending = new Map<number, { resolve: (list: BuiltList) => void; reject: (error: Error) => void }>();
@@ -122,7 +123,7 @@ export function workerListBuilder(databasePath: string, log: Logger): ListBuilde
   };
   const started = (): Worker => {
     if (worker) return worker;
-    const workerData: ListWorkerData = { databasePath };
+    const workerData: ListWorkerData = settings;
     const thread = startWorker(moduleBeside(import.meta.url, 'list-worker'), { workerData });
     thread.on('message', (answer: ListWorkerAnswer) => {
       const waiting = pending.get(answer.id);

@@ -3,15 +3,14 @@
  * or exposition built per message, the bodies handed back without copies.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStores } from '../store/open.ts';
 import { buildMetrics, buildScopedList, type ListWorkerAnswer, type ListWorkerData, type ListWorkerRequest } from './list-builder.ts';
 import { ScopeCache } from './scope-cache.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('list-worker.ts runs as a worker thread (see workerListBuilder)');
-const { databasePath } = workerData as ListWorkerData;
-const store = openSqliteStore(databasePath);
-const scopes = new ScopeCache(store);
+const { store, shared: sessions } = await openStores(workerData as ListWorkerData);
+const scopes = new ScopeCache(sessions);
 
 /** A buffer that owns its whole ArrayBuffer, so that it can be transferred. */
 const owned = (buffer: Buffer): Uint8Array => (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : new Uint8Array(buffer));

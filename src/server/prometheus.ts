@@ -1,11 +1,18 @@
 /**
  * GET /metrics: the latest figures in the Prometheus text exposition format (version 0.0.4).
  * Every family is a gauge; a sample is left out when its figure is unknown (null).
- * Labels: vcenter, datacenter, cluster, host, vm, datastore, nic and `id` (the vscope entity id,
- * so that two VMs with the same name never collide into one series).
+ *
+ * The sampled metrics go out under the same names, units and labels as remote write sends
+ * (store/prometheus/names.ts: vmware_exporter's where it has one, e.g.
+ * `vmware_vm_cpu_usage_average{vm_name,host_name,cluster_name,dc_name,ds_name,vcenter,entity_id}`),
+ * so that scraping vscope and receiving its remote write give the same series; their value here
+ * is the latest 5-minute average. Inventory figures that are not samples keep `vscope_*` names
+ * with the same labels. `entity_id` keeps two VMs of one name apart.
  */
 import type { CollectionStatus, Store } from '../store/store.ts';
 import { isStale, lastCycleFailed } from './status.ts';
+import { metricsByKind } from '../shared/metrics.ts';
+import { engineMetric, engineMetricTable, entityLabels, type EntityContext, type SampledKind } from '../store/prometheus/names.ts';
 import { DatacenterData, datastoreRows, everything, hostRows, selectLive, vmRows } from './views.ts';
 
 type Labels = Readonly<Record<string, string>>;
@@ -60,66 +67,32 @@ class Exposition {
 const bytesPerMB = 1024 * 1024;
 const bytesPerGB = 1024 * 1024 * 1024;
 
-/** [family suffix, help, row field, factor] tables: one family per figure. */
+/**
+ * Inventory figures that are not samples: [family suffix, help, row field, factor]. Samples
+ * (the metrics of shared/metrics.ts) go out under the engine's names instead (names.ts).
+ */
 const hostFigures = [
-  ['cpu_usage_percent', 'Host CPU usage, percent of capacity (latest 5-minute average).', 'cpuUsagePct', 1],
-  ['cpu_used_megahertz', 'Host CPU used, MHz.', 'cpuUsedMhz', 1],
   ['cpu_capacity_megahertz', 'Host CPU capacity, MHz.', 'cpuCapacityMhz', 1],
   ['cpu_cores', 'Physical CPU cores.', 'cpuCores', 1],
   ['vcpus_allocated', 'vCPUs of the VMs registered on the host (templates aside).', 'vcpusAllocated', 1],
   ['vms', 'VMs registered on the host (templates aside).', 'vms', 1],
   ['vms_powered_on', 'Powered-on VMs on the host.', 'vmsPoweredOn', 1],
-  ['mem_usage_percent', 'Host memory usage, percent of capacity.', 'memUsagePct', 1],
-  ['mem_consumed_bytes', 'Host memory consumed, bytes.', 'memConsumedMB', bytesPerMB],
   ['memory_capacity_bytes', 'Host memory capacity, bytes.', 'memoryCapacityMB', bytesPerMB],
-  ['net_rx_kilobytes_per_second', 'Host network received, KB/s.', 'netRxKBps', 1],
-  ['net_tx_kilobytes_per_second', 'Host network transmitted, KB/s.', 'netTxKBps', 1],
   ['uptime_seconds', 'Host uptime, seconds.', 'uptimeSec', 1],
 ] as const;
 
 const vmFigures = [
-  ['cpu_usage_percent', 'VM CPU usage, percent (latest 5-minute average).', 'cpuUsagePct', 1],
-  ['cpu_used_megahertz', 'VM CPU used, MHz.', 'cpuUsedMhz', 1],
-  ['cpu_ready_milliseconds', 'VM CPU ready over all vCPUs, ms per 20 s sample.', 'cpuReadyMs', 1],
-  ['cpu_ready_percent_per_vcpu', 'VM CPU ready, percent of the interval per vCPU.', 'cpuReadyPctPerVcpu', 1],
+  ['cpu_ready_percent_per_vcpu', 'VM CPU ready, percent of the interval per vCPU (latest 5-minute average).', 'cpuReadyPctPerVcpu', 1],
   ['vcpus', 'VM vCPUs.', 'numCpu', 1],
   ['memory_bytes', 'VM configured memory, bytes.', 'memoryMB', bytesPerMB],
-  ['mem_usage_percent', 'VM memory usage, percent.', 'memUsagePct', 1],
-  ['net_rx_kilobytes_per_second', 'VM network received, KB/s.', 'netRxKBps', 1],
-  ['net_tx_kilobytes_per_second', 'VM network transmitted, KB/s.', 'netTxKBps', 1],
-  ['net_rx_packets_per_second', 'VM packets received per second.', 'netRxPps', 1],
-  ['net_tx_packets_per_second', 'VM packets transmitted per second.', 'netTxPps', 1],
-  ['disk_read_operations_per_second', 'VM disk reads per second.', 'diskReadIops', 1],
-  ['disk_write_operations_per_second', 'VM disk writes per second.', 'diskWriteIops', 1],
-  ['disk_read_kilobytes_per_second', 'VM disk read throughput, KB/s.', 'diskReadKBps', 1],
-  ['disk_write_kilobytes_per_second', 'VM disk write throughput, KB/s.', 'diskWriteKBps', 1],
-  ['disk_read_latency_milliseconds', 'VM disk read latency, ms.', 'diskReadLatencyMs', 1],
-  ['disk_write_latency_milliseconds', 'VM disk write latency, ms.', 'diskWriteLatencyMs', 1],
-  ['disk_max_latency_milliseconds', 'VM highest disk latency, ms.', 'diskMaxLatencyMs', 1],
   ['disk_provisioned_bytes', 'VM provisioned disk space, bytes.', 'diskProvisionedGB', bytesPerGB],
   ['disk_used_bytes', 'VM used disk space, bytes.', 'diskUsedGB', bytesPerGB],
   ['snapshots', 'VM snapshots.', 'snapshotCount', 1],
 ] as const;
 
-const datastoreFigures = [
-  ['capacity_bytes', 'Datastore capacity, bytes.', 'capacityGB', bytesPerGB],
-  ['free_bytes', 'Datastore free space, bytes.', 'freeGB', bytesPerGB],
-  ['used_bytes', 'Datastore used space, bytes.', 'usedGB', bytesPerGB],
-  ['provisioned_bytes', 'Datastore provisioned space, bytes.', 'provisionedGB', bytesPerGB],
-  ['vms', 'VMs with files on the datastore.', 'vms', 1],
-  ['read_kilobytes_per_second', 'Datastore read throughput, KB/s.', 'readKBps', 1],
-  ['write_kilobytes_per_second', 'Datastore write throughput, KB/s.', 'writeKBps', 1],
-  ['read_latency_milliseconds', 'Datastore read latency, ms.', 'readLatencyMs', 1],
-  ['write_latency_milliseconds', 'Datastore write latency, ms.', 'writeLatencyMs', 1],
-] as const;
+const datastoreFigures = [['vms', 'VMs with files on the datastore.', 'vms', 1]] as const;
 
-const nicFigures = [
-  ['rx_kilobytes_per_second', 'Host NIC received, KB/s.', 'netRxKBps', 1],
-  ['tx_kilobytes_per_second', 'Host NIC transmitted, KB/s.', 'netTxKBps', 1],
-  ['rx_packets_per_second', 'Host NIC packets received per second.', 'netRxPps', 1],
-  ['tx_packets_per_second', 'Host NIC packets transmitted per second.', 'netTxPps', 1],
-  ['link_speed_megabits_per_second', 'Host NIC link speed, Mb/s (absent when the link is down).', 'linkSpeedMbps', 1],
-] as const;
+const nicFigures = [['link_speed_megabits_per_second', 'Host NIC link speed, Mb/s (absent when the link is down).', 'linkSpeedMbps', 1]] as const;
 
 function addFigures<Row>(
   out: Exposition,
@@ -136,6 +109,22 @@ function addFigures<Row>(
 
 function declare(out: Exposition, prefix: string, table: readonly (readonly [string, string, string, number])[]): void {
   for (const [suffix, help] of table) out.family(`${prefix}_${suffix}`, help);
+}
+
+/** The latest figure of every sampled metric of a row, under the engine's name and unit (names.ts). */
+function addSamples(out: Exposition, kind: SampledKind, row: object, labels: Labels): void {
+  const values = row as Readonly<Record<string, unknown>>;
+  for (const def of metricsByKind[kind]) {
+    const metric = engineMetric(kind, def.key);
+    const value = values[def.key];
+    if (metric === undefined) continue;
+    out.add(metric.name, labels, typeof value === 'number' ? metric.conversion.toEngine(value) : null);
+  }
+}
+
+/** An entity's labels as remote write sends them (names.ts entityLabels), as a record. */
+function labelsOf(kind: SampledKind, context: EntityContext): Labels {
+  return Object.fromEntries(entityLabels(kind, context).map((label) => [label.name, label.value]));
 }
 
 export interface MetricsInput {
@@ -155,6 +144,7 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
   out.family('vscope_collector_last_duration_seconds', 'Duration of the last collection cycle, seconds.');
   out.family('vscope_collector_last_cycle_failed', '1 when the last collection cycle failed.');
   out.family('vscope_collector_stale', '1 when no cycle succeeded for 3 intervals or the last one failed.');
+  for (const metric of engineMetricTable) out.family(metric.name, metric.help);
   out.family('vscope_host_connected', '1 when the host is connected to vCenter.');
   out.family('vscope_host_maintenance_mode', '1 when the host is in maintenance mode.');
   declare(out, 'vscope_host', hostFigures);
@@ -164,9 +154,8 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
   out.family('vscope_datastore_accessible', '1 when the datastore is accessible.');
   declare(out, 'vscope_datastore', datastoreFigures);
 
-  const names = new Map(input.vcenters.map((vcenter) => [vcenter.id, vcenter.name]));
   for (const status of input.statuses) {
-    const labels = { vcenter: names.get(status.vcenterId) ?? status.vcenterId };
+    const labels = { vcenter: status.vcenterId };
     out.add('vscope_collector_last_success_timestamp_seconds', labels, status.lastSuccessSec);
     out.add('vscope_collector_last_duration_seconds', labels, status.lastDurationMs === null ? null : status.lastDurationMs / 1000);
     out.add('vscope_collector_last_cycle_failed', labels, lastCycleFailed(status));
@@ -175,26 +164,31 @@ export async function renderMetrics(input: MetricsInput): Promise<string> {
 
   for (const dc of selectLive(await store.datacenters(), false)) {
     const data = await DatacenterData.load(store, dc);
-    const vcenter = names.get(dc.vcenterId) ?? dc.vcenterId;
-    const base = { vcenter, datacenter: dc.name };
+    const base = { vcenter: dc.vcenterId, datacenterName: dc.name };
     for (const host of await hostRows(data, selectLive(data.hosts, false), nowSec, everything)) {
-      const labels = { ...base, cluster: host.clusterName ?? '', host: host.name, id: host.id };
+      const labels = labelsOf('host', { ...base, entityId: host.id, name: host.name, clusterName: host.clusterName });
       out.add('vscope_host_connected', labels, host.connectionState === 'connected');
       out.add('vscope_host_maintenance_mode', labels, host.inMaintenanceMode);
+      addSamples(out, 'host', host, labels);
       addFigures(out, 'vscope_host', hostFigures, host, labels);
       for (const nic of host.nics) {
-        addFigures(out, 'vscope_nic', nicFigures, nic, { ...base, cluster: labels.cluster, host: host.name, nic: nic.device, id: nic.id });
+        const nicLabels = labelsOf('nic', { ...base, entityId: nic.id, name: nic.device, hostName: host.name, clusterName: host.clusterName });
+        addSamples(out, 'nic', nic, nicLabels);
+        addFigures(out, 'vscope_nic', nicFigures, nic, nicLabels);
       }
     }
     for (const vm of await vmRows(data, selectLive(data.vms, false), everything)) {
       if (vm.isTemplate) continue;
-      const labels = { ...base, cluster: vm.clusterName ?? '', host: vm.hostName ?? '', vm: vm.name, id: vm.id };
+      // ds_name: the first datastore vCenter lists (that of the configuration file), as remote write labels it.
+      const labels = labelsOf('vm', { ...base, entityId: vm.id, name: vm.name, clusterName: vm.clusterName, hostName: vm.hostName, datastoreName: vm.datastores[0]?.name ?? null });
       out.add('vscope_vm_powered_on', labels, vm.powerState === 'poweredOn');
+      addSamples(out, 'vm', vm, labels);
       addFigures(out, 'vscope_vm', vmFigures, vm, labels);
     }
     for (const ds of await datastoreRows(data, selectLive(data.datastores, false))) {
-      const labels = { ...base, datastore: ds.name, id: ds.id };
+      const labels = labelsOf('datastore', { ...base, entityId: ds.id, name: ds.name });
       out.add('vscope_datastore_accessible', labels, ds.accessible);
+      addSamples(out, 'datastore', ds, labels);
       addFigures(out, 'vscope_datastore', datastoreFigures, ds, labels);
     }
   }

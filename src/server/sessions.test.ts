@@ -3,34 +3,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { Scope } from '../shared/visibility.ts';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { FailureLimiter, sessionIdOf, Sessions, type ScopeSource, type SessionOptions } from './sessions.ts';
-
-void test('FailureLimiter: a sliding window per key', () => {
-  let nowMs = 0;
-  const limiter = new FailureLimiter(3, 60_000, () => nowMs);
-  for (const atMs of [0, 10_000, 20_000]) {
-    nowMs = atMs;
-    assert.equal(limiter.retryAfterSec('k'), 0);
-    limiter.fail('k');
-  }
-  assert.equal(limiter.retryAfterSec('k'), 40, 'the failure at 0 leaves the window at 60 s');
-  assert.equal(limiter.retryAfterSec('other'), 0);
-  nowMs = 59_500;
-  assert.equal(limiter.retryAfterSec('k'), 1, 'never 0 while blocked');
-  nowMs = 60_000;
-  assert.equal(limiter.retryAfterSec('k'), 0);
-  limiter.fail('k');
-  assert.equal(limiter.retryAfterSec('k'), 10, 'now the failure at 10 s is the oldest of the last 3');
-  limiter.clear('k');
-  assert.equal(limiter.retryAfterSec('k'), 0);
-});
-
-void test('FailureLimiter: memory stays bounded under a flood of keys', () => {
-  const limiter = new FailureLimiter(1, 60_000, () => 0, 100);
-  for (let i = 0; i < 1000; i++) limiter.fail(`flood-${String(i)}`);
-  assert.equal(limiter.retryAfterSec('flood-999'), 60, 'recent keys are kept');
-  assert.equal(limiter.retryAfterSec('flood-0'), 0, 'the oldest keys were dropped');
-});
+import { sessionIdOf, Sessions, type ScopeSource, type SessionOptions } from './sessions.ts';
 
 const vm = (value: string): { type: string; value: string } => ({ type: 'VirtualMachine', value });
 const scopeOf = (...vms: string[]): Scope => Scope.of('vc', vms.map(vm), [{ type: 'Datacenter', value: 'datacenter-1' }]);

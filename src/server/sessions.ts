@@ -1,5 +1,5 @@
 /**
- * Web sessions and the failed-login limiter.
+ * Web sessions.
  *
  * A session is stored (SessionStore) with what its person may see (a Scope), so that any
  * process serving it enforces the same set; the cookie holds a random token, the store only
@@ -276,55 +276,5 @@ export class Sessions {
       createdBeforeMs: nowMs - maxSec * 1000,
       checkedBeforeMs: nowMs - 2 * refreshSec * 1000,
     });
-  }
-}
-
-/**
- * Sliding-window counter of failures per key: at most `limit` failures within `windowMs`;
- * past that, `retryAfterSec` says how long until the oldest one leaves the window.
- */
-export class FailureLimiter {
-  readonly #failures = new Map<string, number[]>();
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly nowMs: () => number,
-    /** Keys kept at most; the oldest are dropped first so memory stays bounded under a flood. */
-    private readonly maxKeys = 100_000,
-  ) {}
-
-  /** Seconds to wait before trying `key` again, or 0 when allowed. */
-  retryAfterSec(key: string): number {
-    const recent = this.recent(key);
-    if (recent.length < this.limit) return 0;
-    const oldest = recent[recent.length - this.limit] ?? this.nowMs();
-    return Math.max(1, Math.ceil((oldest + this.windowMs - this.nowMs()) / 1000));
-  }
-
-  fail(key: string): void {
-    const recent = this.recent(key);
-    recent.push(this.nowMs());
-    // Re-insert so the Map's order stays oldest-used first.
-    this.#failures.delete(key);
-    this.#failures.set(key, recent);
-    while (this.#failures.size > this.maxKeys) {
-      const first = this.#failures.keys().next();
-      if (first.done === true) break;
-      this.#failures.delete(first.value);
-    }
-  }
-
-  clear(key: string): void {
-    this.#failures.delete(key);
-  }
-
-  private recent(key: string): number[] {
-    const all = this.#failures.get(key);
-    if (!all) return [];
-    const since = this.nowMs() - this.windowMs;
-    const recent = all.filter((atMs) => atMs > since);
-    if (recent.length === 0) this.#failures.delete(key);
-    else if (recent.length !== all.length) this.#failures.set(key, recent);
-    return recent;
   }
 }

@@ -53,7 +53,7 @@ export function statusResponse(input: StatusInput): StatusResponse {
           lastError: null,
           stale: true,
           counts: input.counts[vcenter.id] ?? {},
-          import: { state: 'pending', percentDone: 0 },
+          import: { state: 'pending', percentDone: 0, problem: null },
         };
       }
       return {
@@ -66,7 +66,7 @@ export function statusResponse(input: StatusInput): StatusResponse {
         lastError: status.lastError,
         stale: isStale(status, input.nowSec, input.intervalSec),
         counts: input.counts[vcenter.id] ?? {},
-        import: { state: status.import.state, percentDone: importPercent(status.import) },
+        import: { state: status.import.state, percentDone: importPercent(status.import), problem: status.import.problem ?? null },
       };
     }),
   };

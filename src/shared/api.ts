@@ -12,6 +12,10 @@ import type {
   ToolsVersionStatus,
 } from './inventory.ts';
 import type { Period } from './tiers.ts';
+import type { ClusterCapacity, DatastoreFillForecast, DatastoreProvisioning, HostCapacity } from './capacity.ts';
+import type { ContentionRankBy, ContentionRow, SharedPlace } from './contention.ts';
+import type { AnalysisProgress, BucketWindow, ContentionMetric, InsightsPeriod } from './insights.ts';
+import type { VmHint } from './vm-rightsizing.ts';
 
 export interface ApiError {
   readonly error: { readonly code: string; readonly message: string };
@@ -223,6 +227,153 @@ export interface StatusResponse {
     /** What the session may read of this vCenter: datacenters, clusters (seen), hosts, vms, datastores. */
     readonly counts: Readonly<Record<string, number>>;
     /** The history import of the whole vCenter, as a share (its entity counts are not the session's to see). */
-    readonly import: { readonly state: string; readonly percentDone: number };
+    readonly import: { readonly state: string; readonly percentDone: number; readonly problem: string | null };
+  }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capacity, Contention and Compare (issue 13). Every section names the buckets its figures come
+// from (`window`: tier, bucket width, first bucket, end); readings carry their own bucket start.
+
+/** A datastore's fill forecast (30 days of 2-hour buckets of usedGB) and provisioning. */
+export interface DatastoreCapacityRow {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly capacityGB: number;
+  /** Capacity - free, from the inventory (now). */
+  readonly usedGB: number;
+  readonly usedPct: number;
+  readonly forecast: DatastoreFillForecast;
+  readonly provisioning: DatastoreProvisioning;
+}
+
+/** A host's headroom now and at the period's peak; VMs and vCPUs count its powered-on VMs. */
+export interface HostCapacityRow extends HostCapacity {
+  readonly name: string;
+  /** Null for a standalone host, or a cluster the person may not see. */
+  readonly clusterId: string | null;
+  readonly clusterName: string | null;
+  readonly connectionState: HostConnectionState;
+  readonly inMaintenanceMode: boolean;
+}
+
+/**
+ * A cluster's headroom and N+1, from the hosts that carry its VMs (connected, powered on, not
+ * in maintenance mode). Its figures are whole; host ids (hostIds, hostsWithoutData, the N+1's
+ * biggestHostId) are left out, or null, where the person may not read that host.
+ */
+export interface ClusterCapacityRow extends ClusterCapacity {
+  readonly name: string;
+  /** Hosts of the cluster not counted (maintenance, disconnected, powered off), readable ones only. */
+  readonly hostsLeftOut: readonly string[];
+}
+
+/** A VM with at least one right-sizing hint over the period. */
+export interface VmHintRow {
+  readonly id: string;
+  readonly name: string;
+  readonly hostId: string | null;
+  readonly hostName: string | null;
+  readonly clusterId: string | null;
+  readonly clusterName: string | null;
+  readonly powerState: PowerState;
+  readonly numCpu: number;
+  readonly memoryMB: number;
+  /** Share of the period with CPU usage figures, percent. */
+  readonly coveragePct: number;
+  readonly hints: readonly VmHint[];
+}
+
+/** GET /api/datacenters/:id/capacity */
+export interface CapacityResponse {
+  readonly datacenter: EntityLink;
+  readonly period: InsightsPeriod;
+  readonly nowSec: number;
+  readonly datastores: { readonly window: BucketWindow; readonly rows: readonly DatastoreCapacityRow[] };
+  readonly clusters: { readonly window: BucketWindow; readonly rows: readonly ClusterCapacityRow[] };
+  readonly hosts: { readonly window: BucketWindow; readonly rows: readonly HostCapacityRow[] };
+  readonly vms: {
+    /** Complete buckets only (see insights.ts `completeWindow`). */
+    readonly window: BucketWindow;
+    /** VMs looked at (templates aside). */
+    readonly analysed: number;
+    /** VMs with figures over less than `rules.minCoveragePct` of the period: no hint either way. */
+    readonly withoutEnoughData: number;
+    /**
+     * Set while the VMs' buckets are being read: the first time (rows empty until done), or for
+     * a newer window (rows of `window`, the older one, meanwhile). Ask again to get the rest.
+     */
+    readonly progress: AnalysisProgress | null;
+    readonly rows: readonly VmHintRow[];
+    /** The levels the hints use (vm-rightsizing.ts). */
+    readonly rules: Readonly<Record<string, number>>;
+  };
+}
+
+/** One VM of a contention ranking, with names of what the person may see. */
+export interface ContentionRowView extends ContentionRow {
+  readonly name: string;
+  readonly hostName: string | null;
+  readonly datastores: readonly { readonly id: string; readonly name: string }[];
+}
+
+/** A host or datastore the top VMs share. */
+export interface SharedPlaceView extends SharedPlace {
+  readonly name: string;
+}
+
+/** GET /api/datacenters/:id/contention */
+export interface ContentionResponse {
+  readonly datacenter: EntityLink;
+  readonly period: InsightsPeriod;
+  readonly nowSec: number;
+  readonly metric: ContentionMetric;
+  readonly label: string;
+  readonly unit: string;
+  readonly threshold: number;
+  readonly thresholdNote: string;
+  readonly rankBy: ContentionRankBy;
+  /** Complete buckets only (see insights.ts `completeWindow`). */
+  readonly window: BucketWindow;
+  /** VMs with a value above 0 in the window, ranked. */
+  readonly vmsRanked: number;
+  /** VMs whose values were all 0 in the window (nothing to rank). */
+  readonly vmsQuiet: number;
+  /** VMs without any value of the metric in the window. */
+  readonly vmsWithoutData: number;
+  /** Why nothing is ranked (the metric is not collected, no VM to see, still reading...); null when rows follow. */
+  readonly reason: string | null;
+  /** Set while the VMs' buckets are being read (see CapacityResponse `vms.progress`). */
+  readonly progress: AnalysisProgress | null;
+  readonly rows: readonly ContentionRowView[];
+  readonly shared: {
+    readonly topVmIds: readonly string[];
+    readonly hosts: readonly SharedPlaceView[];
+    readonly datastores: readonly SharedPlaceView[];
+  };
+}
+
+/** GET /api/compare: one metric of several entities of one kind, on the same buckets. */
+export interface CompareResponse {
+  readonly kind: 'host' | 'vm' | 'datastore' | 'nic';
+  readonly metric: string;
+  readonly unit: string;
+  readonly label: string;
+  readonly period: Period | 'custom';
+  readonly stepSec: number;
+  /** Start of the first bucket. */
+  readonly from: number;
+  /** End of the last bucket. */
+  readonly to: number;
+  readonly ts: readonly number[];
+  /** In the order the ids were asked. */
+  readonly series: readonly {
+    readonly entity: EntityLink;
+    /** A VM's vCPUs (CPU ready per vCPU), null for other kinds. */
+    readonly numCpu: number | null;
+    readonly avg: readonly (number | null)[];
+    readonly min: readonly (number | null)[];
+    readonly max: readonly (number | null)[];
   }[];
 }

@@ -402,6 +402,33 @@ void describe('clusterCapacity', () => {
     assert.deepEqual([cluster.nPlusOne.cpu.biggestHostId, cluster.nPlusOne.cpu.marginMhz, cluster.cpuNow?.usedMhz], ['h2', 7000, 1000]);
   });
 
+  void it('gives the same figures whether its hosts share their buckets or not', () => {
+    // Shared buckets are read by index, others through a map per host: the sparse shape lists
+    // only the buckets where a host has a value, and the first host one more past the window.
+    const sparse = (series: BucketSeries, extra: boolean): BucketSeries => {
+      const keep = series.ts.map((_, i) => series.avg[i] !== null || series.max[i] !== null);
+      const pick = <T,>(column: readonly T[]): T[] => column.filter((_, i) => keep[i]);
+      const past = extra ? { ts: [900], value: [99_999] } : { ts: [], value: [] };
+      return { stepSec: series.stepSec, ts: [...pick(series.ts), ...past.ts], avg: [...pick(series.avg), ...past.value], max: [...pick(series.max), ...past.value] };
+    };
+    const clusters = [
+      [
+        host('h1', { cpuMhz: 10_000, memoryMB: 100_000 }, { avg: [2000, 3000, 1000], max: [4000, 6000, 3000] }, { avg: [70_000, 80_000, 65_000], max: [80_000, 90_000, 70_000] }),
+        host('h2', { cpuMhz: 10_000, memoryMB: 100_000 }, { avg: [2500, 1000, null], max: [5000, 2000, 7000] }, { avg: [55_000, null, 55_000], max: [60_000, null, 60_000] }),
+        host('h3', { cpuMhz: 10_000, memoryMB: 200_000 }, none, { avg: [85_000, 90_000, 75_000], max: [90_000, 100_000, 80_000] }),
+      ],
+      [
+        host('h1', { cpuMhz: 10_000, memoryMB: 1000 }, { avg: [4000, null, 3000], max: [5000, null, 4000] }, none),
+        host('h2', { cpuMhz: 10_000, memoryMB: 1000 }, { avg: [2000, 8000, 1000], max: [3000, 9000, 2000] }, none),
+      ],
+    ];
+    for (const hosts of clusters) {
+      const shared = clusterCapacity('c1', hosts, period);
+      const spread = hosts.map((input, index) => ({ ...input, cpuUsedMhz: sparse(input.cpuUsedMhz, index === 0), memConsumedMB: sparse(input.memConsumedMB, index === 0) }));
+      assert.deepEqual(clusterCapacity('c1', spread, period), { ...shared, stepSec: spread[0]?.cpuUsedMhz.stepSec ?? 0 });
+    }
+  });
+
   void it('an empty cluster has no figures', () => {
     const cluster = clusterCapacity('c0', [], period);
     assert.deepEqual(

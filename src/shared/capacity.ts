@@ -6,6 +6,7 @@
  */
 import {
   bucketWidthInWindowSec,
+  inWindow,
   isValue,
   latestAvg,
   peakMax,
@@ -511,6 +512,8 @@ interface ResourceTotals {
 }
 
 function resourceTotals(hosts: readonly HostResource[], window: TimeWindow): ResourceTotals {
+  const shared = sharedBuckets(hosts.map((host) => host.series));
+  if (shared !== null) return alignedTotals(hosts, shared, window);
   const capacity = hosts.reduce((total, host) => total + host.capacity, 0);
   const columns = hosts.map((host) => hostColumns(host, window));
   const withData = columns.filter((host) => host.peak !== null || host.avgByBucket.size > 0);
@@ -523,6 +526,71 @@ function resourceTotals(hosts: readonly HostResource[], window: TimeWindow): Res
     now: clusterNow(withData, buckets),
     ...clusterPeak(withData, buckets),
     sumOfHostPeaks: withData.reduce((total, host) => total + (host.peak?.value ?? 0), 0),
+    hostsWithoutData,
+  };
+}
+
+/** The bucket starts every series shares (the same tier and range: the usual case), or null. */
+function sharedBuckets(series: readonly BucketSeries[]): readonly number[] | null {
+  const [first] = series;
+  if (first === undefined) return null;
+  const same = (other: BucketSeries): boolean =>
+    other.ts === first.ts || (other.ts.length === first.ts.length && other.ts.every((bucketSec, index) => bucketSec === first.ts[index]));
+  return series.every(same) ? first.ts : null;
+}
+
+/**
+ * `resourceTotals` when every host's series has the same buckets: the same figures (same
+ * buckets, same order of additions), read by index instead of through a map per host. A
+ * cluster of 100 hosts over a month took about 50 ms per resource through the maps.
+ */
+function alignedTotals(hosts: readonly HostResource[], ts: readonly number[], window: TimeWindow): ResourceTotals {
+  const capacity = hosts.reduce((total, host) => total + host.capacity, 0);
+  const peaks = hosts.map((host) => peakMax(host.series, window));
+  const hasAvg = (host: HostResource): boolean => host.series.avg.some((value, index) => isValue(value) && inWindow(ts[index] ?? Number.NaN, window));
+  const withData = hosts.map((host, index) => ({ host, peak: peaks[index] ?? null })).filter(({ host, peak }) => peak !== null || hasAvg(host));
+  const hostsWithoutData = hosts.filter((host) => !withData.some((entry) => entry.host === host)).map((host) => host.hostId);
+  if (withData.length === 0) return { hosts, capacity, now: null, peak: null, sumOfHostPeaks: null, hostsWithoutData, bucketsWithGaps: 0 };
+  const valueAt = (column: readonly (number | null)[], index: number): number | null => {
+    const value = column[index];
+    return isValue(value) ? value : null;
+  };
+  let now: BucketValue | null = null;
+  for (let index = ts.length - 1; index >= 0 && now === null; index--) {
+    const bucketSec = ts[index] ?? Number.NaN;
+    if (!inWindow(bucketSec, window)) continue;
+    let total = 0;
+    let every = true;
+    for (const { host } of withData) {
+      const avg = valueAt(host.series.avg, index);
+      if (avg === null) every = false;
+      else total += avg;
+    }
+    if (every) now = { bucketSec, value: total };
+  }
+  let peak: BucketValue | null = null;
+  let bucketsWithGaps = 0;
+  for (let index = 0; index < ts.length; index++) {
+    const bucketSec = ts[index] ?? Number.NaN;
+    // The buckets where some host with data has an average or a maximum, as the map path takes them.
+    if (!inWindow(bucketSec, window) || !withData.some(({ host }) => valueAt(host.series.avg, index) !== null || valueAt(host.series.max, index) !== null)) continue;
+    let total = 0;
+    let gap = false;
+    for (const entry of withData) {
+      const max = valueAt(entry.host.series.max, index);
+      if (max === null) gap = true;
+      total += max ?? entry.peak?.value ?? 0;
+    }
+    if (gap) bucketsWithGaps++;
+    if (peak === null || total > peak.value) peak = { bucketSec, value: total };
+  }
+  return {
+    hosts,
+    capacity,
+    now,
+    peak,
+    bucketsWithGaps,
+    sumOfHostPeaks: withData.reduce((total, { peak: own }) => total + (own?.value ?? 0), 0),
     hostsWithoutData,
   };
 }

@@ -38,6 +38,7 @@ void test('chartGroups: every VM metric lands in exactly one chart', () => {
   const shown = groups.flatMap((g) => g.metrics).sort();
   assert.deepEqual(shown, vmMetrics.map((m) => m.key).sort());
   assert.ok(groups.some((g) => g.id === 'cpu-ready' && g.readyPerVcpu === true));
+  assert.ok(!groups.some((g) => g.id.startsWith('other-')), 'no VM metric is left to a catch-all chart');
 });
 
 void test('chartGroups: a NIC gets throughput and packets', () => {

@@ -4,7 +4,7 @@
  * description of each series and of the min–max bands. Pure; no uPlot import, so the shapes
  * are plain data that the browser component maps to uPlot options.
  */
-import type { SeriesResponse } from './api.ts';
+import type { CompareResponse, SeriesResponse } from './api.ts';
 import type { EntityKind } from './inventory.ts';
 import { cpuReadyPctPerVcpu } from './metrics.ts';
 
@@ -33,8 +33,11 @@ const groupsByKind: Readonly<Record<EntityKind, readonly ChartGroup[]>> = {
     { id: 'cpu-ready', title: 'CPU ready', unit: 'percent', metrics: ['cpuReadyMs'], readyPerVcpu: true },
     { id: 'cpu-mhz', title: 'CPU used', unit: 'MHz', metrics: ['cpuUsedMhz'] },
     { id: 'mem-pct', title: 'Memory usage', unit: 'percent', metrics: ['memUsagePct'] },
+    { id: 'mem-balloon', title: 'Memory ballooned', unit: 'MB', metrics: ['memBalloonedMB'] },
+    { id: 'mem-swap', title: 'Memory swap-in rate', unit: 'KBps', metrics: ['memSwapInKBps'] },
     { id: 'net-kbps', title: 'Network throughput', unit: 'KBps', metrics: ['netRxKBps', 'netTxKBps'] },
     { id: 'net-pps', title: 'Network packets', unit: 'pps', metrics: ['netRxPps', 'netTxPps'] },
+    { id: 'net-drops', title: 'Network packets dropped', unit: 'pps', metrics: ['netRxDroppedPps', 'netTxDroppedPps'] },
     { id: 'disk-iops', title: 'Disk operations', unit: 'iops', metrics: ['diskReadIops', 'diskWriteIops'] },
     { id: 'disk-kbps', title: 'Disk throughput', unit: 'KBps', metrics: ['diskReadKBps', 'diskWriteKBps'] },
     {
@@ -246,4 +249,34 @@ export function tickLabels(ticks: readonly number[], unit: string): string[] {
   }
   // Zero needs no unit (and `0 k pkt/s` reads oddly).
   return texts.map((t, i) => (scaled[i] === 0 ? '0' : `${t} ${label}`.trim()));
+}
+
+/**
+ * uPlot data for the Compare view: one line per entity (its avg, min and max columns, a band
+ * from max to min), all on the response's one set of buckets. CPU ready (`cpuReadyMs`) is shown
+ * as percent per vCPU when every VM's vCPU count is known, each with its own count, so that VMs
+ * of different sizes compare. Null when the response holds no series.
+ */
+export function toCompareModel(response: CompareResponse): ChartModel | null {
+  if (response.series.length === 0) return null;
+  const perVcpu = response.metric === 'cpuReadyMs' && response.series.every((s) => s.numCpu !== null && s.numCpu > 0);
+  const unit = perVcpu ? 'percent' : response.unit;
+  const columns: (readonly (number | null)[])[] = [];
+  const series: ChartSeriesSpec[] = [];
+  const bands: { upper: number; lower: number }[] = [];
+  response.series.forEach((s, colorIndex) => {
+    const numCpu = s.numCpu ?? 1;
+    const convert = (v: number | null): number | null => (v === null ? null : perVcpu ? cpuReadyPctPerVcpu(v, numCpu) : v);
+    const first = columns.length + 1;
+    columns.push(s.avg.map(convert), s.min.map(convert), s.max.map(convert));
+    const label = s.entity.name;
+    series.push(
+      { metric: s.entity.id, label, unit, role: 'avg', colorIndex },
+      { metric: s.entity.id, label: `${label} min`, unit, role: 'min', colorIndex },
+      { metric: s.entity.id, label: `${label} max`, unit, role: 'max', colorIndex },
+    );
+    bands.push({ upper: first + 2, lower: first + 1 });
+  });
+  const gapped = withGaps(response.ts, response.stepSec, columns);
+  return { data: [gapped.ts, ...gapped.columns], series, bands, unit, stepSec: response.stepSec };
 }

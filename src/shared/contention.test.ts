@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BucketSeries } from './bucket-series.ts';
-import { cpuReadyPctPerVcpuSeries, rankContention, type ContentionOptions, type ContentionVmInput } from './contention.ts';
+import {
+  cpuReadyPctPerVcpuSeries,
+  measureContention,
+  rankContention,
+  rankMeasured,
+  type ContentionMeasure,
+  type ContentionOptions,
+  type ContentionVmInput,
+} from './contention.ts';
 
 const period = { fromSec: 0, toSec: 1200 };
 
@@ -118,6 +126,30 @@ void describe('rankContention', () => {
     rankContention(input, period, options);
     assert.deepEqual(input.map((entry) => entry.vmId), ['vm-z', 'vm-y']);
     assert.deepEqual(input[0]?.series.avg, [6, 1, 6, 1]);
+  });
+});
+
+void describe('measureContention and rankMeasured', () => {
+  const measuredAll = (input: readonly ContentionVmInput[]): ContentionMeasure[] =>
+    input.map((entry) => measureContention(entry, period, options.threshold)).filter((row): row is ContentionMeasure => row !== null);
+
+  void it('measure each VM as rankContention does: its row without a rank, null without data', () => {
+    assert.deepEqual(measureContention(vms[0] as ContentionVmInput, period, 5), rowA);
+    assert.equal(measureContention(vms[4] as ContentionVmInput, period, 5), null);
+  });
+
+  void it('rank measured VMs exactly as rankContention ranks their series, by either order', () => {
+    for (const rankBy of ['peak', 'timeAbove'] as const) {
+      const opts = { ...options, rankBy, limit: 3, sharedTop: 2 };
+      assert.deepEqual(rankMeasured(measuredAll(vms), ['vm-e'], period, 300, opts), rankContention(vms, period, opts), rankBy);
+    }
+  });
+
+  void it('take the hosts and datastores of the measured rows as given', () => {
+    const hidden = measuredAll(vms).map((row) => (row.vmId === 'vm-c' ? { ...row, hostId: null, datastoreIds: [] } : row));
+    const ranking = rankMeasured(hidden, [], period, 300, options);
+    assert.deepEqual(ranking.shared.hosts, [{ id: 'h1', topVms: 2, vmIds: ['vm-a', 'vm-b'] }]);
+    assert.deepEqual(ranking.shared.datastores[0], { id: 'ds1', topVms: 2, vmIds: ['vm-a', 'vm-b'] });
   });
 });
 

@@ -107,7 +107,9 @@ export function cpuReadyPctPerVcpuSeries(cpuReadyMs: BucketSeries, numCpu: numbe
   return mapSeries(cpuReadyMs, (readyMs) => cpuReadyPctPerVcpu(readyMs, numCpu));
 }
 
-type Measured = Omit<ContentionRow, 'rank'>;
+/** One VM's figures of a ranking, before it is ranked (see `measureContention`). */
+export type ContentionMeasure = Omit<ContentionRow, 'rank'>;
+type Measured = ContentionMeasure;
 
 /** Ranks the VMs by their contention on one metric over the window. */
 export function rankContention(
@@ -116,8 +118,40 @@ export function rankContention(
   options: ContentionOptions,
 ): ContentionRanking {
   const measured = vms.map((vm) => measure(vm, window, options.threshold));
-  const ranked = measured
-    .filter((row): row is Measured => row !== null)
+  return rankMeasured(
+    measured.filter((row): row is Measured => row !== null),
+    vms.filter((_, index) => measured[index] === null).map((vm) => vm.vmId),
+    window,
+    vms[0]?.series.stepSec ?? 0,
+    options,
+  );
+}
+
+/**
+ * One VM's peak and times above the threshold over the window, as `rankContention` measures
+ * it; null when the VM has no maximum in the window. For callers that measure VMs as their
+ * series are read (thousands of VMs' series need not be held at once) and rank them later
+ * with `rankMeasured`.
+ */
+export function measureContention(vm: ContentionVmInput, window: TimeWindow, threshold: number): ContentionMeasure | null {
+  return measure(vm, window, threshold);
+}
+
+/**
+ * Ranks measured VMs exactly as `rankContention` ranks their series (rankContention is
+ * `rankMeasured` of each VM's `measureContention`). The rows' hosts and datastores are taken as
+ * given, so a caller may leave out those a reader may not see before ranking.
+ * @param vmsWithoutData VMs that had no value in the window, echoed
+ * @param stepSec bucket width of the series measured, echoed
+ */
+export function rankMeasured(
+  measured: readonly ContentionMeasure[],
+  vmsWithoutData: readonly string[],
+  window: TimeWindow,
+  stepSec: number,
+  options: ContentionOptions,
+): ContentionRanking {
+  const ranked = [...measured]
     .sort(options.rankBy === 'peak' ? byPeak : byTimeAbove)
     .map((row, index) => ({ rank: index + 1, ...row }));
   const top = ranked.filter((row) => row.peak > options.threshold).slice(0, options.sharedTop ?? defaultSharedTop);
@@ -127,9 +161,9 @@ export function rankContention(
     threshold: options.threshold,
     rankBy: options.rankBy,
     window,
-    stepSec: vms[0]?.series.stepSec ?? 0,
+    stepSec,
     vmsRanked: ranked.length,
-    vmsWithoutData: vms.filter((_, index) => measured[index] === null).map((vm) => vm.vmId),
+    vmsWithoutData,
     rows: ranked.slice(0, options.limit ?? defaultContentionLimit),
     shared: {
       topVmIds: top.map((row) => row.vmId),

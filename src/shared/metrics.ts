@@ -75,6 +75,15 @@ export const vmMetrics: readonly MetricDef[] = [
   m('diskReadLatencyMs', 'ms', 'Disk read latency', ['virtualDisk.totalReadLatency.average'], 'identity'),
   m('diskWriteLatencyMs', 'ms', 'Disk write latency', ['virtualDisk.totalWriteLatency.average'], 'identity'),
   m('diskMaxLatencyMs', 'ms', 'Highest disk latency', ['disk.maxTotalLatency.latest'], 'identity'),
+  // Memory and network contention (the Contention finder). Level 1 in vCenter except the drops
+  // (level 2, so a vCenter at the default level keeps them in realtime statistics only).
+  // Ballooned memory: guest memory the balloon driver reclaimed, KB in vCenter.
+  m('memBalloonedMB', 'MB', 'Memory ballooned', ['mem.vmmemctl.average'], 'kbToMB'),
+  // Swap-in rate rather than mem.swapped (a stock that stays after the pressure is gone):
+  // reading swapped pages back is what stalls the guest.
+  m('memSwapInKBps', 'KBps', 'Memory swap-in rate', ['mem.swapinRate.average'], 'identity'),
+  m('netRxDroppedPps', 'pps', 'Received packets dropped', ['net.droppedRx.summation'], 'perInterval'),
+  m('netTxDroppedPps', 'pps', 'Transmitted packets dropped', ['net.droppedTx.summation'], 'perInterval'),
 ];
 
 /**

@@ -106,6 +106,19 @@ export interface ImportProgress {
   readonly state: 'pending' | 'running' | 'done' | 'failed';
   readonly entitiesDone: number;
   readonly entitiesTotal: number;
+  /** What the store refused of the import and why (e.g. an engine's out-of-order window), once seen; absent when nothing was. */
+  readonly problem?: string | null;
+}
+
+/**
+ * The store refused samples as too old to keep (an engine's out-of-order window or retention):
+ * sending them again would not help, so callers report it and go on without them.
+ */
+export class SamplesRefused extends Error {
+  override readonly name = 'SamplesRefused';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 /** Outcome of the collection cycles of one vCenter. */
@@ -247,3 +260,79 @@ export interface SampleStateStore {
   /** Entity id -> high-water mark, for the entities of one vCenter that have one. */
   highWaterMarks(vcenterId: string): Awaitable<ReadonlyMap<string, number>>;
 }
+
+/** How many failed logins a key may have within a sliding window. */
+export interface LoginFailureWindow {
+  /** Failures allowed within `windowMs`; past that, the key waits (at least 1). */
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Seconds `key` must wait at `nowMs`, given its failures (epoch ms, any order): 0 while fewer
+ * than `limit` of them lie within the window (after `nowMs - windowMs`), else until the oldest
+ * of its newest `limit` failures leaves the window, rounded up, at least 1. The rule of
+ * server/sessions.ts FailureLimiter, for stores that keep failures for several front ends.
+ */
+export function loginWaitSec(failuresMs: readonly number[], window: LoginFailureWindow, nowMs: number): number {
+  const recent = failuresMs.filter((atMs) => atMs > nowMs - window.windowMs).sort((a, b) => a - b);
+  if (recent.length < window.limit) return 0;
+  const oldest = recent[recent.length - window.limit] ?? nowMs;
+  return Math.max(1, Math.ceil((oldest + window.windowMs - nowMs) / 1000));
+}
+
+/**
+ * The failed-login limiter's state, shared by every front end: failures per key (a client
+ * address, a username) in a sliding window. Growth is bounded: a key keeps only its newest
+ * `limit` failures within the window, and `pruneLoginFailures` (run from a periodic sweep, as
+ * retention is) drops keys that left the window and caps how many keys are kept.
+ */
+export interface LoginLimiterStore {
+  /** Seconds until `key` may try again at `nowMs` (see loginWaitSec); 0 when it may now. */
+  loginRetryAfterSec(key: string, window: LoginFailureWindow, nowMs: number): Awaitable<number>;
+  /** Records one failure of `key` at `nowMs`. Atomic: failures recorded at once by several front ends all count. */
+  recordLoginFailure(key: string, window: LoginFailureWindow, nowMs: number): Awaitable<void>;
+  /** Forgets `key`'s failures (a successful login). */
+  clearLoginFailures(key: string): Awaitable<void>;
+  /**
+   * Deletes the keys whose newest failure is at or before `beforeMs` (pass `nowMs - windowMs`),
+   * then, past `maxKeys` keys, those that failed least recently; returns how many keys went.
+   */
+  pruneLoginFailures(beforeMs: number, maxKeys: number): Awaitable<number>;
+}
+
+/** Who collects a vCenter, until when. */
+export interface CollectorLease {
+  readonly vcenterId: string;
+  /** The collector holding it (any string unique per collector process, e.g. host name and pid). */
+  readonly holderId: string;
+  /** When this holder took it, epoch ms (renewals keep it). */
+  readonly acquiredMs: number;
+  /** When it lapses unless renewed, epoch ms; another holder may take it from then on. */
+  readonly expiresMs: number;
+}
+
+/**
+ * A lease per vCenter, so that two collectors never collect the same vCenter at once. A holder
+ * renews its lease well within `ttlSec` (say every third of it) and stops collecting when a
+ * renewal answers false; a dead holder's lease lapses after `ttlSec`. Times are the callers'
+ * clocks: collectors on several machines need them synchronized (NTP), skew adds to takeover.
+ */
+export interface CollectorLeaseStore {
+  /**
+   * Takes the lease of `vcenterId` for `holderId` until `nowMs + ttlSec * 1000`, or renews it.
+   * True when this holder holds it now; false while another holder's lease runs
+   * (`expiresMs > nowMs`). One atomic step: of two holders asking at once, one at most gets true.
+   */
+  acquireLease(vcenterId: string, holderId: string, ttlSec: number, nowMs: number): Awaitable<boolean>;
+  /** Gives the lease up if `holderId` holds it; another holder's lease is left alone. */
+  releaseLease(vcenterId: string, holderId: string): Awaitable<void>;
+  /** Every lease stored, lapsed ones included, by vCenter id. */
+  leases(): Awaitable<readonly CollectorLease[]>;
+}
+
+/**
+ * What processes share when vscope runs as several (collectors, front ends): SQLite provides it
+ * in one file for one machine, PostgreSQL for many. Samples themselves go to a SampleStore.
+ */
+export interface SharedStateStore extends InventoryStore, SessionStore, SampleStateStore, LoginLimiterStore, CollectorLeaseStore {}

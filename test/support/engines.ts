@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
+import { ensureEngines } from './ensure-engines.ts';
 
 export type EngineKind = 'prometheus' | 'victoria-metrics';
 
@@ -79,6 +80,7 @@ const outputLimit = 64 * 1024;
 
 function requireBinary(kind: EngineKind): string {
   const { path, pkg } = binaries[kind];
+  ensureEngines();
   try {
     accessSync(path, constants.X_OK);
   } catch {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { loadConfig, withVcenters } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
+import type { Collector } from '../../src/collector/collector.ts';
 import { startVscope, type RunningVscope } from '../../src/main.ts';
 import { startVcsim, type Vcsim, type VcsimOptions } from '../../src/simulator/vcsim.ts';
 
@@ -16,6 +17,8 @@ export const testLogin = { username: 'alice@vsphere.local', password: 'pa<ss>"wo
 export interface Stack {
   readonly sim: Vcsim;
   readonly vscope: RunningVscope;
+  /** vscope's collector (its worker thread); cycles run when a test asks. */
+  readonly collector: Collector;
 }
 
 export interface StackHandle {
@@ -27,8 +30,15 @@ export interface StackHandle {
   readonly ready: Promise<Stack>;
 }
 
-/** Starts the stack before the file's tests and runs one collection cycle (with the import). */
-export function useStack(options: VcsimOptions = {}): StackHandle {
+/**
+ * Starts the stack before the file's tests and runs one collection cycle (with the import).
+ * @param env more VSCOPE_* settings for vscope (e.g. a shorter scope refresh), or a function
+ *   giving them once the stack starts (e.g. the URLs of an engine started meanwhile)
+ */
+export function useStack(
+  options: VcsimOptions = {},
+  env: Readonly<Record<string, string>> | (() => Promise<Readonly<Record<string, string>>>) = {},
+): StackHandle {
   let stack: Stack | undefined;
   let dataDir: string | undefined;
   let markReady: (value: Stack) => void = () => undefined;
@@ -42,10 +52,12 @@ export function useStack(options: VcsimOptions = {}): StackHandle {
   const setUp = async (): Promise<Stack> => {
     const sim = await startVcsim({ ...testLogin, ...options });
     dataDir = mkdtempSync(join(tmpdir(), 'vscope-test-'));
-    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent' } });
+    const more = typeof env === 'function' ? await env() : env;
+    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent', ...more } });
     const config = withVcenters(base, [{ id: 'vcsim', url: sim.url, username: testLogin.username, password: testLogin.password }]);
     const vscope = await startVscope(config, createLogger(config.logLevel), { startCollector: false });
-    stack = { sim, vscope };
+    if (vscope.collector === null) throw new Error('the stack runs a collector');
+    stack = { sim, vscope, collector: vscope.collector };
     const results = await vscope.collector.runOnce();
     for (const result of results) {
       if (!result.ok || result.counts.datacenters === 0) throw new Error(`first collection failed: ${JSON.stringify(result)}`);

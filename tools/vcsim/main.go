@@ -6,6 +6,9 @@
 //	{"url":"http://127.0.0.1:40123/sdk","caFile":""}
 //
 // and serves until it receives SIGINT or SIGTERM.
+//
+// RetrievePropertiesEx pages on maxObjects (collector.go). With -permissions FILE it enforces
+// users and vCenter's permission model (permissions.go, collector.go, updates.go, auth.go).
 package main
 
 import (
@@ -36,6 +39,7 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve https with a self-signed certificate")
 	delayMs := flag.Int("delay", 0, "delay every SOAP call by this many milliseconds")
 	dir := flag.String("dir", "", "folder for the CA file when -tls is set (default: a temporary folder)")
+	permissionsPath := flag.String("permissions", "", "JSON file of users and permissions to enforce, as vCenter does (see DEVELOPERS.md)")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -53,8 +57,24 @@ func main() {
 	}
 	defer model.Remove()
 
+	installCollector()
+	if *permissionsPath != "" {
+		if *username == "" || *password == "" {
+			model.Remove()
+			fail("-permissions needs -username and -password: that account is the administrator")
+		}
+		roles := installAuthorizationManager()
+		loaded, err := loadPermissions(*permissionsPath, *username, *password, roles)
+		if err != nil {
+			model.Remove() // its datastores are folders under the temporary directory
+			fail("%v", err)
+		}
+		permissions = loaded
+		simulator.Map.AddHandler(inventoryWatcher{})
+	}
+
 	listenURL := &url.URL{Host: *listen}
-	if *username != "" {
+	if *username != "" && permissions == nil {
 		listenURL.User = url.UserPassword(*username, *password)
 	}
 	model.Service.Listen = listenURL
@@ -64,6 +84,11 @@ func main() {
 
 	server := model.Service.NewServer()
 	defer server.Close()
+	if permissions != nil {
+		// The simulator accepts any login here; loginGate checks the accounts. The server
+		// already runs, but no client knows its address before the ready line below.
+		server.Config.Handler = loginGate(permissions, simulator.Map.Path, server.Config.Handler)
+	}
 
 	caFile := ""
 	if *useTLS {
@@ -81,6 +106,7 @@ func main() {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	<-stop
+	close(stopping) // server.Close waits for every call: end the waiting ones
 }
 
 func writeCA(server *simulator.Server, dir string) string {

@@ -7,6 +7,9 @@ import { Header } from './components/header.tsx';
 import { Login } from './components/login.tsx';
 import { RefreshContext, memo, navigate, useApi, useRoute, useTheme, type Loaded } from './hooks.ts';
 import { formatRoute, rowPaths, type Route, type TableState } from './route.ts';
+import { CapacityView } from './views/capacity.tsx';
+import { CompareView } from './views/compare.tsx';
+import { ContentionView } from './views/contention.tsx';
 import { EntityView } from './views/entity.tsx';
 import { FilerView } from './views/filer.tsx';
 import { HostsView } from './views/hosts.tsx';
@@ -161,7 +164,17 @@ function Body(props: {
   useEffect(() => {
     // The entity view names its resource in the title itself, once loaded.
     if (route.view === 'entity') return;
-    const titles: Record<Route['view'], string> = { home: '', overview: 'Overview', filer: 'Filer', hosts: 'Hosts', vms: 'Virtual machines', entity: 'Graphs' };
+    const titles: Record<Route['view'], string> = {
+      home: '',
+      overview: 'Overview',
+      filer: 'Filer',
+      hosts: 'Hosts',
+      vms: 'Virtual machines',
+      entity: 'Graphs',
+      capacity: 'Capacity',
+      contention: 'Contention',
+      compare: 'Compare',
+    };
     document.title = [titles[route.view], dcName, 'vscope'].filter((part) => part !== null && part !== '').join(' · ');
   }, [route.view, dcName]);
 
@@ -172,6 +185,11 @@ function Body(props: {
     (id: string) => {
       if (route.view === 'filer' || route.view === 'hosts' || route.view === 'vms') {
         navigate({ ...route, dc: id, open: [] });
+      } else if (route.view === 'capacity' || route.view === 'contention') {
+        navigate({ ...route, dc: id });
+      } else if (route.view === 'compare') {
+        // The chosen resources belong to the datacenter left.
+        navigate({ ...route, dc: id, ids: [], from: null, to: null });
       } else navigate({ view: 'overview', dc: id });
     },
     [route],
@@ -273,5 +291,11 @@ const View = memo(function View({ route, dcName, theme }: { route: Route; dcName
       const v = gate(vms, 'virtual machines');
       return isElement(v) ? v : <VmsView rows={v} state={tableStateOf(route)} onState={onState} csvName={csvName('vms')} />;
     }
+    case 'capacity':
+      return <CapacityView dc={route.dc} period={route.period} dcName={dcName} />;
+    case 'contention':
+      return <ContentionView dc={route.dc} period={route.period} metric={route.metric} rankBy={route.rankBy} />;
+    case 'compare':
+      return <CompareView route={route} vms={vms.data} hosts={hosts.data} datastores={datastores.data} theme={theme} />;
   }
 });

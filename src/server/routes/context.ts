@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { kindOfId } from '../../shared/entity-id.ts';
-import type { CollectionStatus, Store, StoredEntity } from '../../store/store.ts';
+import type { CollectionStatus, LoginLimiterStore, Store, StoredEntity } from '../../store/store.ts';
 import type { AppConfig } from '../app.ts';
 import type { Authenticator } from '../auth.ts';
 import { notAuthenticated, notFound } from '../errors.ts';
@@ -18,6 +18,7 @@ export interface RouteContext {
   readonly log: Logger;
   readonly config: AppConfig;
   readonly sessions: Sessions;
+  readonly loginLimiter: LoginLimiterStore;
   readonly listBuilder: ListBuilder;
   /** Clock, ms since the epoch. */
   readonly nowMs: () => number;

@@ -6,19 +6,27 @@
 import type { FastifyPluginCallback } from 'fastify';
 import type { SessionInfo, VcenterSummary } from '../../shared/api.ts';
 import { AppError, badRequest, invalidCredentials, noReadPermission, tooManyAttempts, unavailable, visibilityUnavailable } from '../errors.ts';
-import { FailureLimiter, type Session } from '../sessions.ts';
+import type { Session } from '../sessions.ts';
 import { loginBody, parseInput } from '../validate.ts';
 import { sessionOf, type RouteContext } from './context.ts';
 
 export const sessionCookieName = 'vscope_session';
 
-/** Failed logins allowed per client address and per username within `loginWindowMs`. */
-export const loginFailureLimit = 5;
-export const loginWindowMs = 60_000;
+/** Failed logins allowed per client address and per username within a minute. */
+export const loginWindow = { limit: 5, windowMs: 60_000 } as const;
+/** Keys (addresses, usernames) of failed logins kept at most; past that the least recent go. */
+const maxLimiterKeys = 100_000;
 
 export const sessionRoutes: FastifyPluginCallback<RouteContext> = (app, context, done) => {
-  const { auth, sessions, config } = context;
-  const limiter = new FailureLimiter(loginFailureLimit, loginWindowMs, context.nowMs);
+  const { auth, sessions, config, loginLimiter: limiter, nowMs } = context;
+  // Failures are kept by the store, shared by every front end; old ones are pruned here.
+  const prune = setInterval(() => {
+    Promise.resolve(limiter.pruneLoginFailures(nowMs() - loginWindow.windowMs, maxLimiterKeys)).catch((error: unknown) =>
+      context.log.warn({ err: error }, 'pruning the failed logins failed; retrying in a minute'),
+    );
+  }, 60_000);
+  prune.unref();
+  app.addHook('onClose', () => clearInterval(prune));
   const sessionInfo = (current: Session): SessionInfo => ({
     username: current.username,
     vcenterId: current.vcenterId,
@@ -29,7 +37,7 @@ export const sessionRoutes: FastifyPluginCallback<RouteContext> = (app, context,
     const body = parseInput(loginBody, request.body, 'login request');
     const ipKey = `ip:${request.ip}`;
     const userKey = `user:${body.username.toLowerCase()}`;
-    const waitSec = Math.max(limiter.retryAfterSec(ipKey), limiter.retryAfterSec(userKey));
+    const waitSec = Math.max(await limiter.loginRetryAfterSec(ipKey, loginWindow, nowMs()), await limiter.loginRetryAfterSec(userKey, loginWindow, nowMs()));
     if (waitSec > 0) throw tooManyAttempts(waitSec);
 
     const known = auth.vcenters();
@@ -64,7 +72,7 @@ export const sessionRoutes: FastifyPluginCallback<RouteContext> = (app, context,
         const { token, session: created } = await sessions.create(body.username, vcenter.id, login, scope);
         // A login replaces the session the browser had, if any.
         if (request.vscopeSession) await sessions.end(request.vscopeSession.id);
-        limiter.clear(userKey);
+        await limiter.clearLoginFailures(userKey);
         request.log.info({ username: body.username, vcenterId: vcenter.id, readable: scope.readableCount }, 'login');
         void reply.setCookie(sessionCookieName, token, {
           httpOnly: true,
@@ -81,8 +89,8 @@ export const sessionRoutes: FastifyPluginCallback<RouteContext> = (app, context,
       }
     }
     if (rejected) {
-      limiter.fail(ipKey);
-      limiter.fail(userKey);
+      await limiter.recordLoginFailure(ipKey, loginWindow, nowMs());
+      await limiter.recordLoginFailure(userKey, loginWindow, nowMs());
       request.log.info({ username: body.username, ip: request.ip }, 'login refused');
     }
     throw noPermission ?? unreachable ?? invalidCredentials();

@@ -36,6 +36,8 @@ void describe('engine metric table', () => {
     { kind: 'datastore', key: 'provisionedGB', name: 'vmware_datastore_provisoned_size', vscope: 2, engine: 2147483648 },
     { kind: 'host', key: 'memConsumedMB', name: 'vscope_host_mem_consumed_bytes', vscope: 0.5, engine: 524288 },
     { kind: 'nic', key: 'netRxPps', name: 'vscope_nic_rx_packets_per_second', vscope: 12.25, engine: 12.25 },
+    { kind: 'vm', key: 'memBalloonedMB', name: 'vmware_vm_mem_vmmemctl_average', vscope: 1.5, engine: 1536 },
+    { kind: 'vm', key: 'netRxDroppedPps', name: 'vmware_vm_net_droppedRx_summation', vscope: 3 / 20, engine: 3 },
   ];
   for (const c of conversions) {
     void it(`${c.kind}.${c.key} -> ${c.name}`, () => {

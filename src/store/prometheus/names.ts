@@ -70,6 +70,20 @@ const bytesPerGB = 1024 * 1024 * 1024;
 const mbToBytes: ValueConversion = { toEngine: (value) => value * bytesPerMB, fromEngine: (value) => value / bytesPerMB };
 /** vscope GB (1024^3 bytes) -> bytes. */
 const gbToBytes: ValueConversion = { toEngine: (value) => value * bytesPerGB, fromEngine: (value) => value / bytesPerGB };
+/** vscope MB -> vCenter's KB (a power of two: exact). */
+const mbToKB: ValueConversion = { toEngine: (value) => value * 1024, fromEngine: (value) => value / 1024 };
+/**
+ * vscope per second -> vCenter's realtime summation, per 20 s sample (what vmware_exporter
+ * sends); snapped to vCenter's integer like percentToHundredths (3 / 20 * 20 is 3.0000000000000004).
+ */
+const perSecondToPer20s: ValueConversion = {
+  toEngine: (value) => {
+    const per20s = value * 20;
+    const nearest = Math.round(per20s);
+    return Math.abs(per20s - nearest) <= 1e-9 * Math.max(1, Math.abs(per20s)) ? nearest : per20s;
+  },
+  fromEngine: (value) => value / 20,
+};
 
 export interface EngineMetricDef {
   readonly kind: SampledKind;
@@ -130,6 +144,10 @@ export const engineMetricTable: readonly EngineMetricDef[] = [
   def('vm', 'diskReadLatencyMs', 'ms', 'vscope_vm_disk_read_latency_milliseconds', 'ms', identity, 'VM disk read latency, ms.'),
   def('vm', 'diskWriteLatencyMs', 'ms', 'vscope_vm_disk_write_latency_milliseconds', 'ms', identity, 'VM disk write latency, ms.'),
   def('vm', 'diskMaxLatencyMs', 'ms', 'vmware_vm_disk_maxTotalLatency_latest', 'ms', identity, 'VM highest disk latency (disk.maxTotalLatency.latest), ms.'),
+  def('vm', 'memBalloonedMB', 'MB', 'vmware_vm_mem_vmmemctl_average', 'KB', mbToKB, 'VM ballooned memory (mem.vmmemctl.average), KB.'),
+  def('vm', 'memSwapInKBps', 'KBps', 'vscope_vm_mem_swapin_kilobytes_per_second', 'KB/s', identity, 'VM memory swap-in rate (mem.swapinRate.average), KB/s.'),
+  def('vm', 'netRxDroppedPps', 'pps', 'vmware_vm_net_droppedRx_summation', 'packets per 20 s', perSecondToPer20s, 'VM received packets dropped (net.droppedRx.summation), per 20 s sample.'),
+  def('vm', 'netTxDroppedPps', 'pps', 'vmware_vm_net_droppedTx_summation', 'packets per 20 s', perSecondToPer20s, 'VM transmitted packets dropped (net.droppedTx.summation), per 20 s sample.'),
   // Datastores: vmware_exporter reports summary.capacity, summary.freeSpace and
   // capacity - freeSpace + uncommitted (its "provisoned", sic) in bytes, as vscope's GB figures.
   def('datastore', 'capacityGB', 'GB', 'vmware_datastore_capacity_size', 'bytes', gbToBytes, 'Datastore capacity, bytes.'),

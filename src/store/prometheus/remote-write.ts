@@ -101,6 +101,28 @@ function isValidLabelName(name: string): boolean {
  * @throws RangeError naming the series for bad labels, unsorted or non-integer timestamps,
  *   NaN or infinite values, or columns of different lengths
  */
+/**
+ * Each label's encoded Label message (tag and length included), by label object: a writer
+ * passes the same label objects for every series of an entity (19 metrics, their rollups), so
+ * each is checked and encoded once, not once per series.
+ */
+const encodedLabels = new WeakMap<Label, Buffer>();
+
+function encodedLabel(label: Label): Buffer {
+  const known = encodedLabels.get(label);
+  if (known !== undefined) return known;
+  const nameLength = Buffer.byteLength(label.name, 'utf8');
+  const valueLength = Buffer.byteLength(label.value, 'utf8');
+  const size = 1 + varintLength(nameLength) + nameLength + 1 + varintLength(valueLength) + valueLength;
+  const bytes = Buffer.allocUnsafe(1 + varintLength(size) + size);
+  bytes[0] = 0x0a;
+  let offset = writeVarint(bytes, 1, size);
+  offset = writeBytesField(bytes, offset, 0x0a, label.name, nameLength);
+  writeBytesField(bytes, offset, 0x12, label.value, valueLength);
+  encodedLabels.set(label, bytes);
+  return bytes;
+}
+
 function prepareSeries(series: Series): PreparedSeries {
   const labels = series.labels.filter((label) => label.value !== '').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const name = labels.find((label) => label.name === '__name__')?.value;
@@ -123,21 +145,7 @@ function prepareSeries(series: Series): PreparedSeries {
     if (!Number.isFinite(value)) throw new RangeError(`${describe()}: value ${value} at ${ts} is not finite (NaN and Infinity are refused)`);
   }
   // Label { name = 1; value = 2 } inside TimeSeries.labels = 1.
-  const encoded = labels.map((label) => {
-    const nameLength = Buffer.byteLength(label.name, 'utf8');
-    const valueLength = Buffer.byteLength(label.value, 'utf8');
-    const size = 1 + varintLength(nameLength) + nameLength + 1 + varintLength(valueLength) + valueLength;
-    return { label, nameLength, valueLength, size };
-  });
-  const blockSize = encoded.reduce((total, { size }) => total + 1 + varintLength(size) + size, 0);
-  const labelBlock = Buffer.allocUnsafe(blockSize);
-  let offset = 0;
-  for (const { label, nameLength, valueLength, size } of encoded) {
-    labelBlock[offset++] = 0x0a;
-    offset = writeVarint(labelBlock, offset, size);
-    offset = writeBytesField(labelBlock, offset, 0x0a, label.name, nameLength);
-    offset = writeBytesField(labelBlock, offset, 0x12, label.value, valueLength);
-  }
+  const labelBlock = Buffer.concat(labels.map(encodedLabel));
   return { labelBlock, timestampsMs, values };
 }
 

@@ -23,7 +23,7 @@
 import { addSample, sampleWeight, type Rollup } from '../../shared/rollup.ts';
 import { bucketStart, type Tier } from '../../shared/tiers.ts';
 import { entityLabels, type EngineMetricDef, type EntityContext } from './names.ts';
-import type { Series } from './remote-write.ts';
+import type { Label, Series } from './remote-write.ts';
 
 /** Width of the rollups made from realtime samples, seconds. */
 export const rollupStepSec = 300;
@@ -98,7 +98,12 @@ export function bucketRollups(
  * original sample times, so that engine buckets and SQLite buckets agree (promql.ts).
  */
 export function rollupSeries(metric: EngineMetricDef, context: EntityContext, columns: RollupColumns, rollup: RollupLabel): Series[] {
-  const labels = [...entityLabels(metric.kind, context), { name: 'metric', value: metric.name }, { name: 'rollup', value: rollup }];
+  return rollupSeriesOf(metric, entityLabels(metric.kind, context), columns, rollup);
+}
+
+/** The same, from the entity's labels already built (entityLabels): a writer reuses them for every metric. */
+export function rollupSeriesOf(metric: EngineMetricDef, entity: readonly Label[], columns: RollupColumns, rollup: RollupLabel): Series[] {
+  const labels = [...entity, { name: 'metric', value: metric.name }, { name: 'rollup', value: rollup }];
   const timestampsMs = columns.startSec.map((start) => (start + columns.widthSec) * 1000);
   return rollupStats.map((stat) => ({
     labels: [{ name: '__name__', value: rollupSeriesName[stat] }, ...labels],

@@ -137,10 +137,35 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_scope ON sessions (scope_id);
 `;
 
+/*
+ * The failed-login limiter, shared by the front ends (store.ts LoginLimiterStore): one row per
+ * key with its newest failures (at most the limit), a JSON array of epoch ms, ascending.
+ */
+const loginFailures = `
+CREATE TABLE login_failures (
+  key TEXT PRIMARY KEY,
+  failures_ms TEXT NOT NULL,
+  last_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX login_failures_last ON login_failures (last_ms);
+`;
+
+/* Who collects each vCenter, until when (store.ts CollectorLeaseStore). */
+const collectorLeases = `
+CREATE TABLE collector_leases (
+  vcenter_id TEXT PRIMARY KEY,
+  holder_id TEXT NOT NULL,
+  acquired_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
   { id: '2026-11-28-samples-time-first', sql: timeFirst },
   { id: '2026-11-28-history-version', sql: historyVersion },
   { id: '2026-12-01-sessions', sql: sessions },
+  { id: '2026-12-01-login-failures', sql: loginFailures },
+  { id: '2026-12-01-collector-leases', sql: collectorLeases },
 ];

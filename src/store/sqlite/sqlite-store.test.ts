@@ -342,7 +342,7 @@ void describe('series', () => {
 
   void it('returns every metric of the kind when none is asked for', () => {
     const data = store.series({ entityId: vmA, tier: '1d', fromSec: D, toSec: D + 86400 });
-    assert.equal(data.series.length, 15);
+    assert.equal(data.series.length, vmMetrics.length);
     assert.equal(data.series[0]?.metric, 'cpuUsagePct');
     assert.deepEqual(data.series.find((s) => s.metric === 'netRxKBps')?.avg, [null, null]);
     assert.deepEqual(data.series.find((s) => s.metric === 'cpuUsagePct')?.max, [50, 60]);
@@ -548,6 +548,8 @@ void describe('database file', () => {
       '2026-11-28-samples-time-first',
       '2026-11-28-history-version',
       '2026-12-01-sessions',
+      '2026-12-01-login-failures',
+      '2026-12-01-collector-leases',
     ]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);

@@ -14,7 +14,7 @@ import { bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
 import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
-import { maxRealtimeIntervalSec } from '../store.ts';
+import { loginWaitSec, maxRealtimeIntervalSec } from '../store.ts';
 import type {
   CollectionStatus,
   LatestFigures,
@@ -35,6 +35,10 @@ import type {
   SessionStore,
   EntitySampleState,
   SampleStateStore,
+  CollectorLease,
+  CollectorLeaseStore,
+  LoginFailureWindow,
+  LoginLimiterStore,
 } from '../store.ts';
 
 /** Entities removed longer ago than this are deleted with their history: the 1-day tier's retention. */
@@ -119,7 +123,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return new SqliteStore(path, options);
 }
 
-export class SqliteStore implements Store, SessionStore, SampleStateStore {
+export class SqliteStore implements Store, SessionStore, SampleStateStore, LoginLimiterStore, CollectorLeaseStore {
   private readonly db: Database.Database;
   private readonly log: Logger | undefined;
   private readonly statements;
@@ -230,6 +234,30 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
         `UPDATE entities SET high_water_sec = MAX(COALESCE(high_water_sec, @highWaterSec), COALESCE(@highWaterSec, high_water_sec)),
            latest_5m_sec = @latestSec, latest_5m = @latest
          WHERE id = @id`,
+      ),
+      loginFailures: db.prepare<[string], { failures_ms: string }>('SELECT failures_ms FROM login_failures WHERE key = ?'),
+      putLoginFailures: db.prepare<[string, string, number]>(
+        `INSERT INTO login_failures (key, failures_ms, last_ms) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET failures_ms = excluded.failures_ms, last_ms = MAX(last_ms, excluded.last_ms)`,
+      ),
+      clearLoginFailures: db.prepare<[string]>('DELETE FROM login_failures WHERE key = ?'),
+      pruneOldLoginFailures: db.prepare<[number]>('DELETE FROM login_failures WHERE last_ms <= ?'),
+      pruneExtraLoginFailures: db.prepare<[number]>(
+        'DELETE FROM login_failures WHERE key IN (SELECT key FROM login_failures ORDER BY last_ms DESC, key LIMIT -1 OFFSET ?)',
+      ),
+      // One statement: the insert, or the update that only a lapsed lease or its own holder allows.
+      acquireLease: db.prepare<{ vcenterId: string; holderId: string; nowMs: number; ttlMs: number }, { holder_id: string }>(
+        `INSERT INTO collector_leases AS l (vcenter_id, holder_id, acquired_ms, expires_ms)
+         VALUES (@vcenterId, @holderId, @nowMs, @nowMs + @ttlMs)
+         ON CONFLICT (vcenter_id) DO UPDATE SET holder_id = excluded.holder_id,
+           acquired_ms = CASE WHEN l.holder_id = excluded.holder_id THEN l.acquired_ms ELSE excluded.acquired_ms END,
+           expires_ms = excluded.expires_ms
+         WHERE l.holder_id = excluded.holder_id OR l.expires_ms <= excluded.acquired_ms
+         RETURNING holder_id`,
+      ),
+      releaseLease: db.prepare<[string, string]>('DELETE FROM collector_leases WHERE vcenter_id = ? AND holder_id = ?'),
+      leases: db.prepare<[], { vcenter_id: string; holder_id: string; acquired_ms: number; expires_ms: number }>(
+        'SELECT vcenter_id, holder_id, acquired_ms, expires_ms FROM collector_leases ORDER BY vcenter_id',
       ),
       scope: db.prepare<[string], { id: string; vcenter_id: string; readable: string; view_only: string }>(
         'SELECT id, vcenter_id, readable, view_only FROM scopes WHERE id = ?',
@@ -654,6 +682,51 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore {
     return { id: row.id, vcenterId: row.vcenter_id, readable: JSON.parse(row.readable) as string[], viewOnly: JSON.parse(row.view_only) as string[] };
   }
 
+  loginRetryAfterSec(key: string, window: LoginFailureWindow, nowMs: number): number {
+    checkWindow(window);
+    const row = this.statements.loginFailures.get(key);
+    return loginWaitSec(row ? (JSON.parse(row.failures_ms) as number[]) : [], window, nowMs);
+  }
+
+  /** Keeps the key's newest `limit` failures within the window, the new one included (read and write in one transaction). */
+  recordLoginFailure(key: string, window: LoginFailureWindow, nowMs: number): void {
+    checkWindow(window);
+    this.db.transaction(() => {
+      const row = this.statements.loginFailures.get(key);
+      const before = row ? (JSON.parse(row.failures_ms) as number[]) : [];
+      const kept = [...before, nowMs]
+        .filter((atMs) => atMs > nowMs - window.windowMs)
+        .sort((a, b) => a - b)
+        .slice(-window.limit);
+      this.statements.putLoginFailures.run(key, JSON.stringify(kept), nowMs);
+    }).immediate();
+  }
+
+  clearLoginFailures(key: string): void {
+    this.statements.clearLoginFailures.run(key);
+  }
+
+  pruneLoginFailures(beforeMs: number, maxKeys: number): number {
+    return this.db.transaction(() => {
+      const old = this.statements.pruneOldLoginFailures.run(beforeMs).changes;
+      return old + this.statements.pruneExtraLoginFailures.run(Math.max(0, Math.floor(maxKeys))).changes;
+    })();
+  }
+
+  acquireLease(vcenterId: string, holderId: string, ttlSec: number, nowMs: number): boolean {
+    return this.statements.acquireLease.get({ vcenterId, holderId, nowMs, ttlMs: leaseTtlMs(ttlSec) }) !== undefined;
+  }
+
+  releaseLease(vcenterId: string, holderId: string): void {
+    this.statements.releaseLease.run(vcenterId, holderId);
+  }
+
+  leases(): readonly CollectorLease[] {
+    return this.statements.leases
+      .all()
+      .map((row) => ({ vcenterId: row.vcenter_id, holderId: row.holder_id, acquiredMs: row.acquired_ms, expiresMs: row.expires_ms }));
+  }
+
   datacenters(options: ListOptions = {}): readonly StoredDatacenter[] {
     return this.present(null, 'datacenter', options) as StoredDatacenter[];
   }
@@ -983,6 +1056,17 @@ function rollUp(
     }
   }
   return coarser;
+}
+
+function checkWindow(window: LoginFailureWindow): void {
+  if (!Number.isInteger(window.limit) || window.limit < 1 || !(window.windowMs > 0)) {
+    throw new RangeError(`a login failure window needs an integer limit of at least 1 and a positive windowMs (got ${window.limit}, ${window.windowMs})`);
+  }
+}
+
+function leaseTtlMs(ttlSec: number): number {
+  if (!(ttlSec > 0) || !Number.isFinite(ttlSec)) throw new RangeError(`a lease lasts a positive, finite number of seconds (got ${ttlSec})`);
+  return Math.round(ttlSec * 1000);
 }
 
 function toStored(row: EntityRow): StoredEntity {

@@ -1,7 +1,7 @@
 import type { DatacenterRow, SessionInfo, StatusResponse } from '../../../src/shared/api.ts';
 import { formatAge, formatClock, formatDateTime, formatNumber } from '../../../src/shared/format.ts';
 import { useNow, type Theme } from '../hooks.ts';
-import { formatRoute, tableHref, type Route } from '../route.ts';
+import { compareHref, formatRoute, tableHref, type Route } from '../route.ts';
 
 type VcenterStatus = StatusResponse['vcenters'][number];
 
@@ -47,6 +47,9 @@ export function Header(props: HeaderProps) {
     { label: 'Filer', view: 'filer', href: dc === null ? null : tableHref('filer', dc) },
     { label: 'Hosts', view: 'hosts', href: dc === null ? null : tableHref('hosts', dc) },
     { label: 'Virtual machines', view: 'vms', href: dc === null ? null : tableHref('vms', dc) },
+    { label: 'Capacity', view: 'capacity', href: dc === null ? null : formatRoute({ view: 'capacity', dc, period: 'month' }) },
+    { label: 'Contention', view: 'contention', href: dc === null ? null : formatRoute({ view: 'contention', dc, period: 'week', metric: 'cpuReady', rankBy: 'peak' }) },
+    { label: 'Compare', view: 'compare', href: dc === null ? null : compareHref(dc, 'vm', []) },
   ];
 
   return (
@@ -104,6 +107,13 @@ export function Header(props: HeaderProps) {
           Data from {v.name} is stale: {staleReason(v)}. Figures shown are from {v.lastSuccess === null ? 'no collection yet' : `${formatDateTime(v.lastSuccess)} (${formatAge(v.lastSuccess, now)})`}.
         </div>
       ))}
+      {(status?.vcenters ?? [])
+        .filter((v) => v.import.problem !== null)
+        .map((v) => (
+          <div key={`${v.id}-import-problem`} class="banner banner-warning" role="status" data-testid="import-problem" data-vcenter={v.id}>
+            {several ? `${v.name}: ` : ''}Part of vCenter's history could not be stored: {v.import.problem}
+          </div>
+        ))}
       {importing.map((v) => (
         <div key={v.id} class="banner banner-info" data-testid="import-progress" data-vcenter={v.id}>
           {several ? `${v.name}: ` : ''}Importing history {formatNumber(v.import.percentDone, 1)} %

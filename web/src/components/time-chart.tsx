@@ -20,6 +20,9 @@ export interface TimeChartProps {
 
 const chartHeight = 200;
 
+/** Colours `--series-0` to `--series-9` of styles.css: a Compare chart's lines repeat them past ten. */
+const paletteSize = 10;
+
 /** 24-hour time ticks: [minimum tick step in s, tick format, format when the next-larger part changes, ...] (uPlot's table). */
 const timeTicks: uPlot.Axis.TimeValuesConfig = [
   [3600 * 24 * 365, '{YYYY}', null, null, null, null, null, null, 1],
@@ -46,7 +49,7 @@ function withAlpha(hex: string, alpha: number): string {
 function options(model: ChartModel, width: number, onZoom: { current: TimeChartProps['onZoom'] }): uPlot.Options {
   const axis = cssVar('--chart-axis', '#666666');
   const grid = cssVar('--chart-grid', '#dddddd');
-  const color = (i: number): string => cssVar(`--series-${i % 6}`, '#3b82f6');
+  const color = (i: number): string => cssVar(`--series-${i % paletteSize}`, '#3b82f6');
   const fmt = (v: number | null | undefined): string => formatMetric(v ?? null, model.unit);
   // The average's legend entry carries the bucket's min and max too; their own entries are hidden.
   const avgValue = (u: uPlot, v: number | null, seriesIdx: number, idx: number | null): string => {

@@ -1,0 +1,73 @@
+/**
+ * The insights' caches against the real SQLite store (fixtures/insights-inventory.ts): the
+ * hosts' and datastores' series kept by their final buckets answer exactly what the store
+ * answers, through realtime writes, a window moving on and a history import; VM analyses equal
+ * an analysis made from scratch.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { completeWindow } from '../src/shared/insights.ts';
+import { analyseVm, FinalBucketCache, vmAnalysisMetrics, VmAnalysisCache } from '../src/server/insights-data.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { maxRealtimeIntervalSec } from '../src/store/store.ts';
+import { daySec, fillInsights, ids, T } from './fixtures/insights-inventory.ts';
+
+const step = 7200;
+
+void describe('FinalBucketCache', () => {
+  void it('gives what the store gives, through writes, a moving window and an import', () => {
+    const store = openSqliteStore(':memory:');
+    fillInsights(store);
+    const cache = new FinalBucketCache(store);
+    const metrics = ['cpuUsedMhz', 'memConsumedMB'];
+    const check = async (fromSec: number, toSec: number, what: string): Promise<void> => {
+      const expected = store.series({ entityId: ids.h1, tier: '2h', fromSec, toSec: toSec - step, metrics });
+      assert.deepEqual(await cache.series(ids.h1, '2h', metrics, fromSec, toSec), expected, what);
+    };
+    return (async () => {
+      await check(T - 31 * daySec, T + step, 'first answer');
+      await check(T - 31 * daySec, T + step, 'from what it kept');
+      store.writeRealtime([{ entityId: ids.h1, kind: 'host', intervalSec: 20, ts: [T + 20, T + 40], values: { cpuUsedMhz: [1000, 3000], memConsumedMB: [10, 10] } }]);
+      await check(T - 31 * daySec, T + step, 'a new sample in the bucket still filling');
+      // Two hours on: the window moves by a bucket; the bucket of T is final once the mark passes it.
+      store.writeRealtime([{ entityId: ids.h1, kind: 'host', intervalSec: 20, ts: [T + step + 400], values: { cpuUsedMhz: [5000], memConsumedMB: [20] } }]);
+      await check(T - 31 * daySec + step, T + 2 * step, 'the window moved on');
+      // new-1 has 10 days of history and, from now on, a high-water mark: its buckets before the
+      // mark are kept as final; then vCenter's history fills one of them, 20 days back.
+      store.writeRealtime([{ entityId: ids.vmNew, kind: 'vm', intervalSec: 20, ts: [T + 20], values: { cpuUsagePct: [5] } }]);
+      const vmMetrics = ['cpuUsagePct'];
+      const vmCheck = async (what: string): Promise<void> => {
+        const expected = store.series({ entityId: ids.vmNew, tier: '2h', fromSec: T - 31 * daySec, toSec: T, metrics: vmMetrics });
+        assert.deepEqual(await cache.series(ids.vmNew, '2h', vmMetrics, T - 31 * daySec, T + step), expected, what);
+      };
+      await vmCheck('a VM with a gap');
+      store.importHistorical('2h', [{ entityId: ids.vmNew, kind: 'vm', intervalSec: step, ts: [T - 20 * daySec + step], values: { cpuUsagePct: [77] } }]);
+      await vmCheck('after an import into a bucket it kept (the history version moved)');
+      store.close();
+    })();
+  });
+});
+
+void describe('VmAnalysisCache', () => {
+  void it('holds the analysis of each VM made from its series, and reads none again while nothing changed', async () => {
+    const store = openSqliteStore(':memory:');
+    fillInsights(store);
+    const dc = store.datacenters()[0];
+    assert.ok(dc);
+    const vms = store.vms(dc.id).filter((vm) => !vm.isTemplate);
+    const cache = new VmAnalysisCache(store, { chunk: 2 });
+    const answer = await cache.analyses('vc1', dc.id, 'month', vms, T);
+    assert.equal(answer.complete, true);
+    assert.equal(cache.stats.vmsRead, vms.length);
+    const window = completeWindow('month', T, maxRealtimeIntervalSec);
+    for (const vm of vms) {
+      const data = store.series({ entityId: vm.id, tier: '2h', fromSec: window.fromSec, toSec: window.toSec - step, metrics: vmAnalysisMetrics });
+      const kept = answer.analyses?.byVm.get(vm.id);
+      assert.deepEqual(kept, analyseVm(vm, data, window, kept?.key ?? ''), vm.name);
+    }
+    const again = await cache.analyses('vc1', dc.id, 'month', vms, T + 60);
+    assert.equal(again.analyses, answer.analyses, 'the same analyses, kept');
+    assert.equal(cache.stats.vmsRead, vms.length);
+    store.close();
+  });
+});

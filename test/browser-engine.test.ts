@@ -61,14 +61,22 @@ test('with the engine behind, the VM list shows figures and a VM graph draws its
 
   await page.goto(`${stack.current.vscope.url}/#/entity/${vm.id}`);
   await page.getByTestId('entity-view').waitFor();
-  const hasData = (): Promise<unknown> =>
-    page.waitForFunction(() =>
-      Array.from(document.querySelectorAll('[data-testid^="chart-"]')).some((chart) => chart.querySelector('canvas') !== null && Number(chart.getAttribute('data-points') ?? '0') > 0),
-    );
-  await hasData();
+  const hasData = async (period: string): Promise<void> => {
+    try {
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll('[data-testid^="chart-"]')).some((chart) => chart.querySelector('canvas') !== null && Number(chart.getAttribute('data-points') ?? '0') > 0),
+      );
+    } catch (error) {
+      // Say what the API answers, so that a failure tells the data from the drawing apart.
+      const series = await api.get<SeriesResponse>(`/api/entities/${vm.id}/series?period=${period}`);
+      const filled = series.series.map((one) => `${one.metric}: ${String(one.avg.filter((value) => value !== null).length)}`).join(', ');
+      throw new Error(`no chart of ${vm.id} drew points for ${period}; the API's ${String(series.ts.length)} buckets hold ${filled}`, { cause: error });
+    }
+  };
+  await hasData('day');
   await screenshot(page, 'engine-vm-graph-day');
   await page.locator('[data-testid="period-select"] button[data-period="year"]').click();
   await page.waitForFunction(() => location.hash.includes('period=year'));
-  await hasData();
+  await hasData('year');
   await screenshot(page, 'engine-vm-graph-year');
 });

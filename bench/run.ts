@@ -32,6 +32,7 @@ const steps: readonly Step[] = [
   { name: 'ui', script: 'ui-bench.ts', args: ['--vms', '5000'] },
   { name: 'xml', script: 'xml-bench.ts', args: ['--vms', '5000', '--runs', '5'] },
   { name: 'insights', script: 'insights-bench.ts', args: ['--vms', '5000'] },
+  { name: 'scale', script: 'scale-bench.ts', args: [] },
 ];
 
 /** The last JSON document a benchmark printed (pretty or one per line). */

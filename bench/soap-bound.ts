@@ -155,6 +155,8 @@ export class Wire {
   /** Response bytes read, summed over calls. */
   bytesIn = 0;
   calls = 0;
+  /** The `token` of the last RetrievePropertiesEx or ContinueRetrievePropertiesEx answer: more pages to read. */
+  token: string | null = null;
 
   constructor(
     url: string,
@@ -183,6 +185,11 @@ export class Wire {
       const req = request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         const keep = options.text === true || res.statusCode !== 200;
+        // Where a page's token is, also when the text is not kept: before its objects (vim25's
+        // order, which vcsim keeps), or after them (the tail, should a server put it last).
+        let first: Buffer | null = null;
+        let previous: Buffer | null = null;
+        let last: Buffer | null = null;
         for (const line of res.headers['set-cookie'] ?? []) {
           const match = /^\s*(vmware_soap_session=[^;]*)/.exec(line);
           if (match?.[1]) this.cookie = match[1];
@@ -190,11 +197,17 @@ export class Wire {
         res.on('data', (chunk: Buffer) => {
           this.bytesIn += chunk.length;
           if (keep) chunks.push(chunk);
+          first ??= chunk;
+          previous = last;
+          last = chunk;
         });
         res.on('error', reject);
         res.on('end', () => {
           this.calls++;
           const text = keep ? Buffer.concat(chunks).toString('utf8') : '';
+          const tail = Buffer.concat([previous ?? Buffer.alloc(0), last ?? Buffer.alloc(0)]);
+          const ends = `${(first ?? Buffer.alloc(0)).subarray(0, 4096).toString('latin1')} ${tail.subarray(Math.max(0, tail.length - 4096)).toString('latin1')}`;
+          this.token = /<token>([^<]*)<\/token>/.exec(ends)?.[1] ?? null;
           if (res.statusCode !== 200) reject(new Error(`${method}: HTTP ${String(res.statusCode)} ${/<faultstring>([^<]*)/.exec(text)?.[1] ?? ''}`));
           else resolve(text);
         });
@@ -217,7 +230,18 @@ function propSet(type: string, paths: readonly string[]): string {
   return `<propSet><type>${type}</type><all>false</all>${paths.map((p) => `<pathSet>${p}</pathSet>`).join('')}</propSet>`;
 }
 
-/** Retrieves `paths` of every `type` under `container` through a ContainerView: three calls. */
+/**
+ * RetrievePropertiesEx of `specSet` in pages of 1,000 objects, then ContinueRetrievePropertiesEx
+ * while an answer holds a token (as a real vCenter pages, and tools/vcsim does): every page read.
+ */
+async function retrieveAll(wire: Wire, inv: BoundInventory, specSet: string, text: boolean): Promise<string> {
+  const collector = ref('_this', 'PropertyCollector', inv.refs.propertyCollector);
+  let all = await wire.send('RetrievePropertiesEx', `${collector}${specSet}<options><maxObjects>1000</maxObjects></options>`, { text });
+  while (wire.token !== null) all += await wire.send('ContinueRetrievePropertiesEx', `${collector}<token>${escape(wire.token)}</token>`, { text });
+  return all;
+}
+
+/** Retrieves `paths` of every `type` under `container` through a ContainerView: three calls and the pages. */
 async function viaView(wire: Wire, inv: BoundInventory, containerType: string, container: string, type: string, paths: readonly string[], text = false): Promise<string> {
   const created = await wire.send(
     'CreateContainerView',
@@ -229,22 +253,14 @@ async function viaView(wire: Wire, inv: BoundInventory, containerType: string, c
   const objectSet =
     `<objectSet>${ref('obj', 'ContainerView', view)}<skip>true</skip>` +
     '<selectSet xsi:type="TraversalSpec"><name>view</name><type>ContainerView</type><path>view</path><skip>false</skip></selectSet></objectSet>';
-  const result = await wire.send(
-    'RetrievePropertiesEx',
-    ref('_this', 'PropertyCollector', inv.refs.propertyCollector) + `<specSet>${propSet(type, paths)}${objectSet}</specSet><options><maxObjects>1000</maxObjects></options>`,
-    { text },
-  );
+  const result = await retrieveAll(wire, inv, `<specSet>${propSet(type, paths)}${objectSet}</specSet>`, text);
   await wire.send('DestroyView', ref('_this', 'ContainerView', view));
   return result;
 }
 
 async function propertiesOf(wire: Wire, inv: BoundInventory, type: string, moRefs: readonly string[], paths: readonly string[], text = false): Promise<string> {
   const objectSet = moRefs.map((value) => `<objectSet>${ref('obj', type, value)}</objectSet>`).join('');
-  return wire.send(
-    'RetrievePropertiesEx',
-    ref('_this', 'PropertyCollector', inv.refs.propertyCollector) + `<specSet>${propSet(type, paths)}${objectSet}</specSet><options><maxObjects>1000</maxObjects></options>`,
-    { text },
-  );
+  return retrieveAll(wire, inv, `<specSet>${propSet(type, paths)}${objectSet}</specSet>`, text);
 }
 
 async function login(wire: Wire, inv: BoundInventory, username: string, password: string): Promise<void> {

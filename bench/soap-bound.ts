@@ -102,6 +102,10 @@ const counterNames: Record<'host' | 'nic' | 'vm' | 'datastore', readonly (readon
     ['virtualDisk.totalReadLatency.average'],
     ['virtualDisk.totalWriteLatency.average'],
     ['disk.maxTotalLatency.latest'],
+    ['mem.vmmemctl.average'],
+    ['mem.swapinRate.average'],
+    ['net.droppedRx.summation'],
+    ['net.droppedTx.summation'],
   ],
   datastore: [['datastore.read.average'], ['datastore.write.average'], ['datastore.totalReadLatency.average'], ['datastore.totalWriteLatency.average']],
 };

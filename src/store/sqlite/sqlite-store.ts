@@ -371,7 +371,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
         const same = stored !== undefined && stored[3] === row.info && stored[2] === row.name && stored[1] === row.datacenterId && stored[0] === row.kind;
         if (!same) this.statements.upsertEntity.run({ ...row, now });
       }
-    })();
+    }).immediate();
     this.upserted.set(vcenterId, after);
     this.upsertedVersion = version;
   }
@@ -393,7 +393,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     // a few statements per tier and call instead of ten per entity. Several batches of one
     // entity are written one after the other, each seeing what the one before wrote.
     const distinct = new Set(batches.map((batch) => batch.entityId)).size === batches.length;
-    this.db.transaction(() => (distinct ? this.writeDistinct(batches) : this.writeOneByOne(batches)))();
+    // Every writing transaction of this file is IMMEDIATE: it takes the write lock first (waiting
+    // up to the busy timeout), because a deferred one that reads first fails with
+    // SQLITE_BUSY_SNAPSHOT, not waiting, when another connection (the API's sessions, the
+    // collector's worker) commits between its read and its first write.
+    this.db.transaction(() => (distinct ? this.writeDistinct(batches) : this.writeOneByOne(batches))).immediate();
   }
 
   /** Samples past the mark, each timestamp once, in order: their indices and the newest timestamp. */
@@ -584,7 +588,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
           }
         }
       }
-    })();
+    }).immediate();
   }
 
   highWaterMarks(vcenterId: string): ReadonlyMap<string, number> {
@@ -641,7 +645,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       const { changes } = this.statements.deleteExpiredSessions.run(bounds.idleBeforeMs, bounds.createdBeforeMs, bounds.checkedBeforeMs);
       this.statements.deleteUnusedScopes.run();
       return changes;
-    })();
+    }).immediate();
   }
 
   sampleStates(entityIds: readonly string[]): ReadonlyMap<string, EntitySampleState> {
@@ -669,7 +673,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
           latest: state.openBucket === null ? null : encodeBucket(state.openBucket.rollups),
         });
       }
-    })();
+    }).immediate();
   }
 
   saveScope(scope: StoredScope): void {
@@ -710,7 +714,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return this.db.transaction(() => {
       const old = this.statements.pruneOldLoginFailures.run(beforeMs).changes;
       return old + this.statements.pruneExtraLoginFailures.run(Math.max(0, Math.floor(maxKeys))).changes;
-    })();
+    }).immediate();
   }
 
   acquireLease(vcenterId: string, holderId: string, ttlSec: number, nowMs: number): boolean {
@@ -837,7 +841,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
         this.statements.bumpHistoryVersion.run();
         dropped += this.statements.dropOld[tier].run(lastDropped).changes;
         if (tier === '5m') this.statements.forgetLatest.run(lastDropped);
-      })();
+      }).immediate();
     }
     // Entities removed long ago, with whatever buckets they still have.
     const removedBefore = nowSec - removedEntityRetentionSec;
@@ -846,7 +850,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       this.db.transaction(() => {
         for (const tier of tiers) dropped += this.statements.dropExpiredBuckets[tier].run(removedBefore).changes;
         removed = this.statements.dropRemoved.run(removedBefore).changes;
-      })();
+      }).immediate();
     }
     this.log?.info({ droppedBuckets: dropped, droppedEntities: removed }, 'retention applied');
   }

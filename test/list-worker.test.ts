@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import { buildList, buildMetrics, workerListBuilder, type ListRequest, type MetricsRequest } from '../src/server/list-builder.ts';
+import { buildList, buildMetrics, DatacenterDataCache, workerListBuilder, type ListRequest, type MetricsRequest } from '../src/server/list-builder.ts';
 import type { VmRow } from '../src/shared/api.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { fillStore, fixtureScopes, ids, t0 } from './fixtures/api-inventory.ts';
@@ -91,5 +91,29 @@ test('a worker that dies fails the requests in flight, and the next request star
     assert.ok(vms.some((vm) => vm.id === ids.vm1));
   } finally {
     await builder.close();
+  }
+});
+
+test('the lists of every scope are built from one read of the datacenter per data version', async () => {
+  const store = openSqliteStore(join(dir, 'shared-data.db'));
+  try {
+    fillStore(store);
+    const datacenters = new DatacenterDataCache(store);
+    const first = await datacenters.get(ids.dc1, false);
+    assert.equal(await datacenters.get(ids.dc1, false), first, 'the same version: the same read');
+    assert.notEqual(await datacenters.get(ids.dc1, true), first, 'removed entities included: another read');
+    const all = fixtureScopes.all('vc1');
+    const vm1only = fixtureScopes.vm1only();
+    const request: ListRequest = { list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700, scopeId: all.id };
+    // A narrow scope first reads some figures; a wide one then reads the rest, the same as alone.
+    await buildList(store, request, vm1only, datacenters);
+    assert.equal((await buildList(store, request, all, datacenters)).json.toString(), (await buildList(store, request, all)).json.toString());
+    store.writeRealtime([{ entityId: ids.vm1, kind: 'vm', intervalSec: 20, ts: [t0 + 640], values: { cpuUsagePct: [55] } }]);
+    assert.notEqual(await datacenters.get(ids.dc1, false), first, 'a write: read again');
+    const vms = JSON.parse((await buildList(store, request, all, datacenters)).json.toString()) as VmRow[];
+    assert.equal(vms.find((vm) => vm.id === ids.vm1)?.cpuUsagePct, 55);
+    await assert.rejects(datacenters.get('dc-nope', false), /no datacenter dc-nope/);
+  } finally {
+    store.close();
   }
 });

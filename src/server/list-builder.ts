@@ -54,11 +54,54 @@ export interface ListBuilder {
   close(): Promise<void>;
 }
 
+/**
+ * The entities and latest figures of each datacenter, read once per data version of the store
+ * and shared by the lists of every scope: with 20 people of 20 different scopes, a cycle's
+ * write means 20 lists to build, and reading the datacenter was most of each build.
+ */
+export class DatacenterDataCache {
+  private readonly entries = new Map<string, { readonly version: number; readonly data: Promise<DatacenterData> }>();
+
+  constructor(
+    private readonly store: Store,
+    /** Datacenters (x removed or not) kept at most; the least recently used go first. */
+    private readonly maxEntries = 8,
+  ) {}
+
+  /** @throws Error when the datacenter is unknown */
+  async get(datacenterId: string, includeRemoved: boolean): Promise<DatacenterData> {
+    const version = await this.store.dataVersion?.();
+    const key = `${datacenterId} ${String(includeRemoved)}`;
+    const kept = this.entries.get(key);
+    this.entries.delete(key);
+    if (kept !== undefined && kept.version === version) {
+      this.entries.set(key, kept);
+      return kept.data;
+    }
+    const data = this.load(datacenterId, includeRemoved);
+    // Without a data version nothing is kept: every list reads the store again.
+    if (version !== undefined) {
+      this.entries.set(key, { version, data });
+      data.catch(() => this.entries.delete(key));
+      while (this.entries.size > this.maxEntries) {
+        const oldest = this.entries.keys().next();
+        if (oldest.done === true) break;
+        this.entries.delete(oldest.value);
+      }
+    }
+    return data;
+  }
+
+  private async load(datacenterId: string, includeRemoved: boolean): Promise<DatacenterData> {
+    const datacenter = await this.store.entity(datacenterId);
+    if (datacenter?.kind !== 'datacenter') throw new Error(`no datacenter ${datacenterId}`);
+    return DatacenterData.load(this.store, datacenter, includeRemoved);
+  }
+}
+
 /** The list as JSON and gzip, of what `visibility` shows, read from `store` in the calling thread. */
-export async function buildList(store: Store, request: Omit<ListRequest, 'scopeId'>, visibility: Visibility): Promise<BuiltList> {
-  const datacenter = await store.entity(request.datacenterId);
-  if (datacenter?.kind !== 'datacenter') throw new Error(`no datacenter ${request.datacenterId}`);
-  const data = await DatacenterData.load(store, datacenter, request.includeRemoved);
+export async function buildList(store: Store, request: Omit<ListRequest, 'scopeId'>, visibility: Visibility, datacenters = new DatacenterDataCache(store, 0)): Promise<BuiltList> {
+  const data = await datacenters.get(request.datacenterId, request.includeRemoved);
   const shown = <T extends StoredEntity>(list: readonly T[]): T[] => selectLive(list, request.includeRemoved).filter((entity) => shows(visibility, entity));
   const rows =
     request.list === 'vms'
@@ -82,16 +125,17 @@ export function preparedBody(built: BuiltList): PreparedBody {
 }
 
 /** Builds a list for the scope the request names, read from `scopes`; throws when it is not stored. */
-export async function buildScopedList(store: Store, scopes: ScopeCache, request: ListRequest): Promise<BuiltList> {
+export async function buildScopedList(store: Store, scopes: ScopeCache, request: ListRequest, datacenters?: DatacenterDataCache): Promise<BuiltList> {
   const scope = await scopes.get(request.scopeId);
   if (scope === null) throw new Error(`scope ${request.scopeId} is not stored`);
-  return buildList(store, request, scope);
+  return buildList(store, request, scope, datacenters);
 }
 
 export function inlineListBuilder(store: Store, sessionStore: Pick<SessionStore, 'scope'>): ListBuilder {
   const scopes = new ScopeCache(sessionStore);
+  const datacenters = new DatacenterDataCache(store);
   return {
-    build: (request) => buildScopedList(store, scopes, request),
+    build: (request) => buildScopedList(store, scopes, request, datacenters),
     metrics: (request) => buildMetrics(store, request),
     close: () => Promise.resolve(),
   };

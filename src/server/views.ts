@@ -72,6 +72,8 @@ export class DatacenterData {
   readonly clusterById: ReadonlyMap<string, StoredCluster>;
   readonly hostById: ReadonlyMap<string, StoredHost>;
   readonly datastoreById: ReadonlyMap<string, StoredDatastore>;
+  /** Latest figures read so far (see `latest`). */
+  private readonly latestById = new Map<string, LatestFigures>();
 
   constructor(
     readonly store: Store,
@@ -90,6 +92,19 @@ export class DatacenterData {
     this.clusterById = new Map(this.clusters.map((cluster) => [cluster.id, cluster]));
     this.hostById = new Map(this.hosts.map((host) => [host.id, host]));
     this.datastoreById = new Map(this.datastores.map((datastore) => [datastore.id, datastore]));
+  }
+
+  /**
+   * The latest figures of these entities, each read from the store once per DatacenterData:
+   * a list worker keeps one per data version and builds every person's list from it.
+   */
+  async latest(ids: readonly string[]): Promise<ReadonlyMap<string, LatestFigures>> {
+    const missing = ids.filter((id) => !this.latestById.has(id));
+    if (missing.length > 0) {
+      const read = await this.store.latest(missing);
+      for (const id of missing) this.latestById.set(id, read.get(id) ?? noFigures);
+    }
+    return this.latestById;
   }
 
   /** Every entity of the datacenter; removed ones too with `includeRemoved`. */
@@ -182,7 +197,7 @@ export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[
     ids.push(host.id);
     for (const nic of host.nics) ids.push(nic.id);
   }
-  const latest = await data.store.latest(ids);
+  const latest = await data.latest(ids);
   const byHost = vmsByHost(data.vms);
   return hosts.map((host) => {
     const vms = byHost.get(host.id) ?? [];
@@ -228,7 +243,7 @@ export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[
 }
 
 export async function vmRows(data: DatacenterData, vms: readonly StoredVm[], visibility: Visibility): Promise<VmRow[]> {
-  const latest = await data.store.latest(vms.map((vm) => vm.id));
+  const latest = await data.latest(vms.map((vm) => vm.id));
   return vms.map((vm) => {
     const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
     const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
@@ -287,7 +302,7 @@ export async function vmRows(data: DatacenterData, vms: readonly StoredVm[], vis
 
 /** Datastore rows; usedGB = capacity - free; percentages of capacity (0 when capacity is 0). */
 export async function datastoreRows(data: DatacenterData, datastores: readonly StoredDatastore[]): Promise<DatastoreRow[]> {
-  const latest = await data.store.latest(datastores.map((datastore) => datastore.id));
+  const latest = await data.latest(datastores.map((datastore) => datastore.id));
   return datastores.map((ds) => {
     const usedGB = Math.max(0, ds.capacityGB - ds.freeGB);
     const figure = figuresOf(latest, ds.id);

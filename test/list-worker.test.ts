@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { buildList, buildMetrics, DatacenterDataCache, workerListBuilder, type ListRequest, type MetricsRequest } from '../src/server/list-builder.ts';
 import type { VmRow } from '../src/shared/api.ts';
+import { shows, vmRows } from '../src/server/views.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { fillStore, fixtureScopes, ids, t0 } from './fixtures/api-inventory.ts';
 
@@ -105,9 +106,20 @@ test('the lists of every scope are built from one read of the datacenter per dat
     const all = fixtureScopes.all('vc1');
     const vm1only = fixtureScopes.vm1only();
     const request: ListRequest = { list: 'vms', datacenterId: ids.dc1, includeRemoved: false, nowSec: t0 + 700, scopeId: all.id };
-    // A narrow scope first reads some figures; a wide one then reads the rest, the same as alone.
-    await buildList(store, request, vm1only, datacenters);
-    assert.equal((await buildList(store, request, all, datacenters)).json.toString(), (await buildList(store, request, all)).json.toString());
+    // A narrow scope first reads some figures and rows; a wide one then reads the rest; each the
+    // same text as built alone, and as JSON.stringify of the rows (the rows' texts are shared).
+    for (const scope of [vm1only, all, vm1only]) {
+      const shared = (await buildList(store, request, scope, datacenters)).json.toString();
+      assert.equal(shared, (await buildList(store, request, scope)).json.toString());
+      const data = await datacenters.get(ids.dc1, false);
+      const rows = await vmRows(data, data.vms.filter((vm) => shows(scope, vm)), scope);
+      assert.equal(shared, JSON.stringify(rows));
+    }
+    assert.deepEqual(
+      (JSON.parse((await buildList(store, request, vm1only, datacenters)).json.toString()) as VmRow[]).map((vm) => [vm.name, vm.hostName]),
+      [['web-1', null]],
+      'a hidden host stays hidden after a wide scope made the row that names it',
+    );
     store.writeRealtime([{ entityId: ids.vm1, kind: 'vm', intervalSec: 20, ts: [t0 + 640], values: { cpuUsagePct: [55] } }]);
     assert.notEqual(await datacenters.get(ids.dc1, false), first, 'a write: read again');
     const vms = JSON.parse((await buildList(store, request, all, datacenters)).json.toString()) as VmRow[];

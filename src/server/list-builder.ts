@@ -14,12 +14,12 @@ import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { Visibility } from '../shared/visibility.ts';
 import type { StoreSettings } from '../store/open.ts';
-import type { CollectionStatus, SessionStore, Store, StoredEntity } from '../store/store.ts';
+import type { CollectionStatus, SessionStore, Store, StoredEntity, StoredVm } from '../store/store.ts';
 import { moduleBeside, startWorker } from '../worker-thread.ts';
 import { minGzipBytes, type PreparedBody } from './prepared-body.ts';
 import { renderMetrics } from './prometheus.ts';
 import { ScopeCache } from './scope-cache.ts';
-import { DatacenterData, datastoreRows, hostRows, selectLive, shows, vmRows } from './views.ts';
+import { DatacenterData, datastoreRows, everything, hostRows, selectLive, shows, showsRelationsOf, vmRow } from './views.ts';
 
 export interface ListRequest {
   readonly list: 'vms' | 'hosts' | 'datastores';
@@ -103,14 +103,39 @@ export class DatacenterDataCache {
 export async function buildList(store: Store, request: Omit<ListRequest, 'scopeId'>, visibility: Visibility, datacenters = new DatacenterDataCache(store, 0)): Promise<BuiltList> {
   const data = await datacenters.get(request.datacenterId, request.includeRemoved);
   const shown = <T extends StoredEntity>(list: readonly T[]): T[] => selectLive(list, request.includeRemoved).filter((entity) => shows(visibility, entity));
-  const rows =
+  const text =
     request.list === 'vms'
-      ? await vmRows(data, shown(data.vms), visibility)
-      : request.list === 'hosts'
-        ? await hostRows(data, shown(data.hosts), request.nowSec, visibility)
-        : await datastoreRows(data, shown(data.datastores));
-  const json = Buffer.from(JSON.stringify(rows));
+      ? await vmListJson(data, shown(data.vms), visibility)
+      : JSON.stringify(request.list === 'hosts' ? await hostRows(data, shown(data.hosts), request.nowSec, visibility) : await datastoreRows(data, shown(data.datastores)));
+  const json = Buffer.from(text);
   return { json, gzip: json.length < minGzipBytes ? null : gzipSync(json, { level: 6 }) };
+}
+
+/** Each VM's row as a person who sees everything sees it, as JSON, per DatacenterData (one data version). */
+const vmRowTexts = new WeakMap<DatacenterData, Map<string, string>>();
+
+/**
+ * The JSON of these VMs' rows, the same text as `JSON.stringify(await vmRows(...))`: a row
+ * whose relations the person sees whole is the same for everybody, so its text is made once
+ * per data version and reused by every scope's list.
+ */
+export async function vmListJson(data: DatacenterData, vms: readonly StoredVm[], visibility: Visibility): Promise<string> {
+  const latest = await data.latest(vms.map((vm) => vm.id));
+  let texts = vmRowTexts.get(data);
+  if (texts === undefined) {
+    texts = new Map();
+    vmRowTexts.set(data, texts);
+  }
+  const parts = vms.map((vm) => {
+    if (!showsRelationsOf(data, vm, visibility)) return JSON.stringify(vmRow(data, vm, visibility, latest));
+    let text = texts.get(vm.id);
+    if (text === undefined) {
+      text = JSON.stringify(vmRow(data, vm, everything, latest));
+      texts.set(vm.id, text);
+    }
+    return text;
+  });
+  return `[${parts.join(',')}]`;
 }
 
 /** The exposition text and its gzip (level 1: the text is large and rebuilt for every scrape). */

@@ -244,60 +244,78 @@ export async function hostRows(data: DatacenterData, hosts: readonly StoredHost[
 
 export async function vmRows(data: DatacenterData, vms: readonly StoredVm[], visibility: Visibility): Promise<VmRow[]> {
   const latest = await data.latest(vms.map((vm) => vm.id));
-  return vms.map((vm) => {
-    const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
-    const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
-    const shownHost = host !== undefined && shows(visibility, host) ? host : undefined;
-    const shownCluster = cluster !== undefined && shows(visibility, cluster) ? cluster : undefined;
-    const figure = figuresOf(latest, vm.id);
-    const readyMs = figure('cpuReadyMs');
-    const datastores: { id: string; name: string }[] = [];
-    for (const id of vm.datastoreIds) {
-      const datastore = data.datastoreById.get(id);
-      if (datastore && shows(visibility, datastore)) datastores.push({ id, name: datastore.name });
-    }
-    return {
-      id: vm.id,
-      name: vm.name,
-      powerState: vm.powerState,
-      overallStatus: vm.overallStatus,
-      hostId: shownHost?.id ?? null,
-      hostName: shownHost?.name ?? null,
-      clusterId: shownCluster?.id ?? null,
-      clusterName: shownCluster?.name ?? null,
-      guestOs: vm.guestOs,
-      ipAddress: vm.ipAddress,
-      toolsRunningStatus: vm.toolsRunningStatus,
-      toolsVersionStatus: vm.toolsVersionStatus,
-      toolsVersion: vm.toolsVersion,
-      numCpu: vm.numCpu,
-      memoryMB: vm.memoryMB,
-      diskProvisionedGB: vm.diskProvisionedGB,
-      diskUsedGB: vm.diskUsedGB,
-      datastores,
-      faultToleranceState: vm.faultToleranceState,
-      snapshotCount: vm.snapshotCount,
-      cpuUsagePct: figure('cpuUsagePct'),
-      cpuUsedMhz: figure('cpuUsedMhz'),
-      cpuReadyMs: readyMs,
-      cpuReadyPctPerVcpu: readyMs === null ? null : round2(cpuReadyPctPerVcpu(readyMs, vm.numCpu)),
-      memUsagePct: figure('memUsagePct'),
-      netRxKBps: figure('netRxKBps'),
-      netTxKBps: figure('netTxKBps'),
-      netRxPps: figure('netRxPps'),
-      netTxPps: figure('netTxPps'),
-      diskReadIops: figure('diskReadIops'),
-      diskWriteIops: figure('diskWriteIops'),
-      diskReadKBps: figure('diskReadKBps'),
-      diskWriteKBps: figure('diskWriteKBps'),
-      diskReadLatencyMs: figure('diskReadLatencyMs'),
-      diskWriteLatencyMs: figure('diskWriteLatencyMs'),
-      diskMaxLatencyMs: figure('diskMaxLatencyMs'),
-      isTemplate: vm.isTemplate,
-      removed: !isLive(vm),
-      collectedAt: vm.lastSeenSec,
-    };
+  return vms.map((vm) => vmRow(data, vm, visibility, latest));
+}
+
+/**
+ * Whether `visibility` shows every entity a VM's row names (its host, cluster, datastores):
+ * then its row is the same as the one of a person who sees everything.
+ */
+export function showsRelationsOf(data: DatacenterData, vm: StoredVm, visibility: Visibility): boolean {
+  const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
+  const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
+  if (host !== undefined && !shows(visibility, host)) return false;
+  if (cluster !== undefined && !shows(visibility, cluster)) return false;
+  return vm.datastoreIds.every((id) => {
+    const datastore = data.datastoreById.get(id);
+    return datastore === undefined || shows(visibility, datastore);
   });
+}
+
+/** One VM's row: its relations as far as `visibility` shows them, figures from `latest`. */
+export function vmRow(data: DatacenterData, vm: StoredVm, visibility: Visibility, latest: ReadonlyMap<string, LatestFigures>): VmRow {
+  const host = vm.hostId === null ? undefined : data.hostById.get(vm.hostId);
+  const cluster = vm.clusterId === null ? undefined : data.clusterById.get(vm.clusterId);
+  const shownHost = host !== undefined && shows(visibility, host) ? host : undefined;
+  const shownCluster = cluster !== undefined && shows(visibility, cluster) ? cluster : undefined;
+  const figure = figuresOf(latest, vm.id);
+  const readyMs = figure('cpuReadyMs');
+  const datastores: { id: string; name: string }[] = [];
+  for (const id of vm.datastoreIds) {
+    const datastore = data.datastoreById.get(id);
+    if (datastore && shows(visibility, datastore)) datastores.push({ id, name: datastore.name });
+  }
+  return {
+    id: vm.id,
+    name: vm.name,
+    powerState: vm.powerState,
+    overallStatus: vm.overallStatus,
+    hostId: shownHost?.id ?? null,
+    hostName: shownHost?.name ?? null,
+    clusterId: shownCluster?.id ?? null,
+    clusterName: shownCluster?.name ?? null,
+    guestOs: vm.guestOs,
+    ipAddress: vm.ipAddress,
+    toolsRunningStatus: vm.toolsRunningStatus,
+    toolsVersionStatus: vm.toolsVersionStatus,
+    toolsVersion: vm.toolsVersion,
+    numCpu: vm.numCpu,
+    memoryMB: vm.memoryMB,
+    diskProvisionedGB: vm.diskProvisionedGB,
+    diskUsedGB: vm.diskUsedGB,
+    datastores,
+    faultToleranceState: vm.faultToleranceState,
+    snapshotCount: vm.snapshotCount,
+    cpuUsagePct: figure('cpuUsagePct'),
+    cpuUsedMhz: figure('cpuUsedMhz'),
+    cpuReadyMs: readyMs,
+    cpuReadyPctPerVcpu: readyMs === null ? null : round2(cpuReadyPctPerVcpu(readyMs, vm.numCpu)),
+    memUsagePct: figure('memUsagePct'),
+    netRxKBps: figure('netRxKBps'),
+    netTxKBps: figure('netTxKBps'),
+    netRxPps: figure('netRxPps'),
+    netTxPps: figure('netTxPps'),
+    diskReadIops: figure('diskReadIops'),
+    diskWriteIops: figure('diskWriteIops'),
+    diskReadKBps: figure('diskReadKBps'),
+    diskWriteKBps: figure('diskWriteKBps'),
+    diskReadLatencyMs: figure('diskReadLatencyMs'),
+    diskWriteLatencyMs: figure('diskWriteLatencyMs'),
+    diskMaxLatencyMs: figure('diskMaxLatencyMs'),
+    isTemplate: vm.isTemplate,
+    removed: !isLive(vm),
+    collectedAt: vm.lastSeenSec,
+  };
 }
 
 /** Datastore rows; usedGB = capacity - free; percentages of capacity (0 when capacity is 0). */

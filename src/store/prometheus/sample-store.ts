@@ -143,10 +143,7 @@ export class EngineSampleStore implements SampleStore {
         updates.push({ ...state, highWaterSec: newest });
         continue;
       }
-      for (const startSec of starts) {
-        if (startSec === newestStart) break;
-        series.push(...rollupsOf(batch.kind, metrics, labels, startSec, rollupStepSec, buckets.get(startSec) ?? [], '5m'));
-      }
+      series.push(...rollupsOf(batch.kind, metrics, labels, starts.slice(0, -1), rollupStepSec, buckets, '5m'));
       updates.push({ entityId: batch.entityId, kind: batch.kind, highWaterSec: newest, openBucket: { startSec: newestStart, rollups: buckets.get(newestStart) ?? [] } });
     }
     // The marks move only once the engine has every sample (a failure leaves them: the next cycle resends).
@@ -173,9 +170,7 @@ export class EngineSampleStore implements SampleStore {
           addTo(buckets, bucketStart(ts, batch.intervalSec, stepSec), metrics.length, index, value, weight);
         });
       });
-      for (const startSec of [...buckets.keys()].sort((a, b) => a - b)) {
-        series.push(...rollupsOf(batch.kind, metrics, labels, startSec, stepSec, buckets.get(startSec) ?? [], `history_${tier}`));
-      }
+      series.push(...rollupsOf(batch.kind, metrics, labels, [...buckets.keys()].sort((a, b) => a - b), stepSec, buckets, `history_${tier}`));
     }
     if (series.length > 0) await this.send(series);
   }
@@ -285,21 +280,33 @@ export function rollupQueries(entityId: string, tier: Tier, stepSec: number): Re
 }
 
 /** The rollup series of one complete bucket of one entity, every metric that has a value. */
+/**
+ * The rollup series of these buckets (`starts`, ascending) of one entity: per metric and
+ * statistic one series holding every bucket that has a value, so that a history import of a
+ * year sends each label set once, not once per bucket.
+ */
 function rollupsOf(
   kind: SampledKind,
   metrics: readonly MetricDef[],
   labels: readonly Label[],
-  startSec: number,
+  starts: readonly number[],
   widthSec: number,
-  rollups: readonly (Rollup | null)[],
+  buckets: Buckets,
   label: RollupLabel,
 ): Series[] {
   const out: Series[] = [];
   metrics.forEach((def, index) => {
-    const rollup = rollups[index] ?? null;
     const metric = engineMetric(kind, def.key);
-    if (rollup === null || metric === undefined) return;
-    out.push(...rollupSeriesOf(metric, labels, { widthSec, startSec: [startSec], rollups: [toEngineRollup(rollup, metric)] }, label));
+    if (metric === undefined) return;
+    const startSec: number[] = [];
+    const rollups: ReturnType<typeof toEngineRollup>[] = [];
+    for (const start of starts) {
+      const rollup = buckets.get(start)?.[index] ?? null;
+      if (rollup === null) continue;
+      startSec.push(start);
+      rollups.push(toEngineRollup(rollup, metric));
+    }
+    if (startSec.length > 0) out.push(...rollupSeriesOf(metric, labels, { widthSec, startSec, rollups }, label));
   });
   return out;
 }

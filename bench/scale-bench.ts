@@ -699,6 +699,8 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Scale
       const part = new Cleanup();
       try {
         api = await apiPart(resolved, postgres, passwordFile, part, progress);
+        // Printed at once: a later failure of the collection part does not lose it.
+        progress(`api part: ${JSON.stringify(api)}`);
       } finally {
         failures.push(...(await part.runAll()));
       }

@@ -229,7 +229,23 @@ void describe('collector against vcsim', () => {
       const r = buckets(store, ds.id, '5m', now - 600, now + 600, 'writeKBps');
       return [...r.values()];
     });
-    assert.ok(io.length > 0, 'datastore write throughput stored');
+    if (io.length === 0) {
+      // vcsim drops a zero from a series (Go's omitempty) and its generated figures are zero in
+      // some 5-minute slots: then no series can be aligned and the collector rightly stores
+      // nothing. Only then is an empty result right: ask vcsim what the collector was given.
+      const client = await connect();
+      try {
+        const write = (await client.perfCounters()).get('datastore.write.average');
+        assert.ok(write, 'vcsim has datastore.write.average');
+        const answers = await client.queryPerf(
+          datastores.map((ds) => ({ entity: { type: 'Datastore', value: ds.moRef }, metricIds: [{ counterId: write.id, instance: '' }], intervalSec: 300, startSec: now - 600, maxSample: 1 })),
+        );
+        const usable = answers.filter((answer) => answer.series.some((series) => series.values.length === answer.samples.length && answer.samples.length > 0));
+        assert.equal(usable.length, 0, `vcsim gave ${String(usable.length)} datastores a write figure, yet none was stored`);
+      } finally {
+        await client.logout();
+      }
+    }
   });
 
   void test('a new collector on the same database resumes from the high-water marks', async () => {

@@ -200,7 +200,13 @@ test('a collector killed, the other takes its vCenters over within a minute, no 
     await engine.flush();
     const result = await promql.query(`vmware_vm_cpu_usagemhz_average{entity_id=${JSON.stringify(vm.id)}}[30m]`, Date.now() / 1000);
     const ts = (result.resultType === 'matrix' ? result.series.flatMap((one) => one.timestampsMs) : []).map((ms) => ms / 1000).sort((a, b) => a - b);
-    assert.ok(ts.length > 10, `samples (${String(ts.length)})`);
+    // Raw samples start at each entity's first cycle (the hour before it goes in as history
+    // rollups): they must run from before the kill to after the takeover, without a gap.
+    const killedSec = killedAt / 1000;
+    assert.ok(
+      ts.length > 3 && (ts[0] ?? Number.POSITIVE_INFINITY) < killedSec - 20 && (ts.at(-1) ?? 0) > killedSec + 20,
+      `samples from before the kill to after the takeover: ${String(ts.length)}, ${String(ts[0])} to ${String(ts.at(-1))}, killed at ${String(killedSec)}`,
+    );
     for (let i = 1; i < ts.length; i++) {
       const gap = (ts[i] ?? 0) - (ts[i - 1] ?? 0);
       assert.ok(gap > 0 && gap <= 20, `no sample lost or stored twice: ${String(gap)} s between ${String(ts[i - 1])} and ${String(ts[i])}`);

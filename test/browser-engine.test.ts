@@ -55,8 +55,18 @@ test('with the engine behind, the VM list shows figures and a VM graph draws its
   await page.getByTestId('login-password').fill(testLogin.password);
   await page.getByTestId('login-submit').click();
   await page.getByTestId('user-name').waitFor();
+  // After a login the app opens the first datacenter's overview once the datacenters are in:
+  // navigate only after that, or its redirect can replace the VM list.
+  await page.waitForFunction(() => location.hash.startsWith('#/dc/'));
+  await page.getByTestId('data-collected').waitFor();
   await page.goto(`${stack.current.vscope.url}/#/dc/${dc.id}/vms`);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="vm-table"] tbody tr[data-id]').length === n, vms.length);
+  await page
+    .waitForFunction((n) => document.querySelectorAll('[data-testid="vm-table"] tbody tr[data-id]').length === n, vms.length)
+    .catch(async (error: unknown) => {
+      const shown = await page.evaluate(() => document.querySelectorAll('[data-testid="vm-table"] tbody tr[data-id]').length);
+      const text = await page.evaluate(() => document.body.innerText.slice(0, 600));
+      throw new Error(`the VM table shows ${String(shown)} rows, the API ${String(vms.length)}: ${text}`, { cause: error });
+    });
   const row = await page.locator(`[data-testid="vm-table"] tr[data-id="${vm.id}"]`).innerText();
   // The UI's own unit rule (850 MHz, 1.08 GHz): the figure is vcsim's noise, either side of 1,000.
   assert.ok(row.includes(formatMhz(vm.cpuUsedMhz)), `${row} shows ${formatMhz(vm.cpuUsedMhz)}`);

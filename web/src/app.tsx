@@ -6,7 +6,7 @@ import { ErrorNote } from './components/bits.tsx';
 import { Header } from './components/header.tsx';
 import { Login } from './components/login.tsx';
 import { RefreshContext, memo, navigate, useApi, useRoute, useTheme, type Loaded } from './hooks.ts';
-import { formatRoute, rowPaths, type Route, type TableState } from './route.ts';
+import { formatRoute, parseRoute, rowPaths, type Route, type TableState } from './route.ts';
 import { CapacityView } from './views/capacity.tsx';
 import { CompareView } from './views/compare.tsx';
 import { ContentionView } from './views/contention.tsx';
@@ -153,7 +153,11 @@ function Body(props: {
 
   const fallbackDc = dcs.find((d) => d.id === lastDc)?.id ?? dcs[0]?.id ?? null;
   useEffect(() => {
-    if (route.view === 'home' && fallbackDc !== null) navigate({ view: 'overview', dc: fallbackDc }, { replace: true });
+    // The live hash, not this render's route: a navigation made meanwhile (a link followed while
+    // the datacenters loaded) is never replaced by the default view.
+    if (route.view === 'home' && fallbackDc !== null && parseRoute(window.location.hash).view === 'home') {
+      navigate({ view: 'overview', dc: fallbackDc }, { replace: true });
+    }
   }, [route.view, fallbackDc]);
 
   // A new view starts at the top; sorting or filtering (same view) keeps the scroll position.

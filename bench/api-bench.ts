@@ -34,8 +34,7 @@
  * (VSCOPE_BENCH_CPU_PROF=DIR writes a CPU profile of the server process.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +51,7 @@ import { workerListBuilder } from '../src/server/list-builder.ts';
 import { startWorker } from '../src/worker-thread.ts';
 import type { CycleWriterData } from './cycle-writer.ts';
 import { random } from './stats.ts';
+import { runWrk as runWrkProcess, type WrkRequest } from './wrk.ts';
 import { syntheticInventory, vmBatch } from './synthetic.ts';
 import { snapshotScope, withScopes } from '../test/support/scoped-auth.ts';
 
@@ -155,11 +155,7 @@ function fill(store: SqliteStore, snapshot: InventorySnapshot, historyVms: numbe
   }
 }
 
-/** One request of a run: its path, and its own cookie when the run takes several people's in turn. */
-interface BenchRequest {
-  readonly path: string;
-  readonly cookie?: string;
-}
+type BenchRequest = WrkRequest;
 
 /** What one load run measured, whichever generator ran it. */
 interface LoadResult {
@@ -170,61 +166,10 @@ interface LoadResult {
   readonly failures: number;
 }
 
-/**
- * wrk's script: the requests in turn (a line: path, then a tab and a cookie when the request has
- * its own), the given headers, and the figures as one JSON line at the end.
- */
-const wrkScript = `
-local paths, cookies, headers, i = {}, {}, {}, 0
-for line in io.lines(os.getenv("BENCH_PATHS")) do
-  local path, cookie = string.match(line, "^([^\\t]*)\\t?(.*)$")
-  paths[#paths + 1] = path
-  cookies[#cookies + 1] = cookie
-end
-for name, value in string.gmatch(os.getenv("BENCH_HEADERS"), "([^\\n:]+): ([^\\n]*)") do headers[name] = value end
-request = function()
-  i = i % #paths + 1
-  if cookies[i] ~= "" then headers["cookie"] = cookies[i] end
-  return wrk.format("GET", paths[i], headers)
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"p50Us":%d,"p99Us":%d,"requests":%d,"durationUs":%d,"failures":%d}\\n',
-    latency:percentile(50), latency:percentile(99), summary.requests, summary.duration,
-    e.status + e.connect + e.read + e.write + e.timeout))
-end
-`;
-
-/** Runs wrk (C, light on the CPU the server shares with it). */
+/** wrk (bench/wrk.ts), reduced to what this benchmark reports. */
 async function runWrk(url: string, headers: Record<string, string>, requests: readonly BenchRequest[], connections: number, seconds: number): Promise<LoadResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'vscope-wrk-'));
-  try {
-    writeFileSync(join(dir, 'paths'), requests.map((request) => `${request.path}\t${request.cookie ?? ''}`).join('\n'));
-    writeFileSync(join(dir, 'script.lua'), wrkScript);
-    const child = spawn('wrk', ['-t1', `-c${String(connections)}`, `-d${String(seconds)}s`, '--timeout', '10s', '-s', join(dir, 'script.lua'), url], {
-      env: {
-        ...process.env,
-        BENCH_PATHS: join(dir, 'paths'),
-        BENCH_HEADERS: Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n'),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    const line = output.split('\n').find((candidate) => candidate.startsWith('{"p50Us"'));
-    if (code !== 0 || line === undefined) throw new Error(`wrk failed (exit ${String(code)}): ${output.slice(-500)}`);
-    const figures = JSON.parse(line) as { p50Us: number; p99Us: number; requests: number; durationUs: number; failures: number };
-    return {
-      p50Ms: Math.round(figures.p50Us / 100) / 10,
-      p99Ms: Math.round(figures.p99Us / 100) / 10,
-      requests: figures.requests,
-      requestsPerSec: Math.round(figures.requests / (figures.durationUs / 1e6)),
-      failures: figures.failures,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { p50Ms, p99Ms, requests: answered, requestsPerSec, failures } = await runWrkProcess(url, headers, requests, connections, seconds);
+  return { p50Ms, p99Ms, requests: answered, requestsPerSec, failures };
 }
 
 /** Runs autocannon (in this process), where wrk is not installed. */

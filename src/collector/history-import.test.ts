@@ -1,12 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultHistoricalIntervals, historicalMaxSample, HistoryImporter, importableIntervals } from './history-import.ts';
+import { bucketStart } from '../shared/tiers.ts';
+import { bucketEdgeSec, defaultHistoricalIntervals, historicalMaxSample, HistoryImporter, importableIntervals } from './history-import.ts';
 import type { PerfTarget } from './performance.ts';
 
 const target = (id: string): PerfTarget => ({ kind: 'vm', entity: { type: 'VirtualMachine', value: id }, entityId: id, nics: [] });
 
 void test('historicalMaxSample covers each default interval: 288, 336, 360, 365', () => {
   assert.deepEqual(defaultHistoricalIntervals.map(historicalMaxSample), [288, 336, 360, 365]);
+});
+
+void test('bucketEdgeSec: a sample stamped after the edge is in the bucket or later, one at or before it in an earlier bucket', () => {
+  for (const intervalSec of [20, 300]) {
+    const bucketSec = 1_800_000_000 - (1_800_000_000 % 300);
+    const edge = bucketEdgeSec(bucketSec, intervalSec);
+    // Every second around the edge: unaligned stamps (the simulator's) as well as aligned ones.
+    for (let ts = bucketSec - 2 * intervalSec; ts <= bucketSec + 2 * intervalSec; ts++) {
+      assert.equal(ts > edge, bucketStart(ts, intervalSec, 300) >= bucketSec, `interval ${String(intervalSec)}, sample at ${String(ts - bucketSec)} s`);
+    }
+  }
 });
 
 void test('importableIntervals keeps enabled intervals that feed a tier, finest first; none listed means the defaults', () => {

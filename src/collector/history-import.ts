@@ -7,9 +7,10 @@
  * cycle's collection so that current data always comes first.
  */
 import type { Logger } from 'pino';
-import { tierForIntervalSec, type Tier } from '../shared/tiers.ts';
+import { bucketStart, tierForIntervalSec, tierStepSec, type Tier } from '../shared/tiers.ts';
 import { SamplesRefused, type ImportProgress, type SampleBatch, type Store } from '../store/store.ts';
 import {
+  firstSightSec,
   maxRealtimeSamples,
   metricsAtLevel,
   realtimeIntervalSec,
@@ -20,6 +21,21 @@ import {
   type ResolvedMetrics,
 } from './performance.ts';
 import type { CollectorClient, HistoricalInterval } from './vsphere-api.ts';
+
+/** The tier the realtime hour goes into on a first start: its 20-second samples as 5-minute buckets. */
+const realtimeHourTier: Tier = '5m';
+
+/** Width of the buckets the realtime hour fills, seconds. */
+const realtimeHourStepSec = tierStepSec[realtimeHourTier];
+
+/**
+ * The QueryPerf time (start exclusive, end inclusive) that splits samples of `intervalSec` at
+ * the start of the 5-minute bucket `bucketSec` (`bucketStart` files a sample by its start):
+ * those stamped after it are in that bucket or later ones, those at or before it in earlier ones.
+ */
+export function bucketEdgeSec(bucketSec: number, intervalSec: number): number {
+  return bucketSec + intervalSec - 1;
+}
 
 /**
  * vCenter's default historical intervals, used when a server lists none. A real vCenter always
@@ -128,6 +144,20 @@ export class HistoryImporter {
     return { state, entitiesDone: this.done, entitiesTotal: this.total, ...(this.problem === null ? {} : { problem: this.problem }) };
   }
 
+  /** The first 5-minute bucket wholly inside the realtime hour vCenter still keeps at `nowSec`. */
+  private realtimeHourStart(nowSec: number): number {
+    return Math.ceil((nowSec - realtimeRetentionSec) / realtimeHourStepSec) * realtimeHourStepSec;
+  }
+
+  /**
+   * The 5-minute bucket from which the cycles store an entity's realtime samples: the cycle that
+   * queued it asked only for its newest `firstSightSec` (performance.ts `realtimeWindow`), so the
+   * bucket holding the oldest of those; the import fills the buckets before it.
+   */
+  private storedFrom(t: PerfTarget): number {
+    return bucketStart((this.lastQueuedSec.get(t.entityId) ?? Number.POSITIVE_INFINITY) - firstSightSec, realtimeIntervalSec, realtimeHourStepSec);
+  }
+
   /** Stores one answer's samples into `tier`; what the store refuses as too old is reported, never retried. */
   private async land(ctx: ImportStepContext, tier: Tier, batches: SampleBatch[]): Promise<void> {
     if (ctx.abandoned()) throw new Error('collector stopping');
@@ -155,6 +185,7 @@ export class HistoryImporter {
       do {
         const chunk = this.queue.slice(0, perStep).filter((t) => ctx.present.has(t.entityId));
         const realtime = ctx.realtimeIds ? chunk.filter((t) => ctx.realtimeIds?.has(t.entityId) === true) : [];
+        const hourStart = this.realtimeHourStart(ctx.nowSec);
         if (realtime.length > 0) {
           await runPerfPlan(
             ctx.client,
@@ -162,10 +193,15 @@ export class HistoryImporter {
               intervalSec: realtimeIntervalSec,
               targets: realtime,
               metrics: ctx.metrics,
-              window: () => ({ startSec: ctx.nowSec - realtimeRetentionSec, endSec: ctx.nowSec, maxSample: maxRealtimeSamples }),
+              // The buckets from the hour's start to those the cycles fill.
+              window: (t) => {
+                const startSec = bucketEdgeSec(hourStart, realtimeIntervalSec);
+                const endSec = Math.min(ctx.nowSec, bucketEdgeSec(this.storedFrom(t), realtimeIntervalSec));
+                return endSec > startSec ? { startSec, endSec, maxSample: Math.min(maxRealtimeSamples, Math.ceil((endSec - startSec) / realtimeIntervalSec) + 1) } : null;
+              },
             },
             ctx.tuning,
-            (batches: SampleBatch[]) => this.land(ctx, '5m', batches),
+            (batches: SampleBatch[]) => this.land(ctx, realtimeHourTier, batches),
             this.log,
           );
         }
@@ -174,16 +210,19 @@ export class HistoryImporter {
           if (tier === undefined || chunk.length === 0) continue;
           const startSec = ctx.nowSec - interval.lengthSec;
           const maxSample = historicalMaxSample(interval);
+          // Never past the cycle time: a sample newer than the realtime ones would open a bucket
+          // that the next realtime samples then merge into. And where the realtime hour (or the
+          // cycles) fill 5-minute buckets, none of those: a bucket written twice is two samples
+          // under one timestamp in an engine (VictoriaMetrics keeps both, Prometheus refuses the
+          // second when it is its newest).
+          const window = (t: PerfTarget): { startSec: number; endSec: number; maxSample: number } | null => {
+            if (tier !== realtimeHourTier || ctx.realtimeIds?.has(t.entityId) !== true) return { startSec, endSec: ctx.nowSec, maxSample };
+            const endSec = Math.min(ctx.nowSec, bucketEdgeSec(Math.min(hourStart, this.storedFrom(t)), interval.samplingPeriodSec));
+            return endSec > startSec ? { startSec, endSec, maxSample } : null;
+          };
           await runPerfPlan(
             ctx.client,
-            {
-              intervalSec: interval.samplingPeriodSec,
-              targets: chunk,
-              metrics: metricsAtLevel(ctx.metrics, interval.level),
-              // Never past the cycle time: a sample newer than the realtime ones would open a
-              // bucket that the next realtime samples then merge into.
-              window: () => ({ startSec, endSec: ctx.nowSec, maxSample }),
-            },
+            { intervalSec: interval.samplingPeriodSec, targets: chunk, metrics: metricsAtLevel(ctx.metrics, interval.level), window },
             ctx.tuning,
             (batches: SampleBatch[]) => this.land(ctx, tier, batches),
             this.log,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { InvalidArgument, SoapFault, TransportError } from '../vsphere/errors.ts';
 import {
   datastoreSpaceBatch,
+  insideWindow,
   realtimeWindow,
   resolveMetrics,
   runPerfPlan,
@@ -260,4 +261,22 @@ void test('per-disk counters are asked for every instance and combined: summed, 
     ['173|*', '175|*', '2|'],
   );
   assert.deepEqual(written[0]?.values, { cpuUsagePct: [50], diskReadKBps: [42], diskReadLatencyMs: [9] });
+});
+
+void test('insideWindow keeps what QueryPerf promises (start exclusive, end inclusive) and never misplaces a short series', () => {
+  const result: PerfEntityResult = {
+    entity: host.entity,
+    samples: [1000, 1020, 1040, 1060].map((tsSec) => ({ tsSec, intervalSec: 20 })),
+    series: [
+      { counterId: 2, instance: '', values: [1, 2, 3, 4] },
+      { counterId: 3, instance: '', values: [7, 8, 9] }, // shorter than the samples
+    ],
+  };
+  assert.equal(insideWindow(result, { startSec: 990, endSec: 1060 }), result, 'all inside: the same answer');
+  assert.equal(insideWindow(result, undefined), result);
+  const clipped = insideWindow(result, { startSec: 1000, endSec: 1040 });
+  assert.deepEqual(clipped.samples.map((sample) => sample.tsSec), [1020, 1040]);
+  assert.deepEqual(clipped.series[0]?.values, [2, 3]);
+  assert.deepEqual(clipped.series[1]?.values, [], 'a short series stays unplaceable, even when as long as what is kept');
+  assert.deepEqual(insideWindow(result, { startSec: 1040 }).samples.map((sample) => sample.tsSec), [1060], 'no end: up to now');
 });

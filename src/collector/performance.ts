@@ -190,6 +190,8 @@ interface PreparedTarget {
   readonly target: PerfTarget;
   readonly specs: readonly PerfQuerySpec[];
   readonly routes: Routes;
+  /** The window asked (start exclusive, end inclusive; no end: up to now): samples outside it are dropped. */
+  readonly window?: { readonly startSec: number; readonly endSec?: number };
 }
 
 function layoutFor(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number): Layout | null {
@@ -240,7 +242,27 @@ function prepare(plan: PerfPlan, target: PerfTarget, metricsPerQuery: number, la
       maxSample: window.maxSample,
     }),
   );
-  return { target, specs, routes: layout.routes };
+  return { target, specs, routes: layout.routes, window };
+}
+
+/**
+ * The samples of `result` inside `window`, as QueryPerf promises them (start exclusive, end
+ * inclusive). A server that returns more (the simulator includes the start) would otherwise put
+ * a sample twice in a store, or into a bucket another query fills. `result` itself when all are in.
+ */
+export function insideWindow(result: PerfEntityResult, window: PreparedTarget['window']): PerfEntityResult {
+  if (window === undefined) return result;
+  const endSec = window.endSec ?? Number.POSITIVE_INFINITY;
+  const inside = (tsSec: number): boolean => tsSec > window.startSec && tsSec <= endSec;
+  if (result.samples.every((sample) => inside(sample.tsSec))) return result;
+  const keep = result.samples.flatMap((sample, i) => (inside(sample.tsSec) ? [i] : []));
+  return {
+    ...result,
+    samples: keep.map((i) => result.samples[i] as (typeof result.samples)[number]),
+    // A series shorter than the samples cannot be placed in time: emptied, so that it cannot
+    // happen to match the count of the samples kept.
+    series: result.series.map((series) => ({ ...series, values: series.values.length === result.samples.length ? keep.map((i) => series.values[i] as number) : [] })),
+  };
 }
 
 /** vCenter refusing a query for its size (vpxd.stats.maxQueryMetrics and friends). */
@@ -270,9 +292,10 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     return entry;
   };
 
-  for (const result of results) {
-    const p = byEntity.get(`${result.entity.type}:${result.entity.value}`);
+  for (const answered of results) {
+    const p = byEntity.get(`${answered.entity.type}:${answered.entity.value}`);
     if (!p) continue;
+    const result = insideWindow(answered, p.window);
     const own = columnsFor(p.target.entityId, p.target.kind);
     const nics = p.target.nics.map((nic) => columnsFor(nic.id, 'nic'));
     const entryOf = (route: Route): EntityColumns | undefined => (route.nic < 0 ? own : nics[route.nic]);

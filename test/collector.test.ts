@@ -12,9 +12,11 @@ import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import { createCollector, runCollectOnce, type Collector } from '../src/collector/collector.ts';
 import { discoverInventory, readObjects } from '../src/collector/discovery.ts';
+import { LeaseKeeper } from '../src/collector/leases.ts';
 import { entityId } from '../src/shared/entity-id.ts';
 import { tierStepSec, type Tier } from '../src/shared/tiers.ts';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import type { CollectionStatus, SampleBatch, Store } from '../src/store/store.ts';
 import { VsphereClient } from '../src/vsphere/client.ts';
 import { asArray, asMoRef, asNumber, asString, textXml, type MoRef } from '../src/vsphere/values.ts';
 import { useVcsim } from './support/vcsim.ts';
@@ -404,6 +406,50 @@ void describe('collector against vcsim', () => {
     assert.deepEqual(memory.statuses(), []);
     assert.deepEqual(memory.datacenters(), []);
     memory.close();
+  });
+
+  void test('a lease that lapses during a cycle stops its writes there; the collector that took it over collects', async () => {
+    const memory = openSqliteStore(':memory:');
+    // The keepers' clock: moved past the time to live during A's cycle, as when A's renewals
+    // do not come back (a busy database) while its cycle goes on.
+    const clock = { nowMs: Date.now() };
+    const a = new LeaseKeeper({ store: memory, holderId: 'a', ttlSec: 30, nowMs: () => clock.nowMs });
+    const b = new LeaseKeeper({ store: memory, holderId: 'b', ttlSec: 30, nowMs: () => clock.nowMs });
+    let writesOfA = 0;
+    let writesAfterLapse = 0;
+    let lapsed = false;
+    const storeOfA: Store = Object.assign(Object.create(memory) as Store, {
+      saveStatus: (status: CollectionStatus): void => {
+        if (lapsed) writesAfterLapse++;
+        memory.saveStatus(status);
+      },
+      writeRealtime: async (batches: readonly SampleBatch[]): Promise<void> => {
+        if (lapsed) writesAfterLapse++;
+        memory.writeRealtime(batches);
+        writesOfA++;
+        if (writesOfA === 1) {
+          clock.nowMs += 31_000;
+          lapsed = true;
+          assert.equal(await b.hold('vc5'), true, 'B takes the lapsed lease over');
+        }
+      },
+    });
+    const collectorA = createCollector({ store: storeOfA, vcenters: [target('vc5')], intervalSec: 120, log, lease: a, tuning: { importHistory: false } });
+    const collectorB = createCollector({ store: memory, vcenters: [target('vc5')], intervalSec: 120, log, lease: b, tuning: { importHistory: false } });
+    try {
+      const [resultA] = await collectorA.runOnce();
+      assert.equal(resultA?.standby, true, `A stands by: ${resultA?.error ?? ''}`);
+      assert.equal(writesOfA, 1, 'A wrote nothing after its lease lapsed');
+      assert.equal(writesAfterLapse, 0, 'not even its status');
+      assert.deepEqual(memory.statuses(), [], 'A saved no status of a cycle it did not finish');
+      const [resultB] = await collectorB.runOnce();
+      assert.equal(resultB?.ok, true, resultB?.error ?? '');
+      assert.equal(memory.statuses()[0]?.lastError, null);
+    } finally {
+      await collectorA.stop();
+      await collectorB.stop();
+      memory.close();
+    }
   });
 
   void test('start() runs cycles on schedule and stop() ends them', async () => {

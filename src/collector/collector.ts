@@ -132,6 +132,13 @@ class Abandoned extends Error {
   }
 }
 
+/** This collector's lease on the vCenter lapsed during a cycle: the rest is left to whoever holds it now. */
+class LeaseLost extends Error {
+  constructor() {
+    super("the collector's lease on the vCenter lapsed during the cycle");
+  }
+}
+
 function describe(error: unknown, password: string): string {
   let message = error instanceof Error ? error.message : String(error);
   if (error instanceof Error && error.cause instanceof Error && !message.includes(error.cause.message)) message += ` (${error.cause.message})`;
@@ -277,8 +284,14 @@ class VcenterLoop {
     await this.lease?.release(this.target.id);
   }
 
+  /** Before every write: not once stopping, nor once the lease lapsed (another collector may hold it). */
   private gate(): void {
     if (this.stopped) throw new Abandoned();
+    if (this.leaseLost()) throw new LeaseLost();
+  }
+
+  private leaseLost(): boolean {
+    return this.lease !== undefined && !this.lease.holds(this.target.id);
   }
 
   private async ensureClient(): Promise<CollectorClient> {
@@ -314,7 +327,13 @@ class VcenterLoop {
     try {
       this.gate();
       counts = await this.collect(connecting, startSec);
+      // The status too is written only while the lease holds.
+      this.gate();
     } catch (caught) {
+      if (caught instanceof LeaseLost && !this.stopped) {
+        this.log.warn({ vcenterId: this.target.id }, 'the lease lapsed during the cycle (its renewals did not come back in time): nothing more written; the cycle is left to the holder');
+        return this.standby();
+      }
       // Not reached at all: refused, reset, unknown host, or no answer to the login's calls (a
       // slow answer to a later call is an overloaded vCenter, whose cycles must back off).
       unreachable = caught instanceof TransportError && (caught.reason === 'unreachable' || (caught.reason === 'timeout' && !connecting.done));
@@ -471,7 +490,7 @@ class VcenterLoop {
 
   /** Stores the status while a cycle imports history: its collection has succeeded, the import runs. */
   private async saveProgress(counts: CycleCounts, startSec: number): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.leaseLost()) return;
     const endSec = Math.floor(this.now());
     this.stored = {
       ...this.stored,
@@ -564,7 +583,7 @@ class VcenterLoop {
         tuning: this.tuning,
         present: new Set(candidates.map((t) => t.entityId)),
         budgetMs: this.tuning.importBudgetMs,
-        abandoned: () => this.stopped,
+        abandoned: () => this.stopped || this.leaseLost(),
         realtimeIds: new Set(realtime.map((t) => t.entityId)),
         onProgress: () => {
           saving = saving.then(onProgress).catch((error: unknown) => this.log.warn({ err: describe(error, this.target.password) }, 'could not store the import progress'));
@@ -573,6 +592,7 @@ class VcenterLoop {
       await saving;
     } catch (caught) {
       if (this.stopped) throw new Abandoned();
+      if (this.leaseLost()) throw new LeaseLost();
       // The collection itself succeeded: the import retries its chunk next cycle.
       this.log.warn({ err: describe(caught, this.target.password) }, 'history import step failed; retrying next cycle');
     }

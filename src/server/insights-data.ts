@@ -25,19 +25,19 @@
  */
 import { setTimeout as delay, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { coveredSec, type BucketSeries, type TimeWindow } from '../shared/bucket-series.ts';
-import { measureContention, type ContentionMeasure } from '../shared/contention.ts';
+import type { BucketSeries, TimeWindow } from '../shared/bucket-series.ts';
+import { measureSummary, type ContentionMeasure } from '../shared/contention.ts';
 import {
   completeWindow,
   contentionMetricKeys,
   contentionMetrics,
-  contentionSeries,
   type AnalysisProgress,
   type BucketWindow,
   type ContentionMetric,
   type InsightsPeriod,
 } from '../shared/insights.ts';
-import { vmRightSizing, type VmRightSizing } from '../shared/vm-rightsizing.ts';
+import { vmRightSizingOf, type VmRightSizing } from '../shared/vm-rightsizing.ts';
+import { summarizeVm, type VmSummaries } from '../shared/vm-summary.ts';
 import { tierStepSec, type Tier } from '../shared/tiers.ts';
 import { firstOpenBucketSec, maxRealtimeIntervalSec, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
 
@@ -69,35 +69,28 @@ function bucketSeriesOf(data: SeriesData, metric: string): BucketSeries | undefi
   return found && { stepSec: data.stepSec, ts: data.ts, avg: found.avg, max: found.max };
 }
 
+/** The summaries of one VM's series over the window (vm-summary.ts). */
+export function summarizeVmData(numCpu: number, data: SeriesData, window: TimeWindow): VmSummaries {
+  const empty: BucketSeries = { stepSec: data.stepSec, ts: data.ts, avg: data.ts.map(() => null), max: data.ts.map(() => null) };
+  return summarizeVm(numCpu, (metric) => bucketSeriesOf(data, metric), empty, window);
+}
+
 /** The analysis of one VM from its series over the window. */
 export function analyseVm(vm: StoredVm, data: SeriesData, window: TimeWindow, key: string): VmAnalysis {
-  const empty: BucketSeries = { stepSec: data.stepSec, ts: data.ts, avg: data.ts.map(() => null), max: data.ts.map(() => null) };
-  const of = (metric: string): BucketSeries => bucketSeriesOf(data, metric) ?? empty;
-  const cpuUsagePct = of('cpuUsagePct');
+  return analysisOf(vm, summarizeVmData(vm.numCpu, data, window), window, data.stepSec, key);
+}
+
+/** The analysis of one VM from the summaries of its series over the window (`stepSec`: their buckets' width). */
+export function analysisOf(vm: StoredVm, summaries: VmSummaries, window: TimeWindow, stepSec: number, key: string): VmAnalysis {
   const spanSec = window.toSec - window.fromSec;
-  const rightSizing = vmRightSizing(
-    {
-      vmId: vm.id,
-      powerState: vm.powerState,
-      numCpu: vm.numCpu,
-      memoryMB: vm.memoryMB,
-      cpuUsagePct,
-      cpuReadyMs: of('cpuReadyMs'),
-      memUsagePct: of('memUsagePct'),
-      diskReadKBps: of('diskReadKBps'),
-      diskWriteKBps: of('diskWriteKBps'),
-      netRxKBps: of('netRxKBps'),
-      netTxKBps: of('netTxKBps'),
-    },
-    window,
-  );
+  const rightSizing = vmRightSizingOf({ vmId: vm.id, powerState: vm.powerState, numCpu: vm.numCpu, memoryMB: vm.memoryMB }, summaries.usage, window, stepSec);
   const contention = {} as Record<ContentionMetric, ContentionMeasure | null>;
+  const place = { vmId: vm.id, hostId: vm.hostId, datastoreIds: vm.datastoreIds };
   for (const metric of contentionMetricKeys) {
-    const series = contentionSeries(metric, (source) => bucketSeriesOf(data, source), vm.numCpu);
-    const input = { vmId: vm.id, hostId: vm.hostId, datastoreIds: vm.datastoreIds };
-    contention[metric] = series === null ? null : measureContention({ ...input, series }, window, contentionMetrics[metric].threshold);
+    const summary = summaries.contention[metric];
+    contention[metric] = summary === null ? null : measureSummary(place, summary);
   }
-  return { key, coveragePct: spanSec > 0 ? (coveredSec(cpuUsagePct, window) / spanSec) * 100 : 0, rightSizing, contention };
+  return { key, coveragePct: spanSec > 0 ? (summaries.usage.cpuUsagePct.coveredSec / spanSec) * 100 : 0, rightSizing, contention };
 }
 
 export interface InsightsDataOptions {

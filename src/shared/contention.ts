@@ -4,17 +4,9 @@
  * worst of them share, so that a noisy neighbour or a hot datastore stands out.
  * Pure functions: inputs never changed.
  */
-import {
-  bucketWidthInWindowSec,
-  coveredSec,
-  inWindow,
-  isValue,
-  mapSeries,
-  peakMax,
-  type BucketSeries,
-  type TimeWindow,
-} from './bucket-series.ts';
+import { mapSeries, type BucketSeries, type TimeWindow } from './bucket-series.ts';
 import { cpuReadyPctPerVcpu } from './metrics.ts';
+import { summarize, type SeriesSummary } from './series-summary.ts';
 
 /** Rows returned by default. */
 export const defaultContentionLimit = 25;
@@ -175,27 +167,24 @@ export function rankMeasured(
 
 /** Peak and times above of one VM; null when it has no maximum in the window. */
 function measure(vm: ContentionVmInput, window: TimeWindow, threshold: number): Measured | null {
-  const peak = peakMax(vm.series, window);
-  if (peak === null) return null;
-  let timeAboveSec = 0;
-  let timeAboveByMaxSec = 0;
-  vm.series.ts.forEach((bucketSec, index) => {
-    if (!inWindow(bucketSec, window)) return;
-    const widthSec = bucketWidthInWindowSec(bucketSec, vm.series.stepSec, window);
-    const avg = vm.series.avg[index];
-    const max = vm.series.max[index];
-    if (isValue(avg) && avg > threshold) timeAboveSec += widthSec;
-    if (isValue(max) && max > threshold) timeAboveByMaxSec += widthSec;
-  });
+  return measureSummary(vm, summarize(vm.series, window, threshold));
+}
+
+/**
+ * One VM's contention figures from the summary of its series over the window, the times above
+ * counted against the ranking's threshold (series-summary.ts); null when it holds no maximum.
+ */
+export function measureSummary(vm: Omit<ContentionVmInput, 'series'>, summary: SeriesSummary): ContentionMeasure | null {
+  if (summary.peak === null) return null;
   return {
     vmId: vm.vmId,
     hostId: vm.hostId,
     datastoreIds: vm.datastoreIds,
-    peak: peak.value,
-    peakBucketSec: peak.bucketSec,
-    timeAboveSec,
-    timeAboveByMaxSec,
-    coveredSec: coveredSec(vm.series, window),
+    peak: summary.peak.value,
+    peakBucketSec: summary.peak.bucketSec,
+    timeAboveSec: summary.aboveSec,
+    timeAboveByMaxSec: summary.aboveByMaxSec,
+    coveredSec: summary.coveredSec,
   };
 }
 

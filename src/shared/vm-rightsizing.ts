@@ -3,18 +3,11 @@
  * memory never used. Pure functions: inputs never changed; each hint carries the figures it
  * rests on, with the buckets they come from.
  */
-import {
-  busiestAvg,
-  coveredSec,
-  meanAvg,
-  peakMax,
-  sumSeries,
-  type BucketSeries,
-  type TimeWindow,
-} from './bucket-series.ts';
+import { sumSeries, type BucketSeries, type TimeWindow } from './bucket-series.ts';
 import type { PowerState } from './inventory.ts';
 import { cpuReadyPctPerVcpuSeries } from './contention.ts';
 import { cpuReadyHealth } from './metrics.ts';
+import { summarize, summaryMean, type SeriesSummary } from './series-summary.ts';
 
 /**
  * A hint needs data over at least 90 % of the period: a VM seen for a day of a month is not
@@ -129,30 +122,62 @@ export interface VmRightSizing {
   readonly hints: readonly VmHint[];
 }
 
+/**
+ * The summaries the hints read of one VM's series over a period (series-summary.ts): CPU usage,
+ * CPU ready per vCPU, active memory, disk read + write and network received + transmitted.
+ */
+export interface VmUsageSummaries {
+  readonly cpuUsagePct: SeriesSummary;
+  readonly readyPctPerVcpu: SeriesSummary;
+  readonly memUsagePct: SeriesSummary;
+  readonly diskKBps: SeriesSummary;
+  readonly netKBps: SeriesSummary;
+}
+
+/** The summaries of one VM's series over the window, as `vmRightSizing` reads them. */
+export function vmUsageSummaries(vm: VmUsageInput, window: TimeWindow): VmUsageSummaries {
+  return {
+    cpuUsagePct: summarize(vm.cpuUsagePct, window),
+    readyPctPerVcpu: summarize(cpuReadyPctPerVcpuSeries(vm.cpuReadyMs, vm.numCpu), window),
+    memUsagePct: summarize(vm.memUsagePct, window),
+    diskKBps: summarize(sumSeries(vm.diskReadKBps, vm.diskWriteKBps), window),
+    netKBps: summarize(sumSeries(vm.netRxKBps, vm.netTxKBps), window),
+  };
+}
+
 /** Right-sizing hints of one VM over the window (thresholds: the constants above). */
 export function vmRightSizing(vm: VmUsageInput, window: TimeWindow): VmRightSizing {
-  const hints = [idleHint(vm, window), tooManyVcpusHint(vm, window), memoryNeverUsedHint(vm, window)];
+  return vmRightSizingOf(vm, vmUsageSummaries(vm, window), window, vm.cpuUsagePct.stepSec);
+}
+
+/** What the hints need of a VM beside its summaries. */
+export type VmFacts = Pick<VmUsageInput, 'vmId' | 'powerState' | 'numCpu' | 'memoryMB'>;
+
+/**
+ * Right-sizing hints from the summaries of the VM's series over the window (a day's summaries
+ * merged, or `vmUsageSummaries`); `stepSec` is the width of the buckets summarized.
+ */
+export function vmRightSizingOf(vm: VmFacts, summaries: VmUsageSummaries, window: TimeWindow, stepSec: number): VmRightSizing {
+  const hints = [idleHint(vm, summaries, window), tooManyVcpusHint(vm, summaries, window), memoryNeverUsedHint(vm, summaries, window)];
   return {
     vmId: vm.vmId,
     window,
-    stepSec: vm.cpuUsagePct.stepSec,
+    stepSec,
     hints: hints.filter((hint): hint is VmHint => hint !== null),
   };
 }
 
-function coveragePct(series: BucketSeries, window: TimeWindow): number {
+function coveragePct(summary: SeriesSummary, window: TimeWindow): number {
   const spanSec = window.toSec - window.fromSec;
-  return spanSec > 0 ? (coveredSec(series, window) / spanSec) * 100 : 0;
+  return spanSec > 0 ? (summary.coveredSec / spanSec) * 100 : 0;
 }
 
-function idleHint(vm: VmUsageInput, window: TimeWindow): IdleHint | null {
+function idleHint(vm: VmFacts, s: VmUsageSummaries, window: TimeWindow): IdleHint | null {
   if (vm.powerState !== 'poweredOn') return null;
-  const disk = sumSeries(vm.diskReadKBps, vm.diskWriteKBps);
-  const net = sumSeries(vm.netRxKBps, vm.netTxKBps);
-  const coverage = Math.min(coveragePct(vm.cpuUsagePct, window), coveragePct(disk, window), coveragePct(net, window));
-  const cpuBusiest = busiestAvg(vm.cpuUsagePct, window);
-  const diskBusiest = busiestAvg(disk, window);
-  const netBusiest = busiestAvg(net, window);
+  const coverage = Math.min(coveragePct(s.cpuUsagePct, window), coveragePct(s.diskKBps, window), coveragePct(s.netKBps, window));
+  const cpuBusiest = s.cpuUsagePct.busiest;
+  const diskBusiest = s.diskKBps.busiest;
+  const netBusiest = s.netKBps.busiest;
   if (coverage < minCoveragePct || cpuBusiest === null || diskBusiest === null || netBusiest === null) return null;
   if (cpuBusiest.value >= idleCpuUsagePct || diskBusiest.value >= idleDiskKBps || netBusiest.value >= idleNetKBps) return null;
   return {
@@ -167,12 +192,11 @@ function idleHint(vm: VmUsageInput, window: TimeWindow): IdleHint | null {
   };
 }
 
-function tooManyVcpusHint(vm: VmUsageInput, window: TimeWindow): TooManyVcpusHint | null {
-  const ready = cpuReadyPctPerVcpuSeries(vm.cpuReadyMs, vm.numCpu);
-  const coverage = Math.min(coveragePct(ready, window), coveragePct(vm.cpuUsagePct, window));
-  const meanReady = meanAvg(ready, window);
-  const peakReady = peakMax(ready, window);
-  const cpuBusiest = busiestAvg(vm.cpuUsagePct, window);
+function tooManyVcpusHint(vm: VmFacts, s: VmUsageSummaries, window: TimeWindow): TooManyVcpusHint | null {
+  const coverage = Math.min(coveragePct(s.readyPctPerVcpu, window), coveragePct(s.cpuUsagePct, window));
+  const meanReady = summaryMean(s.readyPctPerVcpu);
+  const peakReady = s.readyPctPerVcpu.peak;
+  const cpuBusiest = s.cpuUsagePct.busiest;
   if (coverage < minCoveragePct || meanReady === null || peakReady === null || cpuBusiest === null) return null;
   const severity = cpuReadyHealth(meanReady);
   if (severity === 'ok' || cpuBusiest.value >= lowCpuUsagePct) return null;
@@ -192,9 +216,9 @@ function tooManyVcpusHint(vm: VmUsageInput, window: TimeWindow): TooManyVcpusHin
   };
 }
 
-function memoryNeverUsedHint(vm: VmUsageInput, window: TimeWindow): MemoryNeverUsedHint | null {
-  const coverage = coveragePct(vm.memUsagePct, window);
-  const peak = peakMax(vm.memUsagePct, window);
+function memoryNeverUsedHint(vm: VmFacts, s: VmUsageSummaries, window: TimeWindow): MemoryNeverUsedHint | null {
+  const coverage = coveragePct(s.memUsagePct, window);
+  const peak = s.memUsagePct.peak;
   if (coverage < minCoveragePct || peak === null || peak.value >= unusedMemoryPct) return null;
   const peakActiveMB = (vm.memoryMB * peak.value) / 100;
   const neededMB = (peakActiveMB * 100) / targetMemoryUsagePct;

@@ -1,0 +1,80 @@
+/**
+ * What the capacity and contention math reads of one series over a window, as a summary that
+ * merges exactly: the summaries of consecutive parts of a window, merged in time order, equal
+ * the summary of the whole window (the time-weighted sum up to floating-point rounding). So the
+ * figures of a month can be made from one summary per day, kept as the days end, instead of
+ * from its 372 two-hour buckets (issue #13). Pure functions; inputs are never changed.
+ */
+import { bucketWidthInWindowSec, inWindow, isValue, type BucketSeries, type BucketValue, type TimeWindow } from './bucket-series.ts';
+
+export interface SeriesSummary {
+  /** Seconds of the window covered by buckets holding an average (`coveredSec`). */
+  readonly coveredSec: number;
+  /** Sum of bucket average x seconds in the window (`meanAvg` = weightedSum / coveredSec). */
+  readonly weightedSum: number;
+  /** Highest bucket average, the earliest bucket on a tie (`busiestAvg`); null when none. */
+  readonly busiest: BucketValue | null;
+  /** Highest stored maximum, the earliest bucket on a tie (`peakMax`); null when none. */
+  readonly peak: BucketValue | null;
+  /** Seconds of buckets whose average is above the threshold (strictly). */
+  readonly aboveSec: number;
+  /** Seconds of buckets whose maximum is above the threshold (strictly). */
+  readonly aboveByMaxSec: number;
+}
+
+export const emptySummary: SeriesSummary = { coveredSec: 0, weightedSum: 0, busiest: null, peak: null, aboveSec: 0, aboveByMaxSec: 0 };
+
+/**
+ * The summary of `series` over `window`; the times above count against `threshold` (none
+ * counted when it is infinite, the default).
+ */
+export function summarize(series: BucketSeries, window: TimeWindow, threshold = Number.POSITIVE_INFINITY): SeriesSummary {
+  let coveredSec = 0;
+  let weightedSum = 0;
+  let busiest: BucketValue | null = null;
+  let peak: BucketValue | null = null;
+  let aboveSec = 0;
+  let aboveByMaxSec = 0;
+  for (let index = 0; index < series.ts.length; index++) {
+    const bucketSec = series.ts[index] ?? Number.NaN;
+    if (!inWindow(bucketSec, window)) continue;
+    const widthSec = bucketWidthInWindowSec(bucketSec, series.stepSec, window);
+    const avg = series.avg[index];
+    const max = series.max[index];
+    if (isValue(avg)) {
+      coveredSec += widthSec;
+      weightedSum += avg * widthSec;
+      if (busiest === null || avg > busiest.value) busiest = { bucketSec, value: avg };
+      if (avg > threshold) aboveSec += widthSec;
+    }
+    if (isValue(max)) {
+      if (peak === null || max > peak.value) peak = { bucketSec, value: max };
+      if (max > threshold) aboveByMaxSec += widthSec;
+    }
+  }
+  return { coveredSec, weightedSum, busiest, peak, aboveSec, aboveByMaxSec };
+}
+
+/** The higher of two values; `earlier` on a tie, as the series reads keep the earliest bucket. */
+function higher(earlier: BucketValue | null, later: BucketValue | null): BucketValue | null {
+  if (earlier === null) return later;
+  if (later === null) return earlier;
+  return later.value > earlier.value ? later : earlier;
+}
+
+/** The summary of two consecutive parts of a window, `earlier` before `later`. */
+export function mergeSummaries(earlier: SeriesSummary, later: SeriesSummary): SeriesSummary {
+  return {
+    coveredSec: earlier.coveredSec + later.coveredSec,
+    weightedSum: earlier.weightedSum + later.weightedSum,
+    busiest: higher(earlier.busiest, later.busiest),
+    peak: higher(earlier.peak, later.peak),
+    aboveSec: earlier.aboveSec + later.aboveSec,
+    aboveByMaxSec: earlier.aboveByMaxSec + later.aboveByMaxSec,
+  };
+}
+
+/** Time-weighted mean of the bucket averages (`meanAvg`); null when no bucket holds one. */
+export function summaryMean(summary: SeriesSummary): number | null {
+  return summary.coveredSec > 0 ? summary.weightedSum / summary.coveredSec : null;
+}

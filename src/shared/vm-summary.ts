@@ -1,0 +1,129 @@
+/**
+ * Everything the Capacity and Contention answers read of one VM's series over a window, as
+ * summaries that merge (series-summary.ts): the right-sizing inputs and one summary per
+ * contention metric, counted against its threshold. The store keeps one per VM and day
+ * (`DaySummaryStore`), so a month is about 30 of them instead of 372 two-hour buckets.
+ * Pure functions; inputs are never changed.
+ */
+import type { BucketSeries, TimeWindow } from './bucket-series.ts';
+import { contentionMetricKeys, contentionMetrics, contentionSeries, type ContentionMetric } from './insights.ts';
+import { emptySummary, mergeSummaries, summarize, type SeriesSummary } from './series-summary.ts';
+import { vmUsageSummaries, type VmUsageSummaries } from './vm-rightsizing.ts';
+
+export interface VmSummaries {
+  /** vCPUs the CPU ready figures were divided by: summaries made for another count do not merge. */
+  readonly numCpu: number;
+  readonly usage: VmUsageSummaries;
+  /** Per contention metric; null when a source metric is not stored at all. */
+  readonly contention: Readonly<Record<ContentionMetric, SeriesSummary | null>>;
+}
+
+/**
+ * The summaries of one VM's series over the window. `seriesOf(key)` gives a stored metric's
+ * series (undefined when the store does not know it: it then reads as gaps, or as a null
+ * contention summary); `empty` is an all-gaps series over the same buckets.
+ */
+export function summarizeVm(numCpu: number, seriesOf: (key: string) => BucketSeries | undefined, empty: BucketSeries, window: TimeWindow): VmSummaries {
+  const of = (key: string): BucketSeries => seriesOf(key) ?? empty;
+  const usage = vmUsageSummaries(
+    {
+      vmId: '',
+      powerState: 'poweredOn',
+      numCpu,
+      memoryMB: 0,
+      cpuUsagePct: of('cpuUsagePct'),
+      cpuReadyMs: of('cpuReadyMs'),
+      memUsagePct: of('memUsagePct'),
+      diskReadKBps: of('diskReadKBps'),
+      diskWriteKBps: of('diskWriteKBps'),
+      netRxKBps: of('netRxKBps'),
+      netTxKBps: of('netTxKBps'),
+    },
+    window,
+  );
+  const contention = {} as Record<ContentionMetric, SeriesSummary | null>;
+  for (const metric of contentionMetricKeys) {
+    const series = contentionSeries(metric, seriesOf, numCpu);
+    contention[metric] = series === null ? null : summarize(series, window, contentionMetrics[metric].threshold);
+  }
+  return { numCpu, usage, contention };
+}
+
+/** The summaries of two consecutive parts of a window (same numCpu), `earlier` first. */
+export function mergeVmSummaries(earlier: VmSummaries, later: VmSummaries): VmSummaries {
+  const usage = {} as Record<keyof VmUsageSummaries, SeriesSummary>;
+  for (const key of usageKeys) usage[key] = mergeSummaries(earlier.usage[key], later.usage[key]);
+  const contention = {} as Record<ContentionMetric, SeriesSummary | null>;
+  for (const metric of contentionMetricKeys) {
+    const a = earlier.contention[metric];
+    const b = later.contention[metric];
+    contention[metric] = a === null || b === null ? null : mergeSummaries(a, b);
+  }
+  return { numCpu: earlier.numCpu, usage, contention };
+}
+
+const usageKeys: readonly (keyof VmUsageSummaries)[] = ['cpuUsagePct', 'readyPctPerVcpu', 'memUsagePct', 'diskKBps', 'netKBps'];
+
+/*
+ * Stored form: 32-bit floats, 8 per summary (covered s, weighted sum, busiest bucket offset and
+ * value, peak bucket offset and value, seconds above by average and by maximum), after the vCPU
+ * count; bucket times as seconds after `baseSec` (the day), NaN for none, and a summary of NaNs
+ * for a null one. 4 + 10 x 32 = 324 bytes a VM and day.
+ */
+const fieldsPerSummary = 8;
+const summaryKeys = usageKeys.length + contentionMetricKeys.length;
+
+/** The summaries as bytes, bucket times relative to `baseSec` (exact in 32 bits within a day or so). */
+export function encodeVmSummaries(summaries: VmSummaries, baseSec: number): Buffer {
+  const out = new Float32Array(1 + summaryKeys * fieldsPerSummary);
+  out[0] = summaries.numCpu;
+  const all = [...usageKeys.map((key) => summaries.usage[key]), ...contentionMetricKeys.map((metric) => summaries.contention[metric])];
+  all.forEach((summary, i) => {
+    const at = 1 + i * fieldsPerSummary;
+    if (summary === null) {
+      out.fill(Number.NaN, at, at + fieldsPerSummary);
+      return;
+    }
+    out[at] = summary.coveredSec;
+    out[at + 1] = summary.weightedSum;
+    out[at + 2] = summary.busiest === null ? Number.NaN : summary.busiest.bucketSec - baseSec;
+    out[at + 3] = summary.busiest === null ? Number.NaN : summary.busiest.value;
+    out[at + 4] = summary.peak === null ? Number.NaN : summary.peak.bucketSec - baseSec;
+    out[at + 5] = summary.peak === null ? Number.NaN : summary.peak.value;
+    out[at + 6] = summary.aboveSec;
+    out[at + 7] = summary.aboveByMaxSec;
+  });
+  return Buffer.from(out.buffer);
+}
+
+/**
+ * The summaries of `encodeVmSummaries`; values come back as 32-bit floats (7 significant
+ * digits, where the API shows thousandths).
+ * @throws RangeError when the bytes are not a stored summary
+ */
+export function decodeVmSummaries(bytes: Uint8Array, baseSec: number): VmSummaries {
+  const count = 1 + summaryKeys * fieldsPerSummary;
+  if (bytes.byteLength !== count * 4) throw new RangeError(`a VM summary is ${String(count * 4)} bytes, not ${String(bytes.byteLength)}`);
+  // Copied: a BLOB's bytes need not be 4-byte aligned.
+  const values = new Float32Array(new Uint8Array(bytes).buffer);
+  const summaryAt = (i: number): SeriesSummary | null => {
+    const at = 1 + i * fieldsPerSummary;
+    const covered = values[at] ?? Number.NaN;
+    if (Number.isNaN(covered)) return null;
+    const busiestAt = values[at + 2] ?? Number.NaN;
+    const peakAt = values[at + 4] ?? Number.NaN;
+    return {
+      coveredSec: covered,
+      weightedSum: values[at + 1] ?? 0,
+      busiest: Number.isNaN(busiestAt) ? null : { bucketSec: baseSec + busiestAt, value: values[at + 3] ?? 0 },
+      peak: Number.isNaN(peakAt) ? null : { bucketSec: baseSec + peakAt, value: values[at + 5] ?? 0 },
+      aboveSec: values[at + 6] ?? 0,
+      aboveByMaxSec: values[at + 7] ?? 0,
+    };
+  };
+  const usage = {} as Record<keyof VmUsageSummaries, SeriesSummary>;
+  usageKeys.forEach((key, i) => (usage[key] = summaryAt(i) ?? emptySummary));
+  const contention = {} as Record<ContentionMetric, SeriesSummary | null>;
+  contentionMetricKeys.forEach((metric, i) => (contention[metric] = summaryAt(usageKeys.length + i)));
+  return { numCpu: values[0] ?? 0, usage, contention };
+}

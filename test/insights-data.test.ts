@@ -71,3 +71,58 @@ void describe('VmAnalysisCache', () => {
     store.close();
   });
 });
+
+/** Deep equality with numbers equal to 6 significant digits (day summaries keep 32-bit floats). */
+function assertClose(actual: unknown, expected: unknown, path = ''): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${path}: ${String(actual)} against ${String(expected)}`);
+  } else if (expected !== null && typeof expected === 'object' && actual !== null && typeof actual === 'object') {
+    assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), path);
+    for (const key of Object.keys(expected)) assertClose((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
+  } else {
+    assert.deepEqual(actual, expected, path);
+  }
+}
+
+void describe('VmAnalysisCache with day summaries', () => {
+  void it('answers what the buckets answer, reading the buckets of the partial days only; an import is summarized again', async () => {
+    const store = openSqliteStore(':memory:');
+    fillInsights(store);
+    const made = store.fillDaySummaries(T);
+    assert.ok(made >= 30, `days made: ${String(made)}`);
+    assert.equal(store.fillDaySummaries(T), 0, 'nothing twice');
+    const dc = store.datacenters()[0];
+    assert.ok(dc);
+    const vms = store.vms(dc.id).filter((vm) => !vm.isTemplate);
+    // The store as the cache sees it, with the span of every series it reads.
+    const spans: number[] = [];
+    const watched = Object.assign(Object.create(store) as typeof store, {
+      series: (query: Parameters<typeof store.series>[0]) => {
+        spans.push(query.toSec - query.fromSec);
+        return store.series(query);
+      },
+    });
+    const window = completeWindow('month', T, maxRealtimeIntervalSec);
+    const check = async (nowSec: number, what: string): Promise<void> => {
+      spans.length = 0;
+      const answer = await new VmAnalysisCache(watched, { chunk: 3 }).analyses('vc1', dc.id, 'month', vms, nowSec);
+      for (const vm of vms) {
+        const data = store.series({ entityId: vm.id, tier: '2h', fromSec: window.fromSec, toSec: window.toSec - step, metrics: vmAnalysisMetrics });
+        const kept = answer.analyses?.byVm.get(vm.id);
+        assertClose(kept, analyseVm(vm, data, window, kept?.key ?? ''), `${what}, ${vm.name}`);
+      }
+    };
+    await check(T, 'from the summaries');
+    assert.ok(Math.max(...spans) <= 2 * daySec, `only the partial days' buckets are read (longest read ${String(Math.max(...spans) / 3600)} h)`);
+    // vCenter's history fills a bucket 20 days back (new-1 has 10 days of its own): that day is
+    // read from the buckets until summarized again.
+    const vm = vms.find((one) => one.id === ids.vmNew);
+    assert.ok(vm);
+    store.importHistorical('2h', [{ entityId: vm.id, kind: 'vm', intervalSec: step, ts: [T - 20 * daySec + 3 * step], values: { cpuUsagePct: [99], cpuReadyMs: [9000] } }]);
+    assert.equal(store.daySummariesOf('2h', T - 21 * daySec, T - 19 * daySec, [vm.id]).get(vm.id)?.some((day) => day.daySec === T - 20 * daySec), false, 'the summary of the day written into is gone');
+    await check(T, 'after the import, before the day is summarized again');
+    assert.equal(store.fillDaySummaries(T), 1, 'that day only is made again');
+    await check(T, 'summarized again');
+    store.close();
+  });
+});

@@ -484,6 +484,18 @@ class VcenterLoop {
       await this.importStep(client, metrics, candidates, realtimeTargets(snapshot), nowSec, () => this.saveProgress(counts, startSec));
     }
     lap('importMs');
+    // Once the history is in, the days that can no longer change are summarized for the
+    // Capacity and Contention answers (a store that keeps no day summaries skips this).
+    if (this.importer.pending === 0 && this.store.fillDaySummaries) {
+      this.gate();
+      try {
+        const days = await this.store.fillDaySummaries(nowSec, this.tuning.importBudgetMs);
+        if (days > 0) this.log.info({ days }, 'VM day summaries made');
+      } catch (error) {
+        this.log.warn({ err: describe(error, this.target.password) }, 'could not summarize the finished days; the insights read their buckets meanwhile');
+      }
+      lap('summariesMs');
+    }
     this.log.debug({ ...phases, cpuMs }, 'collection cycle phases');
     return counts;
   }

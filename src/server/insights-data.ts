@@ -37,9 +37,11 @@ import {
   type InsightsPeriod,
 } from '../shared/insights.ts';
 import { vmRightSizingOf, type VmRightSizing } from '../shared/vm-rightsizing.ts';
-import { summarizeVm, type VmSummaries } from '../shared/vm-summary.ts';
+import { mergeStoredDays, mergeVmSummaries, summarizeVm, type VmSummaries } from '../shared/vm-summary.ts';
 import { tierStepSec, type Tier } from '../shared/tiers.ts';
 import { firstOpenBucketSec, maxRealtimeIntervalSec, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
+
+const daySec = 86400;
 
 /** The VM metrics the analyses read: the right-sizing inputs, then the contention sources. */
 export const vmAnalysisMetrics: readonly string[] = [
@@ -179,6 +181,58 @@ export class VmAnalysisCache {
     return { analyses: done, complete: startedHere, progress: null };
   }
 
+  /**
+   * The summaries of these VMs' series over the window: from the store's day summaries for the
+   * whole days they cover (consecutive from the window's first whole day, made for the VM's
+   * current vCPU count), and from the buckets for the rest (the window's partial first and last
+   * days, and any day without a summary after the first one missing).
+   */
+  private async summariesOf(vms: readonly StoredVm[], window: BucketWindow): Promise<VmSummaries[]> {
+    const firstDay = Math.ceil(window.fromSec / daySec) * daySec;
+    const endDay = Math.floor(window.toSec / daySec) * daySec;
+    const stored = this.store.daySummariesOf && endDay > firstDay ? await this.store.daySummariesOf(window.tier, firstDay, endDay, vms.map((vm) => vm.id)) : null;
+    type Part = { readonly fromSec: number; readonly toSec: number } | { readonly summaries: VmSummaries };
+    // Per VM, in time order: without day summaries the whole window; else the partial first
+    // day, the days summarized (consecutive from the first one), the rest.
+    const plans = vms.map((vm) => {
+      const days = stored?.get(vm.id) ?? [];
+      let count = 0;
+      while (count < days.length && days[count]?.daySec === firstDay + count * daySec) count++;
+      const run = mergeStoredDays(days.slice(0, count), vm.numCpu);
+      const parts: Part[] =
+        run === null
+          ? [{ fromSec: window.fromSec, toSec: window.toSec }]
+          : [{ fromSec: window.fromSec, toSec: firstDay }, { summaries: run }, { fromSec: firstDay + count * daySec, toSec: window.toSec }];
+      return { vm, parts: parts.filter((part) => 'summaries' in part || part.toSec > part.fromSec) };
+    });
+    // A range many VMs share is read at once when the store can (one statement).
+    const rangeKey = (part: { readonly fromSec: number; readonly toSec: number }): string => `${String(part.fromSec)} ${String(part.toSec)}`;
+    const byRange = new Map<string, { fromSec: number; toSec: number; vms: StoredVm[] }>();
+    for (const { vm, parts } of plans) {
+      for (const part of parts) {
+        if ('summaries' in part) continue;
+        const group = byRange.get(rangeKey(part)) ?? { fromSec: part.fromSec, toSec: part.toSec, vms: [] };
+        group.vms.push(vm);
+        byRange.set(rangeKey(part), group);
+      }
+    }
+    // What a VM the store did not answer for reads as: gaps in every metric.
+    const gaps: SeriesData = { stepSec: window.stepSec, ts: [], series: vmAnalysisMetrics.map((metric) => ({ metric, avg: [], min: [], max: [] })) };
+    const read = new Map<string, Map<string, VmSummaries>>();
+    for (const [key, { fromSec, toSec, vms: group }] of byRange) {
+      const lastBucket = toSec - window.stepSec;
+      const data: ReadonlyMap<string, SeriesData> = this.store.seriesOfMany
+        ? await this.store.seriesOfMany(group.map((vm) => vm.id), window.tier, fromSec, lastBucket, vmAnalysisMetrics)
+        : new Map(await Promise.all(group.map(async (vm) => [vm.id, await this.store.series({ entityId: vm.id, tier: window.tier, fromSec, toSec: lastBucket, metrics: vmAnalysisMetrics })] as const)));
+      read.set(key, new Map(group.map((vm) => [vm.id, summarizeVmData(vm.numCpu, data.get(vm.id) ?? gaps, window)])));
+    }
+    return plans.map(({ vm, parts }) =>
+      parts
+        .map((part) => ('summaries' in part ? part.summaries : (read.get(rangeKey(part))?.get(vm.id) ?? summarizeVmData(vm.numCpu, gaps, window))))
+        .reduce((merged, part) => mergeVmSummaries(merged, part)),
+    );
+  }
+
   private refresh(slot: Slot, vms: readonly StoredVm[], window: BucketWindow, keys: ReadonlyMap<string, string>, stale: readonly StoredVm[]): Promise<VmAnalyses> {
     const build = async (): Promise<VmAnalyses> => {
       const byVm = new Map<string, VmAnalysis>();
@@ -190,14 +244,10 @@ export class VmAnalysisCache {
       slot.progress = { vmsRead: 0, vmsToRead: stale.length };
       for (let start = 0; start < stale.length; start += this.chunk) {
         const part = stale.slice(start, start + this.chunk);
-        const read = await Promise.all(
-          part.map(async (vm) =>
-            this.store.series({ entityId: vm.id, tier: window.tier, fromSec: window.fromSec, toSec: window.toSec - window.stepSec, metrics: vmAnalysisMetrics }),
-          ),
-        );
-        part.forEach((vm, index) => {
-          const data = read[index];
-          if (data !== undefined) byVm.set(vm.id, analyseVm(vm, data, window, keys.get(vm.id) ?? ''));
+        const read = await this.summariesOf(part, window);
+        read.forEach((summaries, index) => {
+          const vm = part[index];
+          if (vm !== undefined) byVm.set(vm.id, analysisOf(vm, summaries, window, window.stepSec, keys.get(vm.id) ?? ''));
         });
         this.stats.vmsRead += part.length;
         slot.progress = { vmsRead: start + part.length, vmsToRead: stale.length };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BucketSeries } from './bucket-series.ts';
 import { contentionMetricKeys } from './insights.ts';
-import { decodeVmSummaries, encodeVmSummaries, mergeVmSummaries, summarizeVm, type VmSummaries } from './vm-summary.ts';
+import { decodeVmSummaries, encodeVmSummaries, mergeStoredDays, mergeVmSummaries, summarizeVm, type VmSummaries } from './vm-summary.ts';
 
 const stepSec = 7200;
 const days = 3;
@@ -55,4 +55,15 @@ void test('encodeVmSummaries: 324 bytes that decode to the same summaries, in 32
   const nulls = { ...summaries, contention: Object.fromEntries(contentionMetricKeys.map((metric) => [metric, null])) as VmSummaries['contention'] };
   assert.deepEqual(decodeVmSummaries(encodeVmSummaries(nulls, baseSec), baseSec).contention, nulls.contention);
   assert.throws(() => decodeVmSummaries(bytes.subarray(4), baseSec), /324 bytes/);
+});
+
+void test('mergeStoredDays: the stored days merge as their decoded summaries do; another vCPU count merges nothing', () => {
+  const stored = Array.from({ length: days }, (_, day) => {
+    const window = { fromSec: day * 86400, toSec: (day + 1) * 86400 };
+    return { daySec: day * 86400, bytes: encodeVmSummaries(summarizeVm(4, seriesOf, empty, window), day * 86400) };
+  });
+  const decoded = stored.map((day) => decodeVmSummaries(day.bytes, day.daySec)).reduce((merged, day) => mergeVmSummaries(merged, day));
+  assert.deepEqual(comparable(mergeStoredDays(stored, 4) as VmSummaries), comparable(decoded));
+  assert.equal(mergeStoredDays(stored, 2), null);
+  assert.equal(mergeStoredDays([], 4), null);
 });

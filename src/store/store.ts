@@ -20,6 +20,7 @@ import type {
 import type { Rollup } from '../shared/rollup.ts';
 import type { Tier } from '../shared/tiers.ts';
 import type { StoredScope } from '../shared/visibility.ts';
+import type { StoredDaySummary } from '../shared/vm-summary.ts';
 
 export type { StoredScope } from '../shared/visibility.ts';
 
@@ -192,10 +193,28 @@ export interface SampleStore {
   /** Latest figures for many entities at once (one query, not one per entity). */
   latest(entityIds: readonly string[]): Awaitable<ReadonlyMap<string, LatestFigures>>;
   series(query: SeriesQuery): Awaitable<SeriesData>;
+  /**
+   * Optional: `series` of several entities of one kind over one range and metrics, in one read
+   * (entity id -> its series); an unknown entity gives gaps. For readers of thousands of short ranges.
+   */
+  seriesOfMany?(entityIds: readonly string[], tier: Tier, fromSec: number, toSec: number, metrics: readonly string[]): Awaitable<ReadonlyMap<string, SeriesData>>;
   /** Optional: lets readers cache series (see SeriesWatermark); null for an unknown entity. */
   seriesWatermark?(entityId: string): Awaitable<SeriesWatermark | null>;
   /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
   applyRetention(nowSec: number): Awaitable<void>;
+  /**
+   * Optional (SQLite): summarizes the final days of the week's and the month's buckets per VM
+   * (shared/vm-summary.ts) not summarized yet, until `budgetMs` is spent; the collector calls it
+   * once its history import is done. Returns the days made.
+   */
+  fillDaySummaries?(nowSec: number, budgetMs?: number): Awaitable<number>;
+  /**
+   * Optional, with `fillDaySummaries`: the stored day summaries of these VMs for the days of
+   * `tier` starting in `[fromDaySec, toDaySec)`, VM id -> its days, oldest first (merge them
+   * with shared/vm-summary.ts `mergeStoredDays`). A VM or day without one (new since, or
+   * written by an import since) is left out: read its buckets.
+   */
+  daySummariesOf?(tier: Tier, fromDaySec: number, toDaySec: number, vmIds: readonly string[]): Awaitable<ReadonlyMap<string, readonly StoredDaySummary[]>>;
 }
 
 /** Both parts, as one embedded implementation (SQLite) provides them. */

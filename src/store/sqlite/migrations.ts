@@ -160,6 +160,25 @@ CREATE TABLE collector_leases (
 ) WITHOUT ROWID;
 `;
 
+/*
+ * Per-VM, per-day summaries of the week's and the month's buckets (day-summaries.ts), and the
+ * days made.
+ */
+const daySummaries = `
+CREATE TABLE vm_day_summaries (
+  tier TEXT NOT NULL,
+  day_sec INTEGER NOT NULL,
+  entity INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (tier, entity, day_sec)
+) WITHOUT ROWID;
+CREATE TABLE summary_days (
+  tier TEXT NOT NULL,
+  day_sec INTEGER NOT NULL,
+  PRIMARY KEY (tier, day_sec)
+) WITHOUT ROWID;
+`;
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
@@ -168,4 +187,5 @@ export const migrations: readonly Migration[] = [
   { id: '2026-12-01-sessions', sql: sessions },
   { id: '2026-12-01-login-failures', sql: loginFailures },
   { id: '2026-12-01-collector-leases', sql: collectorLeases },
+  { id: '2026-12-01-day-summaries', sql: daySummaries },
 ];

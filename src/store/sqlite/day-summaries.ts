@@ -1,0 +1,171 @@
+/**
+ * Per-VM, per-day summaries of the week's and the month's buckets (shared/vm-summary.ts), kept in
+ * SQLite so that a cold Capacity or Contention answer over a month reads about 30 summaries per
+ * VM instead of 372 two-hour buckets (issue #13).
+ *
+ * A day is summarized once it can no longer change through the cycles: realtime samples reach at
+ * most vCenter's realtime hour back (plus a sample's length), so a day that ended before that is
+ * final, except for the history import, which deletes the summaries of the days it writes into
+ * (`forget`). Days are made whole, every VM at once, by one range scan of that day over the
+ * time-first key; a day made is marked (`summary_days`), and VMs that appear later have no
+ * summary for it: their readers read the buckets instead.
+ */
+import type Database from 'better-sqlite3';
+import { metricsByKind } from '../../shared/metrics.ts';
+import { rollupAvg } from '../../shared/rollup.ts';
+import type { BucketSeries } from '../../shared/bucket-series.ts';
+import { tierStepSec, type Tier } from '../../shared/tiers.ts';
+import { encodeVmSummaries, summarizeVm, type StoredDaySummary } from '../../shared/vm-summary.ts';
+import { maxRealtimeIntervalSec } from '../store.ts';
+import { decodeBucket } from './bucket-codec.ts';
+
+export const daySec = 86400;
+
+/**
+ * How far back a cycle writes: vCenter keeps an hour of realtime samples (collector/performance.ts
+ * `realtimeRetentionSec`), which a collector back from an outage asks for whole.
+ */
+const realtimeReachSec = 3600;
+
+/** The tiers summarized per day and how many days back: the week's (30 min) and the month's (2 h) buckets. */
+export const summaryDays: Readonly<Partial<Record<Tier, number>>> = { '30m': 8, '2h': 31 };
+
+/** Start of the UTC day holding `sec`. */
+export function dayStart(sec: number): number {
+  return Math.floor(sec / daySec) * daySec;
+}
+
+/** The newest day whose buckets no cycle can write into any more at `nowSec` (its start). */
+export function lastFinalDay(nowSec: number): number {
+  return dayStart(nowSec - realtimeReachSec - maxRealtimeIntervalSec) - daySec;
+}
+
+const vmMetrics = metricsByKind.vm;
+
+export class DaySummaries {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database, sampleTable: (tier: Tier) => string) {
+    const byTier = <T>(make: (tier: Tier) => T): Partial<Record<Tier, T>> =>
+      Object.fromEntries(Object.keys(summaryDays).map((tier) => [tier, make(tier as Tier)]));
+    this.statements = {
+      dayMade: db.prepare<[string, number], number>('SELECT 1 FROM summary_days WHERE tier = ? AND day_sec = ?').pluck(),
+      markDay: db.prepare<[string, number]>('INSERT OR IGNORE INTO summary_days (tier, day_sec) VALUES (?, ?)'),
+      vms: db.prepare<[], { int_id: number; id: string; info: string }>("SELECT int_id, id, info FROM entities WHERE kind = 'vm'"),
+      dayRows: byTier((tier) => db.prepare<[number, number], [number, number, Buffer]>(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec >= ? AND bucket_sec < ?`).raw()),
+      put: db.prepare<[string, number, number, Buffer]>('INSERT OR REPLACE INTO vm_day_summaries (tier, day_sec, entity, data) VALUES (?, ?, ?, ?)'),
+      // Driven by the ids: one range of the key (tier, entity, day) per VM; CROSS JOIN keeps that
+      // order (the planner would otherwise scan the tier's summaries), so each VM's days come
+      // oldest first.
+      read: db
+        .prepare<[string, string, number, number], { id: string; day_sec: number; data: Buffer }>(
+          `SELECT e.id, s.day_sec, s.data FROM entities e CROSS JOIN vm_day_summaries s
+           WHERE e.id IN (SELECT value FROM json_each(?)) AND s.tier = ? AND s.entity = e.int_id AND s.day_sec >= ? AND s.day_sec < ?`,
+        ),
+      forgetVm: db.prepare<[string, number, number]>('DELETE FROM vm_day_summaries WHERE tier = ? AND day_sec = ? AND entity = ?'),
+      forgetDay: db.prepare<[string, number]>('DELETE FROM summary_days WHERE tier = ? AND day_sec = ?'),
+      dropBefore: db.prepare<[string, number]>('DELETE FROM vm_day_summaries WHERE tier = ? AND day_sec < ?'),
+      dropDaysBefore: db.prepare<[string, number]>('DELETE FROM summary_days WHERE tier = ? AND day_sec < ?'),
+      dropOrphans: db.prepare('DELETE FROM vm_day_summaries WHERE entity NOT IN (SELECT int_id FROM entities)'),
+    };
+  }
+
+  /**
+   * Summarizes the final days not made yet, oldest first, until `budgetMs` is spent (each day in
+   * its own transaction).
+   * @returns the days made
+   */
+  fill(nowSec: number, budgetMs = Number.POSITIVE_INFINITY): number {
+    const started = performance.now();
+    const last = lastFinalDay(nowSec);
+    let made = 0;
+    let vms: { intId: number; numCpu: number }[] | null = null;
+    for (const [tier, days] of Object.entries(summaryDays) as [Tier, number][]) {
+      for (let day = last - (days - 1) * daySec; day <= last; day += daySec) {
+        if (this.statements.dayMade.get(tier, day) !== undefined) continue;
+        if (performance.now() - started > budgetMs) return made;
+        vms ??= this.statements.vms.all().map((row) => ({ intId: row.int_id, numCpu: numCpuOf(row.info) }));
+        const list = vms;
+        this.db.transaction(() => this.makeDay(tier, day, list)).immediate();
+        made++;
+      }
+    }
+    return made;
+  }
+
+  private makeDay(tier: Tier, day: number, vms: readonly { intId: number; numCpu: number }[]): void {
+    const stepSec = tierStepSec[tier];
+    const ts = Array.from({ length: daySec / stepSec }, (_, i) => day + i * stepSec);
+    // Entity -> the day's rollups, by bucket index.
+    const rowsOf = new Map<number, (ReturnType<typeof decodeBucket> | undefined)[]>();
+    const isVm = new Set(vms.map((vm) => vm.intId));
+    for (const [entity, bucketSec, data] of this.statements.dayRows[tier]?.iterate(day, day + daySec) ?? []) {
+      if (!isVm.has(entity)) continue;
+      let rows = rowsOf.get(entity);
+      if (rows === undefined) rowsOf.set(entity, (rows = new Array<ReturnType<typeof decodeBucket> | undefined>(ts.length)));
+      rows[(bucketSec - day) / stepSec] = decodeBucket(data, vmMetrics.length);
+    }
+    const gaps = ts.map(() => null);
+    const empty: BucketSeries = { stepSec, ts, avg: gaps, max: gaps };
+    const window = { fromSec: day, toSec: day + daySec };
+    for (const vm of vms) {
+      const rows = rowsOf.get(vm.intId);
+      const seriesOf = (key: string): BucketSeries | undefined => {
+        const index = vmMetrics.findIndex((metric) => metric.key === key);
+        if (index < 0) return undefined;
+        if (rows === undefined) return empty;
+        return {
+          stepSec,
+          ts,
+          avg: ts.map((_, i) => rollupAvg(rows[i]?.[index] ?? null)),
+          max: ts.map((_, i) => rows[i]?.[index]?.max ?? null),
+        };
+      };
+      this.statements.put.run(tier, day, vm.intId, encodeVmSummaries(summarizeVm(vm.numCpu, seriesOf, empty, window), day));
+    }
+    this.statements.markDay.run(tier, day);
+  }
+
+  /** The stored summaries of these VMs for the days starting in `[fromDaySec, toDaySec)`: VM id -> its days, oldest first. */
+  read(tier: Tier, fromDaySec: number, toDaySec: number, vmIds: readonly string[]): Map<string, StoredDaySummary[]> {
+    const found = new Map<string, StoredDaySummary[]>();
+    if (summaryDays[tier] === undefined) return found;
+    for (const row of this.statements.read.iterate(JSON.stringify(vmIds), tier, fromDaySec, toDaySec)) {
+      let days = found.get(row.id);
+      if (days === undefined) found.set(row.id, (days = []));
+      days.push({ daySec: row.day_sec, bytes: row.data });
+    }
+    return found;
+  }
+
+  /** The history import wrote into these buckets of `entity`: their days are summarized again. */
+  forget(tier: Tier, entity: number, bucketStarts: Iterable<number>): void {
+    if (summaryDays[tier] === undefined) return;
+    const days = new Set<number>();
+    for (const bucketSec of bucketStarts) days.add(dayStart(bucketSec));
+    for (const day of days) {
+      this.statements.forgetVm.run(tier, day, entity);
+      this.statements.forgetDay.run(tier, day);
+    }
+  }
+
+  /** Drops the summaries of days no period reaches any more, and those of entities gone. */
+  applyRetention(nowSec: number): void {
+    for (const [tier, days] of Object.entries(summaryDays) as [Tier, number][]) {
+      const oldest = lastFinalDay(nowSec) - (days - 1) * daySec;
+      this.statements.dropBefore.run(tier, oldest);
+      this.statements.dropDaysBefore.run(tier, oldest);
+    }
+    this.statements.dropOrphans.run();
+  }
+}
+
+/** A VM's vCPU count from its stored info (0 when absent: ready then divides by one, as metrics.ts does). */
+function numCpuOf(info: string): number {
+  try {
+    const parsed = JSON.parse(info) as { numCpu?: unknown };
+    return typeof parsed.numCpu === 'number' ? parsed.numCpu : 0;
+  } catch {
+    return 0;
+  }
+}

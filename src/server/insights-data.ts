@@ -30,23 +30,20 @@ import { measureSummary, type ContentionMeasure } from '../shared/contention.ts'
 import {
   completeWindow,
   contentionMetricKeys,
-  contentionMetrics,
   type AnalysisProgress,
   type BucketWindow,
   type ContentionMetric,
   type InsightsPeriod,
 } from '../shared/insights.ts';
 import { vmRightSizingOf, type VmRightSizing } from '../shared/vm-rightsizing.ts';
-import { mergeStoredDays, mergeVmSummaries, summarizeVm, type VmSummaries } from '../shared/vm-summary.ts';
+import { mergeStoredDays, mergeVmSummaries, summarizeVm, summaryMetricKeys, type VmSummaries } from '../shared/vm-summary.ts';
 import { tierStepSec, type Tier } from '../shared/tiers.ts';
 import { firstOpenBucketSec, maxRealtimeIntervalSec, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
 
 const daySec = 86400;
 
-/** The VM metrics the analyses read: the right-sizing inputs, then the contention sources. */
-export const vmAnalysisMetrics: readonly string[] = [
-  ...new Set(['cpuUsagePct', 'cpuReadyMs', 'memUsagePct', 'diskReadKBps', 'diskWriteKBps', 'netRxKBps', 'netTxKBps', ...contentionMetricKeys.flatMap((key) => contentionMetrics[key].sources)]),
-];
+/** The VM metrics the analyses read: what their summaries need (vm-summary.ts). */
+export const vmAnalysisMetrics: readonly string[] = [...summaryMetricKeys];
 
 /** One VM's figures over a window. */
 export interface VmAnalysis {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BucketSeries } from './bucket-series.ts';
 import { contentionMetricKeys } from './insights.ts';
-import { decodeVmSummaries, encodeVmSummaries, mergeStoredDays, mergeVmSummaries, summarizeVm, type VmSummaries } from './vm-summary.ts';
+import { decodeVmSummaries, encodeVmSummaries, mergeStoredDays, mergeVmSummaries, summarizeVm, summaryMetricKeys, type VmSummaries } from './vm-summary.ts';
 
 const stepSec = 7200;
 const days = 3;
@@ -66,4 +66,10 @@ void test('mergeStoredDays: the stored days merge as their decoded summaries do;
   assert.deepEqual(comparable(mergeStoredDays(stored, 4) as VmSummaries), comparable(decoded));
   assert.equal(mergeStoredDays(stored, 2), null);
   assert.equal(mergeStoredDays([], 4), null);
+});
+
+void test('summarizeVm asks for the metrics of summaryMetricKeys, and for all of them', () => {
+  const asked = new Set<string>();
+  summarizeVm(2, (key) => (asked.add(key), stored[key]), empty, { fromSec: 0, toSec: 86400 });
+  assert.deepEqual([...asked].sort(), [...summaryMetricKeys].sort());
 });

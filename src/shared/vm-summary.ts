@@ -10,6 +10,18 @@ import { contentionMetricKeys, contentionMetrics, contentionSeries, type Content
 import { emptySummary, mergeSummaries, summarize, type SeriesSummary } from './series-summary.ts';
 import { vmUsageSummaries, type VmUsageSummaries } from './vm-rightsizing.ts';
 
+/** The stored VM metrics the summaries read (`summarizeVm` asks `seriesOf` for these only). */
+export const summaryMetricKeys: ReadonlySet<string> = new Set([
+  'cpuUsagePct',
+  'cpuReadyMs',
+  'memUsagePct',
+  'diskReadKBps',
+  'diskWriteKBps',
+  'netRxKBps',
+  'netTxKBps',
+  ...contentionMetricKeys.flatMap((metric) => contentionMetrics[metric].sources),
+]);
+
 export interface VmSummaries {
   /** vCPUs the CPU ready figures were divided by: summaries made for another count do not merge. */
   readonly numCpu: number;

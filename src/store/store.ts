@@ -203,11 +203,11 @@ export interface SampleStore {
   /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
   applyRetention(nowSec: number): Awaitable<void>;
   /**
-   * Optional (SQLite): summarizes the final days of the week's and the month's buckets per VM
-   * (shared/vm-summary.ts) not summarized yet, until `budgetMs` is spent; the collector calls it
-   * once its history import is done. Returns the days made.
+   * Optional (SQLite): summarizes at most `maxDays` final days of the week's and the month's
+   * buckets per VM (shared/vm-summary.ts) not summarized yet; the collector calls it once its
+   * history import is done, one day at a time. Returns the days made.
    */
-  fillDaySummaries?(nowSec: number, budgetMs?: number): Awaitable<number>;
+  fillDaySummaries?(nowSec: number, maxDays?: number): Awaitable<number>;
   /**
    * Optional, with `fillDaySummaries`: the stored day summaries of these VMs for the days of
    * `tier` starting in `[fromDaySec, toDaySec)`, VM id -> its days, oldest first (merge them

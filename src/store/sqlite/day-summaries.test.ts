@@ -28,8 +28,9 @@ void test('fillDaySummaries: every VM gets a summary per final day, within the b
   const [one, two] = [entityId('vm', 'vc1', 'vm-1'), entityId('vm', 'vc1', 'vm-2')];
   store.importHistorical('2h', [{ entityId: one, kind: 'vm', intervalSec: 7200, ts: [T - 3 * daySec + 7200], values: { cpuUsagePct: [42] } }]);
   const nowSec = T + 4000;
-  assert.equal(store.fillDaySummaries(nowSec, 0), 0, 'no budget: nothing made');
-  assert.equal(store.fillDaySummaries(nowSec), 8 + 31, 'the 8 days of the week buckets and the 31 of the month buckets');
+  assert.equal(store.fillDaySummaries(nowSec, 1), 1, 'at most the days asked for');
+  assert.equal(store.fillDaySummaries(nowSec), 8 + 31 - 1, 'the 8 days of the week buckets and the 31 of the month buckets');
+  assert.equal(store.fillDaySummaries(nowSec), 0, 'none twice');
   const days = store.daySummariesOf('2h', T - 31 * daySec, T, [one, two]);
   assert.equal(days.get(one)?.length, 31);
   assert.equal(days.get(two)?.length, 31, 'a VM without buckets has (empty) summaries too');

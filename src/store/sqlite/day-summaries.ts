@@ -15,7 +15,7 @@ import { metricsByKind } from '../../shared/metrics.ts';
 import { rollupAvg } from '../../shared/rollup.ts';
 import type { BucketSeries } from '../../shared/bucket-series.ts';
 import { tierStepSec, type Tier } from '../../shared/tiers.ts';
-import { encodeVmSummaries, summarizeVm, type StoredDaySummary } from '../../shared/vm-summary.ts';
+import { encodeVmSummaries, summarizeVm, summaryMetricKeys, type StoredDaySummary } from '../../shared/vm-summary.ts';
 import { maxRealtimeIntervalSec } from '../store.ts';
 import { decodeBucket } from './bucket-codec.ts';
 
@@ -71,19 +71,19 @@ export class DaySummaries {
   }
 
   /**
-   * Summarizes the final days not made yet, oldest first, until `budgetMs` is spent (each day in
-   * its own transaction).
+   * Summarizes at most `maxDays` final days not made yet, oldest first, each in its own
+   * transaction (about a second each at 5,000 VMs: a caller that must stay responsive asks for
+   * one at a time).
    * @returns the days made
    */
-  fill(nowSec: number, budgetMs = Number.POSITIVE_INFINITY): number {
-    const started = performance.now();
+  fill(nowSec: number, maxDays = Number.POSITIVE_INFINITY): number {
     const last = lastFinalDay(nowSec);
     let made = 0;
     let vms: { intId: number; numCpu: number }[] | null = null;
     for (const [tier, days] of Object.entries(summaryDays) as [Tier, number][]) {
       for (let day = last - (days - 1) * daySec; day <= last; day += daySec) {
         if (this.statements.dayMade.get(tier, day) !== undefined) continue;
-        if (performance.now() - started > budgetMs) return made;
+        if (made >= maxDays) return made;
         vms ??= this.statements.vms.all().map((row) => ({ intId: row.int_id, numCpu: numCpuOf(row.info) }));
         const list = vms;
         this.db.transaction(() => this.makeDay(tier, day, list)).immediate();
@@ -93,33 +93,46 @@ export class DaySummaries {
     return made;
   }
 
+  /**
+   * Summarizes one day for every VM. The rows come in time order for all entities at once, so
+   * each VM's buckets are gathered first: only the average and maximum of the metrics the
+   * summaries read, in one Float64Array per VM (NaN for none), about 9 KB a VM for a day of
+   * 30-minute buckets (keeping the decoded rows took a gigabyte at 5,000 VMs).
+   */
   private makeDay(tier: Tier, day: number, vms: readonly { intId: number; numCpu: number }[]): void {
     const stepSec = tierStepSec[tier];
-    const ts = Array.from({ length: daySec / stepSec }, (_, i) => day + i * stepSec);
-    // Entity -> the day's rollups, by bucket index.
-    const rowsOf = new Map<number, (ReturnType<typeof decodeBucket> | undefined)[]>();
-    const isVm = new Set(vms.map((vm) => vm.intId));
+    const buckets = daySec / stepSec;
+    const ts = Array.from({ length: buckets }, (_, i) => day + i * stepSec);
+    const read = vmMetrics.flatMap((metric, index) => (summaryMetricKeys.has(metric.key) ? [{ key: metric.key, index }] : []));
+    const column = new Map(read.map(({ key }, at) => [key, at]));
+    const gathered = new Map<number, Float64Array>(vms.map((vm) => [vm.intId, new Float64Array(0)]));
     for (const [entity, bucketSec, data] of this.statements.dayRows[tier]?.iterate(day, day + daySec) ?? []) {
-      if (!isVm.has(entity)) continue;
-      let rows = rowsOf.get(entity);
-      if (rows === undefined) rowsOf.set(entity, (rows = new Array<ReturnType<typeof decodeBucket> | undefined>(ts.length)));
-      rows[(bucketSec - day) / stepSec] = decodeBucket(data, vmMetrics.length);
+      let values = gathered.get(entity);
+      if (values === undefined) continue;
+      if (values.length === 0) gathered.set(entity, (values = new Float64Array(read.length * 2 * buckets).fill(Number.NaN)));
+      const rollups = decodeBucket(data, vmMetrics.length);
+      const at = (bucketSec - day) / stepSec;
+      read.forEach(({ index }, c) => {
+        const rollup = rollups[index] ?? null;
+        if (rollup === null) return;
+        values[(c * 2) * buckets + at] = rollupAvg(rollup) ?? Number.NaN;
+        values[(c * 2 + 1) * buckets + at] = rollup.max;
+      });
     }
     const gaps = ts.map(() => null);
     const empty: BucketSeries = { stepSec, ts, avg: gaps, max: gaps };
     const window = { fromSec: day, toSec: day + daySec };
+    const valueAt = (values: Float64Array, offset: number): (number | null)[] => ts.map((_, i) => {
+      const value = values[offset + i] ?? Number.NaN;
+      return Number.isNaN(value) ? null : value;
+    });
     for (const vm of vms) {
-      const rows = rowsOf.get(vm.intId);
+      const values = gathered.get(vm.intId) ?? new Float64Array(0);
       const seriesOf = (key: string): BucketSeries | undefined => {
-        const index = vmMetrics.findIndex((metric) => metric.key === key);
-        if (index < 0) return undefined;
-        if (rows === undefined) return empty;
-        return {
-          stepSec,
-          ts,
-          avg: ts.map((_, i) => rollupAvg(rows[i]?.[index] ?? null)),
-          max: ts.map((_, i) => rows[i]?.[index]?.max ?? null),
-        };
+        const c = column.get(key);
+        if (c === undefined) return vmMetrics.some((metric) => metric.key === key) ? empty : undefined;
+        if (values.length === 0) return empty;
+        return { stepSec, ts, avg: valueAt(values, c * 2 * buckets), max: valueAt(values, (c * 2 + 1) * buckets) };
       };
       this.statements.put.run(tier, day, vm.intId, encodeVmSummaries(summarizeVm(vm.numCpu, seriesOf, empty, window), day));
     }

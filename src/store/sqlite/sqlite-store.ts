@@ -618,13 +618,13 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   }
 
   /**
-   * Summarizes the final days of the week's and the month's buckets not summarized yet, every VM
-   * of each day at once (day-summaries.ts), until `budgetMs` is spent.
+   * Summarizes at most `maxDays` final days of the week's and the month's buckets not summarized
+   * yet, every VM of each day at once (day-summaries.ts).
    * @returns the days made
    */
-  fillDaySummaries(nowSec: number, budgetMs?: number): number {
+  fillDaySummaries(nowSec: number, maxDays?: number): number {
     this.writes++;
-    return this.daySummaries().fill(nowSec, budgetMs);
+    return this.daySummaries().fill(nowSec, maxDays);
   }
 
   daySummariesOf(tier: Tier, fromDaySec: number, toDaySec: number, vmIds: readonly string[]): ReadonlyMap<string, readonly StoredDaySummary[]> {

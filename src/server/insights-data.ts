@@ -3,8 +3,11 @@
  * requests.
  *
  * The cost is in the VMs: a month of 2-hour buckets is 372 rows per VM, 1.9 million rows for
- * 5,000 VMs, and the store reads one entity's series at a time (about 1 to 3 ms per VM on the
- * benchmark machine, bench/insights-bench.ts). Holding those series for every VM would take
+ * 5,000 VMs (about 4 ms per VM read one at a time on the benchmark machine,
+ * bench/insights-bench.ts). So a VM's figures are merged from summaries (vm-summary.ts): the
+ * store's day summaries for the window's whole days, where it keeps them (SQLite), and the
+ * buckets of the partial days, read for many VMs at once (`summariesOf`: 0.3 to 0.5 ms per
+ * VM). Holding those series for every VM would take
  * hundreds of MB, so what is kept is each VM's analysis (right-sizing hints, contention
  * figures per metric: a few hundred bytes), computed over the period's complete buckets
  * (insights.ts `completeWindow`), which no longer change. A VM is read again only when its

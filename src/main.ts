@@ -32,6 +32,9 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Built UI: `npm run build:web` writes it. */
 const webRoot = join(packageRoot, 'web', 'dist');
 
+/** How long a stopping server waits for requests in flight before it cuts every connection, ms. */
+const closeGraceMs = 2000;
+
 export const version: string = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 function collectorTargets(vcenters: readonly VcenterConfig[], pageSize: number): VcenterTarget[] {
@@ -208,7 +211,15 @@ export async function startVscope(config: Config, log: Logger, options: StartOpt
     shared,
     collector,
     async stop() {
-      await app.close();
+      // In-flight requests get a moment to finish; then every connection is cut, because a
+      // browser's preconnected socket that never sent a request counts as neither idle nor done
+      // and would hold the close for the server's request timeout (minutes).
+      const cut = setTimeout(() => app.server.closeAllConnections(), closeGraceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await listBuilder.close();
       await collector?.stop();
       await stores.close();

@@ -135,7 +135,7 @@ export interface VmUsageSummaries {
 }
 
 /** The summaries of one VM's series over the window, as `vmRightSizing` reads them. */
-export function vmUsageSummaries(vm: VmUsageInput, window: TimeWindow): VmUsageSummaries {
+export function vmUsageSummaries(vm: Omit<VmUsageInput, 'vmId' | 'powerState' | 'memoryMB'>, window: TimeWindow): VmUsageSummaries {
   return {
     cpuUsagePct: summarize(vm.cpuUsagePct, window),
     readyPctPerVcpu: summarize(cpuReadyPctPerVcpuSeries(vm.cpuReadyMs, vm.numCpu), window),

@@ -39,10 +39,7 @@ export function summarizeVm(numCpu: number, seriesOf: (key: string) => BucketSer
   const of = (key: string): BucketSeries => seriesOf(key) ?? empty;
   const usage = vmUsageSummaries(
     {
-      vmId: '',
-      powerState: 'poweredOn',
       numCpu,
-      memoryMB: 0,
       cpuUsagePct: of('cpuUsagePct'),
       cpuReadyMs: of('cpuReadyMs'),
       memUsagePct: of('memUsagePct'),

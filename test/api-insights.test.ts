@@ -384,13 +384,13 @@ void describe('what is read again, and when', () => {
           reads[kind] = (reads[kind] ?? 0) + 1;
           return real.series(query);
         },
-        // Read as one call per entity, as `series` is counted.
-        seriesOfMany: (...args: Parameters<NonNullable<Store['seriesOfMany']>>) => {
-          for (const id of args[0]) {
-            const kind = kindOfId(id) ?? 'unknown';
+        // Counted per VM, as `series` is counted per entity.
+        vmSummariesOf: (...args: Parameters<NonNullable<Store['vmSummariesOf']>>) => {
+          for (const vm of args[3]) {
+            const kind = kindOfId(vm.id) ?? 'unknown';
             reads[kind] = (reads[kind] ?? 0) + 1;
           }
-          return real.seriesOfMany?.(...args) ?? new Map();
+          return real.vmSummariesOf?.(...args) ?? new Map();
         },
       }),
     );
@@ -466,7 +466,7 @@ void describe('a first look that takes long', () => {
         series: (query: Parameters<Store['series']>[0]) =>
           kindOfId(query.entityId) === 'vm' ? new Promise((resolve) => setTimeout(() => resolve(real.series(query)), 4000)) : real.series(query),
         // A store that reads one entity at a time (as an engine does).
-        seriesOfMany: undefined,
+        vmSummariesOf: undefined,
       }),
     );
     cookie = await t.login('alice', 'any');

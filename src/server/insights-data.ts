@@ -220,11 +220,13 @@ export class VmAnalysisCache {
     const gaps: SeriesData = { stepSec: window.stepSec, ts: [], series: vmAnalysisMetrics.map((metric) => ({ metric, avg: [], min: [], max: [] })) };
     const read = new Map<string, Map<string, VmSummaries>>();
     for (const [key, { fromSec, toSec, vms: group }] of byRange) {
+      if (this.store.vmSummariesOf) {
+        read.set(key, new Map(await this.store.vmSummariesOf(window.tier, fromSec, toSec, group)));
+        continue;
+      }
       const lastBucket = toSec - window.stepSec;
-      const data: ReadonlyMap<string, SeriesData> = this.store.seriesOfMany
-        ? await this.store.seriesOfMany(group.map((vm) => vm.id), window.tier, fromSec, lastBucket, vmAnalysisMetrics)
-        : new Map(await Promise.all(group.map(async (vm) => [vm.id, await this.store.series({ entityId: vm.id, tier: window.tier, fromSec, toSec: lastBucket, metrics: vmAnalysisMetrics })] as const)));
-      read.set(key, new Map(group.map((vm) => [vm.id, summarizeVmData(vm.numCpu, data.get(vm.id) ?? gaps, window)])));
+      const data = await Promise.all(group.map(async (vm) => await this.store.series({ entityId: vm.id, tier: window.tier, fromSec, toSec: lastBucket, metrics: vmAnalysisMetrics })));
+      read.set(key, new Map(group.map((vm, index) => [vm.id, summarizeVmData(vm.numCpu, data[index] ?? gaps, window)])));
     }
     return plans.map(({ vm, parts }) =>
       parts

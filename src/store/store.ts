@@ -20,7 +20,7 @@ import type {
 import type { Rollup } from '../shared/rollup.ts';
 import type { Tier } from '../shared/tiers.ts';
 import type { StoredScope } from '../shared/visibility.ts';
-import type { StoredDaySummary } from '../shared/vm-summary.ts';
+import type { StoredDaySummary, VmSummaries } from '../shared/vm-summary.ts';
 
 export type { StoredScope } from '../shared/visibility.ts';
 
@@ -193,11 +193,6 @@ export interface SampleStore {
   /** Latest figures for many entities at once (one query, not one per entity). */
   latest(entityIds: readonly string[]): Awaitable<ReadonlyMap<string, LatestFigures>>;
   series(query: SeriesQuery): Awaitable<SeriesData>;
-  /**
-   * Optional: `series` of several entities of one kind over one range and metrics, in one read
-   * (entity id -> its series); an unknown entity gives gaps. For readers of thousands of short ranges.
-   */
-  seriesOfMany?(entityIds: readonly string[], tier: Tier, fromSec: number, toSec: number, metrics: readonly string[]): Awaitable<ReadonlyMap<string, SeriesData>>;
   /** Optional: lets readers cache series (see SeriesWatermark); null for an unknown entity. */
   seriesWatermark?(entityId: string): Awaitable<SeriesWatermark | null>;
   /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
@@ -214,6 +209,13 @@ export interface SampleStore {
    * with shared/vm-summary.ts `mergeStoredDays`). A VM or day without one (new since, or
    * written by an import since) is left out: read its buckets.
    */
+  /**
+   * Optional, with `fillDaySummaries`: the summaries (shared/vm-summary.ts) of these VMs' buckets
+   * of `tier` starting in `[fromSec, toSec)` (step-aligned), made for the given vCPU counts, read
+   * in one go: for the parts of a window that day summaries do not cover. A VM without buckets
+   * there gets empty summaries.
+   */
+  vmSummariesOf?(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, VmSummaries>>;
   daySummariesOf?(tier: Tier, fromDaySec: number, toDaySec: number, vmIds: readonly string[]): Awaitable<ReadonlyMap<string, readonly StoredDaySummary[]>>;
 }
 

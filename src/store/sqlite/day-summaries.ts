@@ -12,12 +12,12 @@
  */
 import type Database from 'better-sqlite3';
 import { metricsByKind } from '../../shared/metrics.ts';
-import { rollupAvg } from '../../shared/rollup.ts';
+import { bucketStarts } from '../../shared/rollup.ts';
 import type { BucketSeries } from '../../shared/bucket-series.ts';
-import { tierStepSec, type Tier } from '../../shared/tiers.ts';
-import { encodeVmSummaries, summarizeVm, summaryMetricKeys, type StoredDaySummary } from '../../shared/vm-summary.ts';
+import { tierStepSec, tiers, type Tier } from '../../shared/tiers.ts';
+import { encodeVmSummaries, summarizeVm, summaryMetricKeys, type StoredDaySummary, type VmSummaries } from '../../shared/vm-summary.ts';
 import { maxRealtimeIntervalSec } from '../store.ts';
-import { decodeBucket } from './bucket-codec.ts';
+import { accumulatorStride, addEncodedBucket } from './bucket-codec.ts';
 
 export const daySec = 86400;
 
@@ -48,11 +48,21 @@ export class DaySummaries {
   constructor(private readonly db: Database.Database, sampleTable: (tier: Tier) => string) {
     const byTier = <T>(make: (tier: Tier) => T): Partial<Record<Tier, T>> =>
       Object.fromEntries(Object.keys(summaryDays).map((tier) => [tier, make(tier as Tier)]));
+    const byTierAll = <T>(make: (tier: Tier) => T): Record<Tier, T> => Object.fromEntries(tiers.map((tier) => [tier, make(tier)])) as Record<Tier, T>;
     this.statements = {
       dayMade: db.prepare<[string, number], number>('SELECT 1 FROM summary_days WHERE tier = ? AND day_sec = ?').pluck(),
       markDay: db.prepare<[string, number]>('INSERT OR IGNORE INTO summary_days (tier, day_sec) VALUES (?, ?)'),
       vms: db.prepare<[], { int_id: number; id: string; info: string }>("SELECT int_id, id, info FROM entities WHERE kind = 'vm'"),
       dayRows: byTier((tier) => db.prepare<[number, number], [number, number, Buffer]>(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec >= ? AND bucket_sec < ?`).raw()),
+      // Several VMs' buckets at the given starts: a key seek per bucket and VM (the key is time first).
+      rangeOfMany: byTierAll((tier) =>
+        db
+          .prepare<[string, string], [string, number, Buffer]>(
+            `SELECT e.id, t.bucket_sec, t.data FROM entities e CROSS JOIN json_each(?) b CROSS JOIN ${sampleTable(tier)} t
+             WHERE e.id IN (SELECT value FROM json_each(?)) AND t.bucket_sec = b.value AND t.entity = e.int_id`,
+          )
+          .raw(),
+      ),
       put: db.prepare<[string, number, number, Buffer]>('INSERT OR REPLACE INTO vm_day_summaries (tier, day_sec, entity, data) VALUES (?, ?, ?, ?)'),
       // Driven by the ids: one range of the key (tier, entity, day) per VM; CROSS JOIN keeps that
       // order (the planner would otherwise scan the tier's summaries), so each VM's days come
@@ -93,50 +103,23 @@ export class DaySummaries {
     return made;
   }
 
-  /**
-   * Summarizes one day for every VM. The rows come in time order for all entities at once, so
-   * each VM's buckets are gathered first: only the average and maximum of the metrics the
-   * summaries read, in one Float64Array per VM (NaN for none), about 9 KB a VM for a day of
-   * 30-minute buckets (keeping the decoded rows took a gigabyte at 5,000 VMs).
-   */
+  /** Summarizes one day for every VM (see `summarizeRows`). */
   private makeDay(tier: Tier, day: number, vms: readonly { intId: number; numCpu: number }[]): void {
-    const stepSec = tierStepSec[tier];
-    const buckets = daySec / stepSec;
-    const ts = Array.from({ length: buckets }, (_, i) => day + i * stepSec);
-    const read = vmMetrics.flatMap((metric, index) => (summaryMetricKeys.has(metric.key) ? [{ key: metric.key, index }] : []));
-    const column = new Map(read.map(({ key }, at) => [key, at]));
-    const gathered = new Map<number, Float64Array>(vms.map((vm) => [vm.intId, new Float64Array(0)]));
-    for (const [entity, bucketSec, data] of this.statements.dayRows[tier]?.iterate(day, day + daySec) ?? []) {
-      let values = gathered.get(entity);
-      if (values === undefined) continue;
-      if (values.length === 0) gathered.set(entity, (values = new Float64Array(read.length * 2 * buckets).fill(Number.NaN)));
-      const rollups = decodeBucket(data, vmMetrics.length);
-      const at = (bucketSec - day) / stepSec;
-      read.forEach(({ index }, c) => {
-        const rollup = rollups[index] ?? null;
-        if (rollup === null) return;
-        values[(c * 2) * buckets + at] = rollupAvg(rollup) ?? Number.NaN;
-        values[(c * 2 + 1) * buckets + at] = rollup.max;
-      });
-    }
-    const gaps = ts.map(() => null);
-    const empty: BucketSeries = { stepSec, ts, avg: gaps, max: gaps };
-    const window = { fromSec: day, toSec: day + daySec };
-    const valueAt = (values: Float64Array, offset: number): (number | null)[] => ts.map((_, i) => {
-      const value = values[offset + i] ?? Number.NaN;
-      return Number.isNaN(value) ? null : value;
-    });
-    for (const vm of vms) {
-      const values = gathered.get(vm.intId) ?? new Float64Array(0);
-      const seriesOf = (key: string): BucketSeries | undefined => {
-        const c = column.get(key);
-        if (c === undefined) return vmMetrics.some((metric) => metric.key === key) ? empty : undefined;
-        if (values.length === 0) return empty;
-        return { stepSec, ts, avg: valueAt(values, c * 2 * buckets), max: valueAt(values, (c * 2 + 1) * buckets) };
-      };
-      this.statements.put.run(tier, day, vm.intId, encodeVmSummaries(summarizeVm(vm.numCpu, seriesOf, empty, window), day));
-    }
+    const rows = this.statements.dayRows[tier]?.iterate(day, day + daySec) ?? [];
+    const summaries = summarizeRows(tier, day, day + daySec, rows, vms.map((vm) => ({ key: vm.intId, numCpu: vm.numCpu })));
+    for (const [intId, vmSummaries] of summaries) this.statements.put.run(tier, day, intId, encodeVmSummaries(vmSummaries, day));
     this.statements.markDay.run(tier, day);
+  }
+
+  /**
+   * The summaries of these VMs' buckets of `tier` starting in `[fromSec, toSec)` (step-aligned),
+   * read in one statement: what a reader of a month asks for the partial days its day summaries
+   * do not cover. A VM without buckets there gets empty summaries.
+   */
+  summarizeRange(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Map<string, VmSummaries> {
+    const ts = bucketStarts(fromSec, toSec - 1, tierStepSec[tier]);
+    const rows = ts.length === 0 || vms.length === 0 ? [] : this.statements.rangeOfMany[tier].iterate(JSON.stringify(ts), JSON.stringify(vms.map((vm) => vm.id)));
+    return summarizeRows(tier, fromSec, toSec, rows, vms.map((vm) => ({ key: vm.id, numCpu: vm.numCpu })));
   }
 
   /** The stored summaries of these VMs for the days starting in `[fromDaySec, toDaySec)`: VM id -> its days, oldest first. */
@@ -172,6 +155,62 @@ export class DaySummaries {
     this.statements.dropOrphans.run();
   }
 }
+
+/**
+ * The summaries of VMs' buckets of `tier` starting in `[fromSec, toSec)`, from `rows` ([the VM's
+ * key, bucket start, data], any order; rows of other keys are skipped). Each VM's buckets are
+ * gathered first: only the average and maximum of the metrics the summaries read, in one
+ * Float64Array per VM (NaN for none), about 9 KB a VM for a day of 30-minute buckets (keeping
+ * the decoded rows of a day took a gigabyte at 5,000 VMs). A VM without rows gets empty summaries.
+ */
+function summarizeRows<K>(tier: Tier, fromSec: number, toSec: number, rows: Iterable<readonly [K, number, Buffer]>, vms: readonly { readonly key: K; readonly numCpu: number }[]): Map<K, VmSummaries> {
+  const stepSec = tierStepSec[tier];
+  const ts = bucketStarts(fromSec, toSec - 1, stepSec);
+  const buckets = ts.length;
+  const first = ts[0] ?? fromSec;
+  const gathered = new Map<K, Float64Array>(vms.map((vm) => [vm.key, new Float64Array(0)]));
+  // One bucket decoded flat (sum, count, min, max per metric): no object per metric and row.
+  const scratch = new Float64Array(vmMetrics.length * accumulatorStride);
+  for (const [key, bucketSec, data] of rows) {
+    let values = gathered.get(key);
+    if (values === undefined) continue;
+    if (values.length === 0) gathered.set(key, (values = new Float64Array(gatheredMetrics.length * 2 * buckets).fill(Number.NaN)));
+    scratch.fill(0);
+    addEncodedBucket(data, scratch, vmMetrics.length);
+    const at = (bucketSec - first) / stepSec;
+    gatheredMetrics.forEach(({ index }, c) => {
+      const from = index * accumulatorStride;
+      const count = scratch[from + 1] ?? 0;
+      if (count === 0) return;
+      values[c * 2 * buckets + at] = (scratch[from] ?? 0) / count;
+      values[(c * 2 + 1) * buckets + at] = scratch[from + 3] ?? Number.NaN;
+    });
+  }
+  const gaps = ts.map(() => null);
+  const empty: BucketSeries = { stepSec, ts, avg: gaps, max: gaps };
+  const window = { fromSec, toSec };
+  const valueAt = (values: Float64Array, offset: number): (number | null)[] =>
+    ts.map((_, i) => {
+      const value = values[offset + i] ?? Number.NaN;
+      return Number.isNaN(value) ? null : value;
+    });
+  const summaries = new Map<K, VmSummaries>();
+  for (const vm of vms) {
+    const values = gathered.get(vm.key) ?? new Float64Array(0);
+    const seriesOf = (metric: string): BucketSeries | undefined => {
+      const c = gatheredColumn.get(metric);
+      if (c === undefined) return vmMetrics.some((known) => known.key === metric) ? empty : undefined;
+      if (values.length === 0) return empty;
+      return { stepSec, ts, avg: valueAt(values, c * 2 * buckets), max: valueAt(values, (c * 2 + 1) * buckets) };
+    };
+    summaries.set(vm.key, summarizeVm(vm.numCpu, seriesOf, empty, window));
+  }
+  return summaries;
+}
+
+/** The stored VM metrics the summaries read, with their place in a bucket, and their column in `summarizeRows`. */
+const gatheredMetrics = vmMetrics.flatMap((metric, index) => (summaryMetricKeys.has(metric.key) ? [{ key: metric.key, index }] : []));
+const gatheredColumn = new Map(gatheredMetrics.map(({ key }, at) => [key, at]));
 
 /** A VM's vCPU count from its stored info (0 when absent: ready then divides by one, as metrics.ts does). */
 function numCpuOf(info: string): number {

@@ -12,7 +12,7 @@ import type { EntityKind, InventorySnapshot } from '../../shared/inventory.ts';
 import { metricsByKind, type MetricDef } from '../../shared/metrics.ts';
 import { bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
-import type { StoredDaySummary } from '../../shared/vm-summary.ts';
+import type { StoredDaySummary, VmSummaries } from '../../shared/vm-summary.ts';
 import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
 import { DaySummaries, summaryDays } from './day-summaries.ts';
@@ -326,15 +326,6 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
           `SELECT bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec IN (SELECT value FROM json_each(?))`,
         ),
       ),
-      // Several entities' buckets in one statement: a key seek per bucket and entity.
-      rangeOfMany: byTier((table) =>
-        db
-          .prepare<[string, string], [string, number, Buffer]>(
-            `SELECT e.id, t.bucket_sec, t.data FROM entities e CROSS JOIN json_each(?) b CROSS JOIN ${table} t
-             WHERE e.id IN (SELECT value FROM json_each(?)) AND t.bucket_sec = b.value AND t.entity = e.int_id`,
-          )
-          .raw(),
-      ),
       dropOld: byTier((table) => db.prepare<[number]>(`DELETE FROM ${table} WHERE bucket_sec <= ?`)),
       // A full scan, run only when some entity is due to go (rare: it left two years ago).
       dropExpiredBuckets: byTier((table) =>
@@ -627,6 +618,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return this.daySummaries().fill(nowSec, maxDays);
   }
 
+  vmSummariesOf(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, VmSummaries> {
+    return this.daySummaries().summarizeRange(tier, fromSec, toSec, vms);
+  }
+
   daySummariesOf(tier: Tier, fromDaySec: number, toDaySec: number, vmIds: readonly string[]): ReadonlyMap<string, readonly StoredDaySummary[]> {
     return this.daySummaries().read(tier, fromDaySec, toDaySec, vmIds);
   }
@@ -868,52 +863,6 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       }
     }
     return { stepSec, ts, series: wanted.map(({ key }, column) => ({ metric: key, rollups: columns[column] ?? [] })) };
-  }
-
-  /**
-   * `series` of several entities of one kind over the same range, in one statement: what readers
-   * of thousands of entities' short ranges ask (the insights' partial days). An unknown entity
-   * gives gaps, as with `series`; entities of another kind than the first one are left out.
-   * @throws RangeError when the range spans more than `maxSeriesBuckets` buckets
-   */
-  seriesOfMany(entityIds: readonly string[], tier: Tier, fromSec: number, toSec: number, metricKeys: readonly string[]): ReadonlyMap<string, SeriesData> {
-    const stepSec = tierStepSec[tier];
-    if ((toSec - fromSec) / stepSec > maxSeriesBuckets) {
-      throw new RangeError(`a series may span at most ${maxSeriesBuckets} buckets of ${stepSec} s: narrow the range or use a coarser tier`);
-    }
-    const found = new Map<string, SeriesData>();
-    const kind = entityIds.length === 0 ? null : kindOfId(entityIds[0] ?? '');
-    if (kind === null) return found;
-    const ts = bucketStarts(fromSec, toSec, stepSec);
-    const first = ts[0];
-    if (first === undefined) return found;
-    const metrics = metricsByKind[kind];
-    const wanted = metricKeys.flatMap((key) => {
-      const index = metrics.findIndex((metric) => metric.key === key);
-      return index >= 0 ? [{ key, index }] : [];
-    });
-    const columns = new Map<string, { avg: (number | null)[]; min: (number | null)[]; max: (number | null)[] }[]>();
-    for (const id of entityIds) {
-      if (kindOfId(id) === kind) columns.set(id, wanted.map(() => ({ avg: new Array<number | null>(ts.length).fill(null), min: new Array<number | null>(ts.length).fill(null), max: new Array<number | null>(ts.length).fill(null) })));
-    }
-    for (const [id, bucketSec, data] of this.statements.rangeOfMany[tier].iterate(JSON.stringify(ts), JSON.stringify([...columns.keys()]))) {
-      const target = columns.get(id);
-      if (target === undefined) continue;
-      const position = (bucketSec - first) / stepSec;
-      const rollups = decodeBucket(data, metrics.length);
-      wanted.forEach(({ index }, column) => {
-        const rollup = rollups[index] ?? null;
-        const into = target[column];
-        if (rollup === null || into === undefined) return;
-        into.avg[position] = rollupAvg(rollup);
-        into.min[position] = rollup.min;
-        into.max[position] = rollup.max;
-      });
-    }
-    for (const [id, target] of columns) {
-      found.set(id, { stepSec, ts, series: wanted.map(({ key }, column) => ({ metric: key, avg: target[column]?.avg ?? [], min: target[column]?.min ?? [], max: target[column]?.max ?? [] })) });
-    }
-    return found;
   }
 
   applyRetention(nowSec: number): void {

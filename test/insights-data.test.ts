@@ -119,7 +119,7 @@ void describe('VmAnalysisCache with day summaries', () => {
     const vm = vms.find((one) => one.id === ids.vmNew);
     assert.ok(vm);
     store.importHistorical('2h', [{ entityId: vm.id, kind: 'vm', intervalSec: step, ts: [T - 20 * daySec + 3 * step], values: { cpuUsagePct: [99], cpuReadyMs: [9000] } }]);
-    assert.equal(store.daySummariesOf('2h', T - 21 * daySec, T - 19 * daySec, [vm.id]).get(vm.id)?.some((day) => day.daySec === T - 20 * daySec), false, 'the summary of the day written into is gone');
+    assert.equal(store.mergedDaySummariesOf('2h', T - 21 * daySec, T - 19 * daySec, [vm]).get(vm.id)?.endSec, T - 20 * daySec, 'the summary of the day written into is gone');
     await check(T, 'after the import, before the day is summarized again');
     assert.equal(store.fillDaySummaries(T), 1, 'that day only is made again');
     await check(T, 'summarized again');

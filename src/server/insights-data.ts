@@ -39,9 +39,9 @@ import {
   type InsightsPeriod,
 } from '../shared/insights.ts';
 import { vmRightSizingOf, type VmRightSizing } from '../shared/vm-rightsizing.ts';
-import { mergeStoredDays, mergeVmSummaries, summarizeVm, summaryMetricKeys, type VmSummaries } from '../shared/vm-summary.ts';
+import { mergeVmSummaries, summarizeVm, summaryMetricKeys, type VmSummaries } from '../shared/vm-summary.ts';
 import { tierStepSec, type Tier } from '../shared/tiers.ts';
-import { firstOpenBucketSec, maxRealtimeIntervalSec, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
+import { firstOpenBucketSec, maxRealtimeIntervalSec, type MergedDays, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
 
 const daySec = 86400;
 
@@ -182,27 +182,33 @@ export class VmAnalysisCache {
   }
 
   /**
-   * The summaries of these VMs' series over the window: from the store's day summaries for the
-   * whole days they cover (consecutive from the window's first whole day, made for the VM's
-   * current vCPU count), and from the buckets for the rest (the window's partial first and last
-   * days, and any day without a summary after the first one missing).
+   * Per VM, the merge of the store's day summaries for the window's whole days, consecutive from
+   * its first whole day (made for the VM's current vCPU count), read for all these VMs at once:
+   * a store keeps all VMs' summaries of a day together (empty without day summaries).
    */
-  private async summariesOf(vms: readonly StoredVm[], window: BucketWindow): Promise<VmSummaries[]> {
+  private async mergedDaysOf(vms: readonly StoredVm[], window: BucketWindow): Promise<ReadonlyMap<string, MergedDays>> {
     const firstDay = Math.ceil(window.fromSec / daySec) * daySec;
     const endDay = Math.floor(window.toSec / daySec) * daySec;
-    const stored = this.store.daySummariesOf && endDay > firstDay ? await this.store.daySummariesOf(window.tier, firstDay, endDay, vms.map((vm) => vm.id)) : null;
+    if (this.store.mergedDaySummariesOf === undefined || endDay <= firstDay || vms.length === 0) return new Map();
+    return await this.store.mergedDaySummariesOf(window.tier, firstDay, endDay, vms);
+  }
+
+  /**
+   * The summaries of these VMs' series over the window: their merged day summaries
+   * (`mergedDaysOf`) and the buckets of the rest (the window's partial first and last days,
+   * and the days after the first one without a summary), summarized by the store when it can.
+   */
+  private async summariesOf(vms: readonly StoredVm[], window: BucketWindow, mergedDays: ReadonlyMap<string, MergedDays>): Promise<VmSummaries[]> {
+    const firstDay = Math.ceil(window.fromSec / daySec) * daySec;
     type Part = { readonly fromSec: number; readonly toSec: number } | { readonly summaries: VmSummaries };
     // Per VM, in time order: without day summaries the whole window; else the partial first
-    // day, the days summarized (consecutive from the first one), the rest.
+    // day, the days summarized, the rest.
     const plans = vms.map((vm) => {
-      const days = stored?.get(vm.id) ?? [];
-      let count = 0;
-      while (count < days.length && days[count]?.daySec === firstDay + count * daySec) count++;
-      const run = mergeStoredDays(days.slice(0, count), vm.numCpu);
+      const run = mergedDays.get(vm.id);
       const parts: Part[] =
-        run === null
+        run === undefined
           ? [{ fromSec: window.fromSec, toSec: window.toSec }]
-          : [{ fromSec: window.fromSec, toSec: firstDay }, { summaries: run }, { fromSec: firstDay + count * daySec, toSec: window.toSec }];
+          : [{ fromSec: window.fromSec, toSec: firstDay }, { summaries: run.summaries }, { fromSec: run.endSec, toSec: window.toSec }];
       return { vm, parts: parts.filter((part) => 'summaries' in part || part.toSec > part.fromSec) };
     });
     // A range many VMs share is read at once when the store can (one statement).
@@ -244,9 +250,10 @@ export class VmAnalysisCache {
         if (kept !== undefined && kept.key === keys.get(vm.id)) byVm.set(vm.id, kept);
       }
       slot.progress = { vmsRead: 0, vmsToRead: stale.length };
+      const mergedDays = await this.mergedDaysOf(stale, window);
       for (let start = 0; start < stale.length; start += this.chunk) {
         const part = stale.slice(start, start + this.chunk);
-        const read = await this.summariesOf(part, window);
+        const read = await this.summariesOf(part, window, mergedDays);
         read.forEach((summaries, index) => {
           const vm = part[index];
           if (vm !== undefined) byVm.set(vm.id, analysisOf(vm, summaries, window, window.stepSec, keys.get(vm.id) ?? ''));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BucketSeries } from './bucket-series.ts';
 import { contentionMetricKeys } from './insights.ts';
-import { decodeVmSummaries, encodeVmSummaries, mergeStoredDays, mergeVmSummaries, summarizeVm, summaryMetricKeys, type VmSummaries } from './vm-summary.ts';
+import { decodeVmSummaries, encodeVmSummaries, mergeVmSummaries, StoredSummaryMerger, storedSummaryFloats, summarizeVm, summaryMetricKeys, type VmSummaries } from './vm-summary.ts';
 
 const stepSec = 7200;
 const days = 3;
@@ -57,15 +57,21 @@ void test('encodeVmSummaries: 324 bytes that decode to the same summaries, in 32
   assert.throws(() => decodeVmSummaries(bytes.subarray(4), baseSec), /324 bytes/);
 });
 
-void test('mergeStoredDays: the stored days merge as their decoded summaries do; another vCPU count merges nothing', () => {
+void test('StoredSummaryMerger: the stored days merge as their decoded summaries do; another vCPU count is refused', () => {
   const stored = Array.from({ length: days }, (_, day) => {
     const window = { fromSec: day * 86400, toSec: (day + 1) * 86400 };
     return { daySec: day * 86400, bytes: encodeVmSummaries(summarizeVm(4, seriesOf, empty, window), day * 86400) };
   });
   const decoded = stored.map((day) => decodeVmSummaries(day.bytes, day.daySec)).reduce((merged, day) => mergeVmSummaries(merged, day));
-  assert.deepEqual(comparable(mergeStoredDays(stored, 4) as VmSummaries), comparable(decoded));
-  assert.equal(mergeStoredDays(stored, 2), null);
-  assert.equal(mergeStoredDays([], 4), null);
+  // All days side by side in one array, as a day's row holds VMs side by side.
+  const values = new Float32Array(stored.length * storedSummaryFloats);
+  stored.forEach((day, i) => values.set(new Float32Array(new Uint8Array(day.bytes).buffer), i * storedSummaryFloats));
+  const merger = new StoredSummaryMerger(4);
+  stored.forEach((day, i) => assert.equal(merger.add(values, i * storedSummaryFloats, day.daySec), true));
+  assert.deepEqual(comparable(merger.result() as VmSummaries), comparable(decoded));
+  const other = new StoredSummaryMerger(2);
+  assert.equal(other.add(values, 0, 0), false, 'made for 4 vCPUs');
+  assert.equal(other.result(), null, 'nothing merged');
 });
 
 void test('summarizeVm asks for the metrics of summaryMetricKeys, and for all of them', () => {

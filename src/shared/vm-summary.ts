@@ -73,12 +73,6 @@ export function mergeVmSummaries(earlier: VmSummaries, later: VmSummaries): VmSu
 
 const usageKeys: readonly (keyof VmUsageSummaries)[] = ['cpuUsagePct', 'readyPctPerVcpu', 'memUsagePct', 'diskKBps', 'netKBps'];
 
-/** One VM's stored summary of one day (`encodeVmSummaries` with the day start as base). */
-export interface StoredDaySummary {
-  readonly daySec: number;
-  readonly bytes: Uint8Array;
-}
-
 /*
  * Stored form: 32-bit floats, 8 per summary (covered s, weighted sum, busiest bucket offset and
  * value, peak bucket offset and value, seconds above by average and by maximum), after the vCPU
@@ -88,13 +82,15 @@ export interface StoredDaySummary {
 const fieldsPerSummary = 8;
 const summaryKeys = usageKeys.length + contentionMetricKeys.length;
 
-/** The summaries as bytes, bucket times relative to `baseSec` (exact in 32 bits within a day or so). */
-export function encodeVmSummaries(summaries: VmSummaries, baseSec: number): Buffer {
-  const out = new Float32Array(1 + summaryKeys * fieldsPerSummary);
-  out[0] = summaries.numCpu;
+/** 32-bit floats in one VM's stored summaries. */
+export const storedSummaryFloats = 1 + summaryKeys * fieldsPerSummary;
+
+/** Writes the summaries' stored form into `out` from `offset` on (`storedSummaryFloats` floats), bucket times relative to `baseSec`. */
+export function writeVmSummaries(summaries: VmSummaries, baseSec: number, out: Float32Array, offset: number): void {
+  out[offset] = summaries.numCpu;
   const all = [...usageKeys.map((key) => summaries.usage[key]), ...contentionMetricKeys.map((metric) => summaries.contention[metric])];
   all.forEach((summary, i) => {
-    const at = 1 + i * fieldsPerSummary;
+    const at = offset + 1 + i * fieldsPerSummary;
     if (summary === null) {
       out.fill(Number.NaN, at, at + fieldsPerSummary);
       return;
@@ -108,6 +104,12 @@ export function encodeVmSummaries(summaries: VmSummaries, baseSec: number): Buff
     out[at + 6] = summary.aboveSec;
     out[at + 7] = summary.aboveByMaxSec;
   });
+}
+
+/** The summaries as bytes (`writeVmSummaries`), bucket times relative to `baseSec` (exact in 32 bits within a week or so). */
+export function encodeVmSummaries(summaries: VmSummaries, baseSec: number): Buffer {
+  const out = new Float32Array(storedSummaryFloats);
+  writeVmSummaries(summaries, baseSec, out, 0);
   return Buffer.from(out.buffer);
 }
 
@@ -117,99 +119,95 @@ export function encodeVmSummaries(summaries: VmSummaries, baseSec: number): Buff
  * @throws RangeError when the bytes are not a stored summary
  */
 export function decodeVmSummaries(bytes: Uint8Array, baseSec: number): VmSummaries {
-  const count = 1 + summaryKeys * fieldsPerSummary;
-  if (bytes.byteLength !== count * 4) throw new RangeError(`a VM summary is ${String(count * 4)} bytes, not ${String(bytes.byteLength)}`);
+  if (bytes.byteLength !== storedSummaryFloats * 4) throw new RangeError(`a VM summary is ${String(storedSummaryFloats * 4)} bytes, not ${String(bytes.byteLength)}`);
   // Copied: a BLOB's bytes need not be 4-byte aligned.
   const values = new Float32Array(new Uint8Array(bytes).buffer);
-  const summaryAt = (i: number): SeriesSummary | null => {
-    const at = 1 + i * fieldsPerSummary;
-    const covered = values[at] ?? Number.NaN;
-    if (Number.isNaN(covered)) return null;
-    const busiestAt = values[at + 2] ?? Number.NaN;
-    const peakAt = values[at + 4] ?? Number.NaN;
-    return {
-      coveredSec: covered,
-      weightedSum: values[at + 1] ?? 0,
-      busiest: Number.isNaN(busiestAt) ? null : { bucketSec: baseSec + busiestAt, value: values[at + 3] ?? 0 },
-      peak: Number.isNaN(peakAt) ? null : { bucketSec: baseSec + peakAt, value: values[at + 5] ?? 0 },
-      aboveSec: values[at + 6] ?? 0,
-      aboveByMaxSec: values[at + 7] ?? 0,
-    };
-  };
-  const usage = {} as Record<keyof VmUsageSummaries, SeriesSummary>;
-  usageKeys.forEach((key, i) => (usage[key] = summaryAt(i) ?? emptySummary));
-  const contention = {} as Record<ContentionMetric, SeriesSummary | null>;
-  contentionMetricKeys.forEach((metric, i) => (contention[metric] = summaryAt(usageKeys.length + i)));
-  return { numCpu: values[0] ?? 0, usage, contention };
+  const merger = new StoredSummaryMerger(values[0] ?? Number.NaN);
+  const decoded = merger.add(values, 0, baseSec) ? merger.result() : null;
+  if (decoded === null) throw new RangeError('a VM summary must start with its vCPU count');
+  return decoded;
 }
 
 /**
- * The merge of consecutive days' stored summaries (`encodeVmSummaries`, oldest first, each with
- * its day start), read straight from the bytes: as `mergeVmSummaries` of their decoded forms,
- * without making the days' objects (a month of 5,000 VMs is 150,000 of them). Null when `days`
- * is empty or when a day was made for another vCPU count than `numCpu`.
- * @throws RangeError when some bytes are not a stored summary
+ * Merges the stored summaries (`writeVmSummaries`) of consecutive parts of a window, oldest
+ * first, straight from their floats: as `mergeVmSummaries` of their decoded forms, without
+ * making each part's objects (a month of 5,000 VMs is 150,000 of them).
  */
-export function mergeStoredDays(days: readonly StoredDaySummary[], numCpu: number): VmSummaries | null {
-  if (days.length === 0) return null;
-  const count = 1 + summaryKeys * fieldsPerSummary;
-  // Per summary: covered, weighted, busiest at, busiest, peak at, peak, above, above by max; NaN covered = null.
-  const acc = new Float64Array(summaryKeys * fieldsPerSummary);
-  for (let i = 0; i < summaryKeys; i++) {
-    acc[i * fieldsPerSummary + 2] = Number.NaN;
-    acc[i * fieldsPerSummary + 4] = Number.NaN;
-  }
-  const nulls = new Array<boolean>(summaryKeys).fill(false);
-  const values = new Float32Array(count);
-  const asBytes = new Uint8Array(values.buffer);
-  for (const { bytes, daySec } of days) {
-    if (bytes.byteLength !== count * 4) throw new RangeError(`a VM summary is ${String(count * 4)} bytes, not ${String(bytes.byteLength)}`);
-    asBytes.set(bytes);
-    if (values[0] !== numCpu) return null;
+export class StoredSummaryMerger {
+  /** Per summary: covered, weighted, busiest at, busiest, peak at, peak, above, above by max. */
+  private readonly acc = new Float64Array(summaryKeys * fieldsPerSummary);
+  /** Summaries stored as null in some part (a contention source not stored): null merged. */
+  private readonly nulls = new Array<boolean>(summaryKeys).fill(false);
+  /** Parts merged so far. */
+  parts = 0;
+
+  /** @param numCpu the vCPU count the parts must have been made for */
+  constructor(readonly numCpu: number) {
     for (let i = 0; i < summaryKeys; i++) {
-      const at = 1 + i * fieldsPerSummary;
+      this.acc[i * fieldsPerSummary + 2] = Number.NaN;
+      this.acc[i * fieldsPerSummary + 4] = Number.NaN;
+    }
+  }
+
+  /**
+   * Adds the part stored in `values` from `offset` on, its bucket times relative to `baseSec`.
+   * @returns false, adding nothing, when the part was made for another vCPU count
+   */
+  add(values: Float32Array, offset: number, baseSec: number): boolean {
+    if (values[offset] !== this.numCpu) return false;
+    const acc = this.acc;
+    for (let i = 0; i < summaryKeys; i++) {
+      const at = offset + 1 + i * fieldsPerSummary;
       const to = i * fieldsPerSummary;
       const covered = values[at] ?? Number.NaN;
       if (Number.isNaN(covered)) {
-        nulls[i] = true;
+        this.nulls[i] = true;
         continue;
       }
       acc[to] = (acc[to] ?? 0) + covered;
       acc[to + 1] = (acc[to + 1] ?? 0) + (values[at + 1] ?? 0);
       const busiestAt = values[at + 2] ?? Number.NaN;
       const busiest = values[at + 3] ?? Number.NaN;
-      // Strictly higher: on a tie the earlier day keeps it, as a series read does.
+      // Strictly higher: on a tie the earlier part keeps it, as a series read does.
       if (!Number.isNaN(busiestAt) && (Number.isNaN(acc[to + 2] ?? Number.NaN) || busiest > (acc[to + 3] ?? 0))) {
-        acc[to + 2] = daySec + busiestAt;
+        acc[to + 2] = baseSec + busiestAt;
         acc[to + 3] = busiest;
       }
       const peakAt = values[at + 4] ?? Number.NaN;
       const peak = values[at + 5] ?? Number.NaN;
       if (!Number.isNaN(peakAt) && (Number.isNaN(acc[to + 4] ?? Number.NaN) || peak > (acc[to + 5] ?? 0))) {
-        acc[to + 4] = daySec + peakAt;
+        acc[to + 4] = baseSec + peakAt;
         acc[to + 5] = peak;
       }
       acc[to + 6] = (acc[to + 6] ?? 0) + (values[at + 6] ?? 0);
       acc[to + 7] = (acc[to + 7] ?? 0) + (values[at + 7] ?? 0);
     }
+    this.parts++;
+    return true;
   }
-  const summaryAt = (i: number): SeriesSummary => {
-    const to = i * fieldsPerSummary;
-    const busiestAt = acc[to + 2] ?? Number.NaN;
-    const peakAt = acc[to + 4] ?? Number.NaN;
-    return {
-      coveredSec: acc[to] ?? 0,
-      weightedSum: acc[to + 1] ?? 0,
-      busiest: Number.isNaN(busiestAt) ? null : { bucketSec: busiestAt, value: acc[to + 3] ?? 0 },
-      peak: Number.isNaN(peakAt) ? null : { bucketSec: peakAt, value: acc[to + 5] ?? 0 },
-      aboveSec: acc[to + 6] ?? 0,
-      aboveByMaxSec: acc[to + 7] ?? 0,
+
+  /** The merged summaries; null when no part was added. */
+  result(): VmSummaries | null {
+    if (this.parts === 0) return null;
+    const acc = this.acc;
+    const summaryAt = (i: number): SeriesSummary => {
+      const to = i * fieldsPerSummary;
+      const busiestAt = acc[to + 2] ?? Number.NaN;
+      const peakAt = acc[to + 4] ?? Number.NaN;
+      return {
+        coveredSec: acc[to] ?? 0,
+        weightedSum: acc[to + 1] ?? 0,
+        busiest: Number.isNaN(busiestAt) ? null : { bucketSec: busiestAt, value: acc[to + 3] ?? 0 },
+        peak: Number.isNaN(peakAt) ? null : { bucketSec: peakAt, value: acc[to + 5] ?? 0 },
+        aboveSec: acc[to + 6] ?? 0,
+        aboveByMaxSec: acc[to + 7] ?? 0,
+      };
     };
-  };
-  const usage = {} as Record<keyof VmUsageSummaries, SeriesSummary>;
-  // A usage summary stored as null (never: usage always has one) would read as empty.
-  usageKeys.forEach((key, i) => (usage[key] = summaryAt(i)));
-  const contention = {} as Record<ContentionMetric, SeriesSummary | null>;
-  contentionMetricKeys.forEach((metric, i) => (contention[metric] = nulls[usageKeys.length + i] === true ? null : summaryAt(usageKeys.length + i)));
-  return { numCpu, usage, contention };
+    const usage = {} as Record<keyof VmUsageSummaries, SeriesSummary>;
+    // Usage summaries are never stored as null (usage always has one); one would read as empty.
+    usageKeys.forEach((key, i) => (usage[key] = this.nulls[i] === true ? emptySummary : summaryAt(i)));
+    const contention = {} as Record<ContentionMetric, SeriesSummary | null>;
+    contentionMetricKeys.forEach((metric, i) => (contention[metric] = this.nulls[usageKeys.length + i] === true ? null : summaryAt(usageKeys.length + i)));
+    return { numCpu: this.numCpu, usage, contention };
+  }
 }

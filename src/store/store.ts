@@ -20,7 +20,7 @@ import type {
 import type { Rollup } from '../shared/rollup.ts';
 import type { Tier } from '../shared/tiers.ts';
 import type { StoredScope } from '../shared/visibility.ts';
-import type { StoredDaySummary, VmSummaries } from '../shared/vm-summary.ts';
+import type { VmSummaries } from '../shared/vm-summary.ts';
 
 export type { StoredScope } from '../shared/visibility.ts';
 
@@ -204,11 +204,14 @@ export interface SampleStore {
    */
   fillDaySummaries?(nowSec: number, maxDays?: number): Awaitable<number>;
   /**
-   * Optional, with `fillDaySummaries`: the stored day summaries of these VMs for the days of
-   * `tier` starting in `[fromDaySec, toDaySec)`, VM id -> its days, oldest first (merge them
-   * with shared/vm-summary.ts `mergeStoredDays`). A VM or day without one (new since, or
-   * written by an import since) is left out: read its buckets.
+   * Optional, with `fillDaySummaries`: per VM, the merge of its stored day summaries of `tier`
+   * from the day starting at `fromDaySec` on, for consecutive days before `toDaySec`, made for
+   * the given vCPU count, and the end of the last day merged (see `MergedDays`). The merge stops
+   * at the first day without a summary (not made yet, written by an import since, made before
+   * the VM appeared or for another vCPU count): read the buckets from there. A VM without a
+   * first day is left out.
    */
+  mergedDaySummariesOf?(tier: Tier, fromDaySec: number, toDaySec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, MergedDays>>;
   /**
    * Optional, with `fillDaySummaries`: the summaries (shared/vm-summary.ts) of these VMs' buckets
    * of `tier` starting in `[fromSec, toSec)` (step-aligned), made for the given vCPU counts, read
@@ -216,7 +219,13 @@ export interface SampleStore {
    * there gets empty summaries.
    */
   vmSummariesOf?(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, VmSummaries>>;
-  daySummariesOf?(tier: Tier, fromDaySec: number, toDaySec: number, vmIds: readonly string[]): Awaitable<ReadonlyMap<string, readonly StoredDaySummary[]>>;
+}
+
+/** A VM's day summaries merged (`SampleStore.mergedDaySummariesOf`). */
+export interface MergedDays {
+  readonly summaries: VmSummaries;
+  /** End of the last day merged: the summaries cover `[fromDaySec, endSec)`. */
+  readonly endSec: number;
 }
 
 /** Both parts, as one embedded implementation (SQLite) provides them. */

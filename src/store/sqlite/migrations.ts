@@ -179,6 +179,22 @@ CREATE TABLE summary_days (
 ) WITHOUT ROWID;
 `;
 
+/*
+ * The day summaries as one row per tier and day holding every VM's (day-summaries.ts): a row per
+ * VM and day cost more to read than the summaries saved. The old rows are dropped; the collector
+ * makes the days again after its next cycle.
+ */
+const summaryDaySets = `
+DROP TABLE vm_day_summaries;
+DROP TABLE summary_days;
+CREATE TABLE vm_summary_days (
+  tier TEXT NOT NULL,
+  day_sec INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (tier, day_sec)
+);
+`;
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
@@ -188,4 +204,5 @@ export const migrations: readonly Migration[] = [
   { id: '2026-12-01-login-failures', sql: loginFailures },
   { id: '2026-12-01-collector-leases', sql: collectorLeases },
   { id: '2026-12-01-day-summaries', sql: daySummaries },
+  { id: '2026-12-01-summary-day-sets', sql: summaryDaySets },
 ];

@@ -12,7 +12,7 @@ import type { EntityKind, InventorySnapshot } from '../../shared/inventory.ts';
 import { metricsByKind, type MetricDef } from '../../shared/metrics.ts';
 import { bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
-import type { StoredDaySummary, VmSummaries } from '../../shared/vm-summary.ts';
+import type { VmSummaries } from '../../shared/vm-summary.ts';
 import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
 import { DaySummaries, summaryDays } from './day-summaries.ts';
@@ -41,6 +41,7 @@ import type {
   CollectorLeaseStore,
   LoginFailureWindow,
   LoginLimiterStore,
+  MergedDays,
 } from '../store.ts';
 
 /** Entities removed longer ago than this are deleted with their history: the 1-day tier's retention. */
@@ -570,7 +571,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       this.statements.bumpHistoryVersion.run();
       // Batches of one entity are gathered first, so that several batches of one call fill a
       // bucket together; buckets that already held something before the call are left alone.
-      const gathered = new Map<number, { width: number; buckets: Map<number, Float64Array> }>();
+      const gathered = new Map<number, { width: number; summarized: boolean; buckets: Map<number, Float64Array> }>();
       // Pooled: a year of daily buckets is thousands of accumulators per call, off the JS heap.
       const take = this.pool.reset();
       for (const batch of batches) {
@@ -578,12 +579,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
         if (entity === null) continue;
         const [intId, kind] = entity;
         const metrics = metricsByKind[kind];
-        const into = gathered.get(intId) ?? { width: metrics.length, buckets: new Map<number, Float64Array>() };
+        const into = gathered.get(intId) ?? { width: metrics.length, summarized: kind === 'vm' && summaryDays[tier] !== undefined, buckets: new Map<number, Float64Array>() };
         gathered.set(intId, into);
         accumulate(batch, null, metrics, stepSec, into.buckets, take);
       }
-      const summarized = summaryDays[tier] !== undefined;
-      for (const [intId, { width, buckets }] of gathered) {
+      for (const [intId, { width, summarized, buckets }] of gathered) {
         let latestSec = tier === '5m' ? (this.statements.latestSec.get(intId)?.latest_5m_sec ?? Number.NEGATIVE_INFINITY) : Infinity;
         const written: number[] = [];
         for (const [startSec, acc] of buckets) {
@@ -597,8 +597,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
             this.statements.setLatest.run(startSec, data, intId);
           }
         }
-        // The days it wrote into are summarized again, whole.
-        if (written.length > 0) this.daySummaries().forget(tier, intId, written);
+        // The days a VM's buckets were written into are summarized again, whole.
+        if (written.length > 0) this.daySummaries().forget(tier, written);
       }
     }).immediate();
   }
@@ -622,8 +622,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return this.daySummaries().summarizeRange(tier, fromSec, toSec, vms);
   }
 
-  daySummariesOf(tier: Tier, fromDaySec: number, toDaySec: number, vmIds: readonly string[]): ReadonlyMap<string, readonly StoredDaySummary[]> {
-    return this.daySummaries().read(tier, fromDaySec, toDaySec, vmIds);
+  mergedDaySummariesOf(tier: Tier, fromDaySec: number, toDaySec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, MergedDays> {
+    return this.daySummaries().mergedDays(tier, fromDaySec, toDaySec, vms);
   }
 
   highWaterMarks(vcenterId: string): ReadonlyMap<string, number> {
@@ -817,17 +817,41 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   }
 
   series(query: SeriesQuery): SeriesData {
-    const { stepSec, ts, series } = this.rollups(query);
-    return {
-      stepSec,
-      ts,
-      series: series.map(({ metric, rollups }) => ({
-        metric,
-        avg: rollups.map((rollup) => rollupAvg(rollup)),
-        min: rollups.map((rollup) => rollup?.min ?? null),
-        max: rollups.map((rollup) => rollup?.max ?? null),
-      })),
-    };
+    const stepSec = tierStepSec[query.tier];
+    if ((query.toSec - query.fromSec) / stepSec > maxSeriesBuckets) {
+      throw new RangeError(`a series may span at most ${maxSeriesBuckets} buckets of ${stepSec} s: narrow the range or use a coarser tier`);
+    }
+    const ts = bucketStarts(query.fromSec, query.toSec, stepSec);
+    const entity = this.statements.entityById.get(query.entityId);
+    const kind = entity?.kind ?? kindOfId(query.entityId);
+    const metrics = kind ? metricsByKind[kind] : [];
+    const wanted = query.metrics
+      ? query.metrics.flatMap((key) => {
+          const index = metrics.findIndex((metric) => metric.key === key);
+          return index >= 0 ? [{ key, index }] : [];
+        })
+      : metrics.map((metric, index) => ({ key: metric.key, index }));
+    const columns = wanted.map(() => ({ avg: new Array<number | null>(ts.length).fill(null), min: new Array<number | null>(ts.length).fill(null), max: new Array<number | null>(ts.length).fill(null) }));
+    const first = ts[0];
+    if (entity && first !== undefined) {
+      // Each row decoded flat (sum, count, min, max per metric), without an object per metric.
+      const bucket = new Float64Array(metrics.length * accumulatorStride);
+      for (const row of this.statements.range[query.tier].iterate(entity.int_id, JSON.stringify(ts))) {
+        const position = (row.bucket_sec - first) / stepSec;
+        bucket.fill(0);
+        addEncodedBucket(row.data, bucket, metrics.length);
+        for (let c = 0; c < wanted.length; c++) {
+          const column = columns[c];
+          const at = (wanted[c]?.index ?? 0) * accumulatorStride;
+          const count = bucket[at + 1] ?? 0;
+          if (column === undefined || count === 0) continue;
+          column.avg[position] = (bucket[at] ?? 0) / count;
+          column.min[position] = bucket[at + 2] ?? null;
+          column.max[position] = bucket[at + 3] ?? null;
+        }
+      }
+    }
+    return { stepSec, ts, series: wanted.map(({ key }, c) => ({ metric: key, avg: columns[c]?.avg ?? [], min: columns[c]?.min ?? [], max: columns[c]?.max ?? [] })) };
   }
 
   /**

@@ -7,8 +7,8 @@
  * on N/50 hosts and N/250 datastores) with a month of 2-hour buckets for every VM, host and
  * datastore, imported through the store's own `importHistorical` as the collector's history
  * import does, then the last 5 minutes of realtime samples of every VM and host (what a running
- * collector has written: every high-water mark is recent), then the day summaries the collector
- * makes once its import is done (`fillDaySummaries`, timed: `daySummaries`). The app is the real one, asked
+ * collector has written: every high-water mark is recent), then the block summaries the collector
+ * makes once its import is done (`fillVmSummaries`, timed: `daySummaries`). The app is the real one, asked
  * through `inject` (no sockets: the figures are the answers' own cost), logged in through a
  * simulator. The clock stands still during the run.
  *
@@ -77,7 +77,7 @@ export interface InsightsBenchResult {
   readonly contention: Timings;
   /** The first contention answer right after the capacity one: the VM analyses are shared. */
   readonly contentionAfterCapacityMs: number;
-  /** The collector's step after its import (`fillDaySummaries`): days summarized (0 when a reused database has them) and its time. */
+  /** The collector's step after its import (`fillVmSummaries`): blocks summarized (0 when a reused database has them) and its time. */
   readonly daySummaries: { readonly days: number; readonly ms: number };
   readonly readAllVmsMs: number;
   readonly datastoreFitMs: number;
@@ -149,7 +149,7 @@ export async function benchInsights(options: InsightsBenchOptions = {}): Promise
     }
     // What the collector does once its history import is done: summarize the final days.
     const summariesStarted = performance.now();
-    const summaryDaysMade = store.fillDaySummaries(nowSec);
+    const summaryDaysMade = store.fillVmSummaries(nowSec);
     const daySummariesMs = round(performance.now() - summariesStarted);
     progress(`${String(summaryDaysMade)} days summarized in ${String(daySummariesMs)} ms`);
     const everyone = snapshotScope(snapshot);

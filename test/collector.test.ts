@@ -390,10 +390,10 @@ void describe('collector against vcsim', () => {
       assert.ok(running.some((s) => s.done > 0 && s.done < s.total), JSON.stringify(running));
       assert.deepEqual(seen.at(-1), { state: 'done', done: entities + (result?.counts.datastores ?? 0), total: entities + (result?.counts.datastores ?? 0), latest: true, success: true });
       // Then the final days of the imported month are summarized for the insights, every VM.
-      assert.ok(messages.indexOf('VM day summaries made') > messages.indexOf('history import done'), messages.join(' | '));
+      assert.ok(messages.indexOf('VM summaries made') > messages.indexOf('history import done'), messages.join(' | '));
       const vms = memory.datacenters().flatMap((dc) => memory.vms(dc.id));
       const today = Math.floor(nowSec() / 86400) * 86400;
-      const summarized = memory.mergedDaySummariesOf('2h', today - 20 * 86400, today - 2 * 86400, vms);
+      const summarized = memory.mergedVmSummariesOf('2h', today - 20 * 86400, today - 2 * 86400, vms);
       assert.deepEqual(vms.map((vm) => summarized.get(vm.id)?.endSec), vms.map(() => today - 2 * 86400), 'a summary per VM and day');
     } finally {
       await c.stop();

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { completeWindow } from '../src/shared/insights.ts';
 import { analyseVm, FinalBucketCache, vmAnalysisMetrics, VmAnalysisCache } from '../src/server/insights-data.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { kindOfId } from '../src/shared/entity-id.ts';
+import { tierStepSec } from '../src/shared/tiers.ts';
 import { maxRealtimeIntervalSec } from '../src/store/store.ts';
 import { daySec, fillInsights, ids, T } from './fixtures/insights-inventory.ts';
 
@@ -72,9 +74,11 @@ void describe('VmAnalysisCache', () => {
   });
 });
 
-/** Deep equality with numbers equal to 6 significant digits (day summaries keep 32-bit floats). */
+/** Deep equality with numbers equal to 6 significant digits (summaries keep 32-bit floats), times (…Sec, …At) exact. */
 function assertClose(actual: unknown, expected: unknown, path = ''): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
+  if (typeof expected === 'number' && typeof actual === 'number' && /(Sec|At)$/.test(path)) {
+    assert.equal(actual, expected, `${path}: a time, exact`);
+  } else if (typeof expected === 'number' && typeof actual === 'number') {
     assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${path}: ${String(actual)} against ${String(expected)}`);
   } else if (expected !== null && typeof expected === 'object' && actual !== null && typeof actual === 'object') {
     assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), path);
@@ -84,24 +88,33 @@ function assertClose(actual: unknown, expected: unknown, path = ''): void {
   }
 }
 
-void describe('VmAnalysisCache with day summaries', () => {
-  void it('answers what the buckets answer, reading the buckets of the partial days only; an import is summarized again', async () => {
+/** The store as the insights see it, with the span of every bucket read of a VM (`series` and `vmSummariesOf`). */
+function watchReads(store: SqliteStore): { watched: SqliteStore; spans: number[] } {
+  const spans: number[] = [];
+  const watched = Object.assign(Object.create(store) as SqliteStore, {
+    series: (query: Parameters<SqliteStore['series']>[0]) => {
+      if (kindOfId(query.entityId) === 'vm') spans.push(query.toSec + tierStepSec[query.tier] - query.fromSec);
+      return store.series(query);
+    },
+    vmSummariesOf: (...args: Parameters<SqliteStore['vmSummariesOf']>) => {
+      spans.push(args[2] - args[1]);
+      return store.vmSummariesOf(...args);
+    },
+  });
+  return { watched, spans };
+}
+
+void describe('VmAnalysisCache with block summaries', () => {
+  void it('a month: answers what the buckets answer, reading the buckets of the partial days only; an import is summarized again', async () => {
     const store = openSqliteStore(':memory:');
     fillInsights(store);
-    const made = store.fillDaySummaries(T);
+    const made = store.fillVmSummaries(T);
     assert.ok(made >= 30, `days made: ${String(made)}`);
-    assert.equal(store.fillDaySummaries(T), 0, 'nothing twice');
+    assert.equal(store.fillVmSummaries(T), 0, 'nothing twice');
     const dc = store.datacenters()[0];
     assert.ok(dc);
     const vms = store.vms(dc.id).filter((vm) => !vm.isTemplate);
-    // The store as the cache sees it, with the span of every series it reads.
-    const spans: number[] = [];
-    const watched = Object.assign(Object.create(store) as typeof store, {
-      series: (query: Parameters<typeof store.series>[0]) => {
-        spans.push(query.toSec - query.fromSec);
-        return store.series(query);
-      },
-    });
+    const { watched, spans } = watchReads(store);
     const window = completeWindow('month', T, maxRealtimeIntervalSec);
     const check = async (nowSec: number, what: string): Promise<void> => {
       spans.length = 0;
@@ -113,16 +126,56 @@ void describe('VmAnalysisCache with day summaries', () => {
       }
     };
     await check(T, 'from the summaries');
-    assert.ok(Math.max(...spans) <= 2 * daySec, `only the partial days' buckets are read (longest read ${String(Math.max(...spans) / 3600)} h)`);
+    assert.ok(spans.length > 0 && Math.max(...spans) < daySec, `only the partial days' buckets are read (longest read ${String(Math.max(...spans) / 3600)} h)`);
     // vCenter's history fills a bucket 20 days back (new-1 has 10 days of its own): that day is
     // read from the buckets until summarized again.
     const vm = vms.find((one) => one.id === ids.vmNew);
     assert.ok(vm);
     store.importHistorical('2h', [{ entityId: vm.id, kind: 'vm', intervalSec: step, ts: [T - 20 * daySec + 3 * step], values: { cpuUsagePct: [99], cpuReadyMs: [9000] } }]);
-    assert.equal(store.mergedDaySummariesOf('2h', T - 21 * daySec, T - 19 * daySec, [vm]).get(vm.id)?.endSec, T - 20 * daySec, 'the summary of the day written into is gone');
+    assert.equal(store.mergedVmSummariesOf('2h', T - 21 * daySec, T - 19 * daySec, [vm]).get(vm.id)?.endSec, T - 20 * daySec, 'the summary of the day written into is gone');
     await check(T, 'after the import, before the day is summarized again');
-    assert.equal(store.fillDaySummaries(T), 1, 'that day only is made again');
+    assert.equal(store.fillVmSummaries(T), 1, 'that day only is made again');
     await check(T, 'summarized again');
+    store.close();
+  });
+
+  void it('a day: hourly summaries and the partial hours\' buckets answer what the 5-minute buckets answer', async () => {
+    const store = openSqliteStore(':memory:');
+    fillInsights(store);
+    const dc = store.datacenters()[0];
+    assert.ok(dc);
+    const vms = store.vms(dc.id).filter((vm) => !vm.isTemplate);
+    // 26 hours of 5-minute buckets, values varying so that the busiest and peak buckets fall in
+    // different hours per VM and metric; now is not on an hour.
+    const nowSec = T + 2 * 3600 + 1500;
+    const ends = Array.from({ length: (26 * 3600) / 300 }, (_, i) => nowSec - 600 - 26 * 3600 + (i + 1) * 300);
+    store.importHistorical(
+      '5m',
+      vms.map((vm, k) => ({
+        entityId: vm.id,
+        kind: 'vm' as const,
+        intervalSec: 300,
+        ts: ends,
+        values: {
+          cpuUsagePct: ends.map((end) => ((end / 300) * (k + 3)) % 97),
+          cpuReadyMs: ends.map((end) => ((end / 300) * (k + 7)) % 4001),
+          memUsagePct: ends.map((end) => ((end / 300) * (k + 1)) % 61),
+          diskMaxLatencyMs: ends.map((end) => ((end / 300) * (k + 5)) % 43),
+          netRxKBps: ends.map((end) => ((end / 300) * (k + 2)) % 500),
+        },
+      })),
+    );
+    assert.ok(store.fillVmSummaries(nowSec) >= 24, 'the hours made');
+    const { watched, spans } = watchReads(store);
+    const window = completeWindow('day', nowSec, maxRealtimeIntervalSec);
+    const answer = await new VmAnalysisCache(watched, { chunk: 3 }).analyses('vc1', dc.id, 'day', vms, nowSec);
+    for (const vm of vms) {
+      const data = store.series({ entityId: vm.id, tier: '5m', fromSec: window.fromSec, toSec: window.toSec - 300, metrics: vmAnalysisMetrics });
+      const kept = answer.analyses?.byVm.get(vm.id);
+      assertClose(kept, analyseVm(vm, data, window, kept?.key ?? ''), vm.name);
+    }
+    // The first partial hour, and the hours after the last final one (65 minutes and more).
+    assert.ok(spans.length > 0 && Math.max(...spans) <= 3 * 3600, `only the partial hours' buckets are read (longest read ${String(Math.max(...spans) / 60)} min)`);
     store.close();
   });
 });

@@ -484,26 +484,26 @@ class VcenterLoop {
       await this.importStep(client, metrics, candidates, realtimeTargets(snapshot), nowSec, () => this.saveProgress(counts, startSec));
     }
     lap('importMs');
-    // Once the history is in, the days that can no longer change are summarized for the
-    // Capacity and Contention answers (a store that keeps no day summaries skips this).
-    if (this.importer.pending === 0 && this.store.fillDaySummaries) {
-      // One day at a time (about a second each at 5,000 VMs), yielding in between so that the
-      // lease is renewed, within the import's time budget; the rest comes next cycle.
+    // Once the history is in, the blocks of buckets that can no longer change are summarized
+    // for the Capacity and Contention answers (a store that keeps no summaries skips this).
+    if (this.importer.pending === 0 && this.store.fillVmSummaries) {
+      // One block at a time (up to about a second each at 5,000 VMs), yielding in between so
+      // that the lease is renewed, within the import's time budget; the rest comes next cycle.
       const started = performance.now();
-      let days = 0;
+      let blocks = 0;
       try {
         for (;;) {
           this.gate();
-          if ((await this.store.fillDaySummaries(nowSec, 1)) === 0) break;
-          days++;
+          if ((await this.store.fillVmSummaries(nowSec, 1)) === 0) break;
+          blocks++;
           if (performance.now() - started > this.tuning.importBudgetMs) break;
           await new Promise((resolve) => setImmediate(resolve));
         }
       } catch (error) {
         if (error instanceof Abandoned || error instanceof LeaseLost) throw error;
-        this.log.warn({ err: describe(error, this.target.password) }, 'could not summarize the finished days; the insights read their buckets meanwhile');
+        this.log.warn({ err: describe(error, this.target.password) }, 'could not summarize the finished blocks of buckets; the insights read their buckets meanwhile');
       }
-      if (days > 0) this.log.info({ days }, 'VM day summaries made');
+      if (blocks > 0) this.log.info({ blocks }, 'VM summaries made');
       lap('summariesMs');
     }
     this.log.debug({ ...phases, cpuMs }, 'collection cycle phases');

@@ -5,9 +5,9 @@
  * The cost is in the VMs: a month of 2-hour buckets is 372 rows per VM, 1.9 million rows for
  * 5,000 VMs (about 4 ms per VM read one at a time on the benchmark machine,
  * bench/insights-bench.ts). So a VM's figures are merged from summaries (vm-summary.ts): the
- * store's day summaries for the window's whole days, where it keeps them (SQLite), and the
- * buckets of the partial days, read for many VMs at once (`summariesOf`: 0.3 to 0.5 ms per
- * VM). Holding those series for every VM would take
+ * store's block summaries (an hour for a day, a day for a week or a month) for the window's
+ * whole blocks, where it keeps them (SQLite), and the summaries of the partial blocks' buckets,
+ * made by the store for many VMs at once (`summariesOf`). Holding those series for every VM would take
  * hundreds of MB, so what is kept is each VM's analysis (right-sizing hints, contention
  * figures per metric: a few hundred bytes), computed over the period's complete buckets
  * (insights.ts `completeWindow`), which no longer change. A VM is read again only when its
@@ -41,9 +41,7 @@ import {
 import { vmRightSizingOf, type VmRightSizing } from '../shared/vm-rightsizing.ts';
 import { mergeVmSummaries, summarizeVm, summaryMetricKeys, type VmSummaries } from '../shared/vm-summary.ts';
 import { tierStepSec, type Tier } from '../shared/tiers.ts';
-import { firstOpenBucketSec, maxRealtimeIntervalSec, type MergedDays, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
-
-const daySec = 86400;
+import { firstOpenBucketSec, maxRealtimeIntervalSec, type MergedBlocks, type SeriesData, type Store, type StoredVm } from '../store/store.ts';
 
 /** The VM metrics the analyses read: what their summaries need (vm-summary.ts). */
 export const vmAnalysisMetrics: readonly string[] = [...summaryMetricKeys];
@@ -182,33 +180,30 @@ export class VmAnalysisCache {
   }
 
   /**
-   * Per VM, the merge of the store's day summaries for the window's whole days, consecutive from
-   * its first whole day (made for the VM's current vCPU count), read for all these VMs at once:
-   * a store keeps all VMs' summaries of a day together (empty without day summaries).
+   * Per VM, the merge of the store's block summaries within the window, consecutive from its
+   * first whole block (made for the VM's current vCPU count), read for all these VMs at once: a
+   * store keeps all VMs' summaries of a block together (empty without block summaries).
    */
-  private async mergedDaysOf(vms: readonly StoredVm[], window: BucketWindow): Promise<ReadonlyMap<string, MergedDays>> {
-    const firstDay = Math.ceil(window.fromSec / daySec) * daySec;
-    const endDay = Math.floor(window.toSec / daySec) * daySec;
-    if (this.store.mergedDaySummariesOf === undefined || endDay <= firstDay || vms.length === 0) return new Map();
-    return await this.store.mergedDaySummariesOf(window.tier, firstDay, endDay, vms);
+  private async mergedBlocksOf(vms: readonly StoredVm[], window: BucketWindow): Promise<ReadonlyMap<string, MergedBlocks>> {
+    if (this.store.mergedVmSummariesOf === undefined || vms.length === 0) return new Map();
+    return await this.store.mergedVmSummariesOf(window.tier, window.fromSec, window.toSec, vms);
   }
 
   /**
-   * The summaries of these VMs' series over the window: their merged day summaries
-   * (`mergedDaysOf`) and the buckets of the rest (the window's partial first and last days,
-   * and the days after the first one without a summary), summarized by the store when it can.
+   * The summaries of these VMs' series over the window: their merged block summaries
+   * (`mergedBlocksOf`) and the buckets of the rest (the window's partial first and last blocks,
+   * and the blocks after the first one without a summary), summarized by the store when it can.
    */
-  private async summariesOf(vms: readonly StoredVm[], window: BucketWindow, mergedDays: ReadonlyMap<string, MergedDays>): Promise<VmSummaries[]> {
-    const firstDay = Math.ceil(window.fromSec / daySec) * daySec;
+  private async summariesOf(vms: readonly StoredVm[], window: BucketWindow, mergedBlocks: ReadonlyMap<string, MergedBlocks>): Promise<VmSummaries[]> {
     type Part = { readonly fromSec: number; readonly toSec: number } | { readonly summaries: VmSummaries };
-    // Per VM, in time order: without day summaries the whole window; else the partial first
-    // day, the days summarized, the rest.
+    // Per VM, in time order: without block summaries the whole window; else the partial first
+    // block, the blocks summarized, the rest.
     const plans = vms.map((vm) => {
-      const run = mergedDays.get(vm.id);
+      const run = mergedBlocks.get(vm.id);
       const parts: Part[] =
         run === undefined
           ? [{ fromSec: window.fromSec, toSec: window.toSec }]
-          : [{ fromSec: window.fromSec, toSec: firstDay }, { summaries: run.summaries }, { fromSec: run.endSec, toSec: window.toSec }];
+          : [{ fromSec: window.fromSec, toSec: run.fromSec }, { summaries: run.summaries }, { fromSec: run.endSec, toSec: window.toSec }];
       return { vm, parts: parts.filter((part) => 'summaries' in part || part.toSec > part.fromSec) };
     });
     // A range many VMs share is read at once when the store can (one statement).
@@ -250,10 +245,10 @@ export class VmAnalysisCache {
         if (kept !== undefined && kept.key === keys.get(vm.id)) byVm.set(vm.id, kept);
       }
       slot.progress = { vmsRead: 0, vmsToRead: stale.length };
-      const mergedDays = await this.mergedDaysOf(stale, window);
+      const mergedBlocks = await this.mergedBlocksOf(stale, window);
       for (let start = 0; start < stale.length; start += this.chunk) {
         const part = stale.slice(start, start + this.chunk);
-        const read = await this.summariesOf(part, window, mergedDays);
+        const read = await this.summariesOf(part, window, mergedBlocks);
         read.forEach((summaries, index) => {
           const vm = part[index];
           if (vm !== undefined) byVm.set(vm.id, analysisOf(vm, summaries, window, window.stepSec, keys.get(vm.id) ?? ''));

@@ -2,7 +2,7 @@
  * Everything the Capacity and Contention answers read of one VM's series over a window, as
  * summaries that merge (series-summary.ts): the right-sizing inputs and one summary per
  * contention metric, counted against its threshold. The store keeps one per VM and day
- * (`DaySummaryStore`), so a month is about 30 of them instead of 372 two-hour buckets.
+ * (store/sqlite/summary-blocks.ts), so a month is about 30 of them instead of 372 two-hour buckets.
  * Pure functions; inputs are never changed.
  */
 import type { BucketSeries, TimeWindow } from './bucket-series.ts';

@@ -198,33 +198,36 @@ export interface SampleStore {
   /** Drops buckets past their tier's retention, and entities (with their buckets) removed longer ago than the 1-day tier keeps (731 days). */
   applyRetention(nowSec: number): Awaitable<void>;
   /**
-   * Optional (SQLite): summarizes at most `maxDays` final days of the week's and the month's
-   * buckets per VM (shared/vm-summary.ts) not summarized yet; the collector calls it once its
-   * history import is done, one day at a time. Returns the days made.
+   * Optional (SQLite): summarizes at most `maxBlocks` final blocks of buckets per VM
+   * (shared/vm-summary.ts; an hour of the day's buckets, a day of the week's and of the month's)
+   * not summarized yet; the collector calls it once its history import is done, one block at a
+   * time. Returns the blocks made.
    */
-  fillDaySummaries?(nowSec: number, maxDays?: number): Awaitable<number>;
+  fillVmSummaries?(nowSec: number, maxBlocks?: number): Awaitable<number>;
   /**
-   * Optional, with `fillDaySummaries`: per VM, the merge of its stored day summaries of `tier`
-   * from the day starting at `fromDaySec` on, for consecutive days before `toDaySec`, made for
-   * the given vCPU count, and the end of the last day merged (see `MergedDays`). The merge stops
-   * at the first day without a summary (not made yet, written by an import since, made before
-   * the VM appeared or for another vCPU count): read the buckets from there. A VM without a
-   * first day is left out.
+   * Optional, with `fillVmSummaries`: per VM, the merge of its stored block summaries of `tier`
+   * for consecutive blocks within `[fromSec, toSec)`, from the first block starting at or after
+   * `fromSec`, made for the given vCPU count (see `MergedBlocks`). The merge stops at the first
+   * block without a summary (not made yet, written by an import since, made before the VM
+   * appeared or for another vCPU count): read the buckets from there. A VM without a first block
+   * is left out.
    */
-  mergedDaySummariesOf?(tier: Tier, fromDaySec: number, toDaySec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, MergedDays>>;
+  mergedVmSummariesOf?(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, MergedBlocks>>;
   /**
-   * Optional, with `fillDaySummaries`: the summaries (shared/vm-summary.ts) of these VMs' buckets
+   * Optional, with `fillVmSummaries`: the summaries (shared/vm-summary.ts) of these VMs' buckets
    * of `tier` starting in `[fromSec, toSec)` (step-aligned), made for the given vCPU counts, read
-   * in one go: for the parts of a window that day summaries do not cover. A VM without buckets
+   * in one go: for the parts of a window that block summaries do not cover. A VM without buckets
    * there gets empty summaries.
    */
   vmSummariesOf?(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, VmSummaries>>;
 }
 
-/** A VM's day summaries merged (`SampleStore.mergedDaySummariesOf`). */
-export interface MergedDays {
+/** A VM's block summaries merged (`SampleStore.mergedVmSummariesOf`): the summaries of its buckets starting in `[fromSec, endSec)`. */
+export interface MergedBlocks {
   readonly summaries: VmSummaries;
-  /** End of the last day merged: the summaries cover `[fromDaySec, endSec)`. */
+  /** Start of the first block merged. */
+  readonly fromSec: number;
+  /** End of the last block merged. */
   readonly endSec: number;
 }
 

@@ -161,7 +161,7 @@ CREATE TABLE collector_leases (
 `;
 
 /*
- * Per-VM, per-day summaries of the week's and the month's buckets (day-summaries.ts), and the
+ * Per-VM, per-day summaries of the week's and the month's buckets (replaced by summaryBlockSets), and the
  * days made.
  */
 const daySummaries = `
@@ -180,18 +180,18 @@ CREATE TABLE summary_days (
 `;
 
 /*
- * The day summaries as one row per tier and day holding every VM's (day-summaries.ts): a row per
- * VM and day cost more to read than the summaries saved. The old rows are dropped; the collector
- * makes the days again after its next cycle.
+ * The VM summaries as one row per tier and block of buckets holding every VM's
+ * (summary-blocks.ts): a row per VM and day cost more to read than the summaries saved. The old
+ * rows are dropped; the collector makes the blocks again after its next cycle.
  */
-const summaryDaySets = `
+const summaryBlockSets = `
 DROP TABLE vm_day_summaries;
 DROP TABLE summary_days;
-CREATE TABLE vm_summary_days (
+CREATE TABLE vm_summary_blocks (
   tier TEXT NOT NULL,
-  day_sec INTEGER NOT NULL,
+  block_sec INTEGER NOT NULL,
   data BLOB NOT NULL,
-  PRIMARY KEY (tier, day_sec)
+  PRIMARY KEY (tier, block_sec)
 );
 `;
 
@@ -204,5 +204,5 @@ export const migrations: readonly Migration[] = [
   { id: '2026-12-01-login-failures', sql: loginFailures },
   { id: '2026-12-01-collector-leases', sql: collectorLeases },
   { id: '2026-12-01-day-summaries', sql: daySummaries },
-  { id: '2026-12-01-summary-day-sets', sql: summaryDaySets },
+  { id: '2026-12-01-summary-blocks', sql: summaryBlockSets },
 ];

@@ -551,7 +551,7 @@ void describe('database file', () => {
       '2026-12-01-login-failures',
       '2026-12-01-collector-leases',
       '2026-12-01-day-summaries',
-      '2026-12-01-summary-day-sets',
+      '2026-12-01-summary-blocks',
     ]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);

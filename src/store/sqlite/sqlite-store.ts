@@ -15,7 +15,7 @@ import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '..
 import type { VmSummaries } from '../../shared/vm-summary.ts';
 import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
-import { DaySummaries, summaryDays } from './day-summaries.ts';
+import { SummaryBlocks, summaryBlocks } from './summary-blocks.ts';
 import { loginWaitSec, maxRealtimeIntervalSec } from '../store.ts';
 import type {
   CollectionStatus,
@@ -41,7 +41,7 @@ import type {
   CollectorLeaseStore,
   LoginFailureWindow,
   LoginLimiterStore,
-  MergedDays,
+  MergedBlocks,
 } from '../store.ts';
 
 /** Entities removed longer ago than this are deleted with their history: the 1-day tier's retention. */
@@ -150,8 +150,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   private readonly multiRow = new Map<string, Database.Statement>();
   /** SQLite's data_version when `upserted` was filled: it changes on other connections' commits only. */
   private upsertedVersion: number | null = null;
-  /** Per-VM day summaries (day-summaries.ts), prepared when first used. */
-  private summaries: DaySummaries | null = null;
+  /** Per-VM block summaries (summary-blocks.ts), prepared when first used. */
+  private summaries: SummaryBlocks | null = null;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.log = options.log;
@@ -579,7 +579,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
         if (entity === null) continue;
         const [intId, kind] = entity;
         const metrics = metricsByKind[kind];
-        const into = gathered.get(intId) ?? { width: metrics.length, summarized: kind === 'vm' && summaryDays[tier] !== undefined, buckets: new Map<number, Float64Array>() };
+        const into = gathered.get(intId) ?? { width: metrics.length, summarized: kind === 'vm' && summaryBlocks[tier] !== undefined, buckets: new Map<number, Float64Array>() };
         gathered.set(intId, into);
         accumulate(batch, null, metrics, stepSec, into.buckets, take);
       }
@@ -597,33 +597,33 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
             this.statements.setLatest.run(startSec, data, intId);
           }
         }
-        // The days a VM's buckets were written into are summarized again, whole.
-        if (written.length > 0) this.daySummaries().forget(tier, written);
+        // The blocks a VM's buckets were written into are summarized again, whole.
+        if (written.length > 0) this.vmSummaries().forget(tier, written);
       }
     }).immediate();
   }
 
-  private daySummaries(): DaySummaries {
-    this.summaries ??= new DaySummaries(this.db, sampleTable);
+  private vmSummaries(): SummaryBlocks {
+    this.summaries ??= new SummaryBlocks(this.db, sampleTable);
     return this.summaries;
   }
 
   /**
-   * Summarizes at most `maxDays` final days of the week's and the month's buckets not summarized
-   * yet, every VM of each day at once (day-summaries.ts).
-   * @returns the days made
+   * Summarizes at most `maxBlocks` final blocks of the day's, the week's and the month's buckets
+   * not summarized yet, every VM of each block at once (summary-blocks.ts).
+   * @returns the blocks made
    */
-  fillDaySummaries(nowSec: number, maxDays?: number): number {
+  fillVmSummaries(nowSec: number, maxBlocks?: number): number {
     this.writes++;
-    return this.daySummaries().fill(nowSec, maxDays);
+    return this.vmSummaries().fill(nowSec, maxBlocks);
   }
 
   vmSummariesOf(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, VmSummaries> {
-    return this.daySummaries().summarizeRange(tier, fromSec, toSec, vms);
+    return this.vmSummaries().summarizeRange(tier, fromSec, toSec, vms);
   }
 
-  mergedDaySummariesOf(tier: Tier, fromDaySec: number, toDaySec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, MergedDays> {
-    return this.daySummaries().mergedDays(tier, fromDaySec, toDaySec, vms);
+  mergedVmSummariesOf(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, MergedBlocks> {
+    return this.vmSummaries().merged(tier, fromSec, toSec, vms);
   }
 
   highWaterMarks(vcenterId: string): ReadonlyMap<string, number> {
@@ -892,7 +892,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   applyRetention(nowSec: number): void {
     this.writes++;
     let dropped = 0;
-    this.db.transaction(() => this.daySummaries().applyRetention(nowSec)).immediate();
+    this.db.transaction(() => this.vmSummaries().applyRetention(nowSec)).immediate();
     // Buckets: one range at the start of each table (the key is time first).
     for (const tier of tiers) {
       // Keep every bucket that ends within the retention window.

@@ -1,20 +1,21 @@
 /**
- * Per-VM, per-day summaries of the week's and the month's buckets (shared/vm-summary.ts), kept in
- * SQLite so that a cold Capacity or Contention answer over a month reads about 30 summaries per
- * VM instead of 372 two-hour buckets (issue #13).
+ * Per-VM summaries of blocks of buckets (shared/vm-summary.ts): an hour of the day's 5-minute
+ * buckets, a day of the week's 30-minute and of the month's 2-hour buckets, kept in SQLite so
+ * that a cold Capacity or Contention answer reads about 24 or 30 summaries per VM instead of 288
+ * or 372 buckets (issue #13).
  *
- * A day is summarized once it can no longer change through the cycles: realtime samples reach at
- * most vCenter's realtime hour back (plus a sample's length), so a day that ended before that is
- * final, except for the history import, which deletes the summaries of the days it writes into
- * (`forget`). Days are made whole, every VM at once, by one range scan of that day over the
- * time-first key, and stored as one row per tier and day holding every VM's summary: reading a
+ * A block is summarized once it can no longer change through the cycles: realtime samples reach
+ * at most vCenter's realtime hour back (plus a sample's length), so a block that ended before
+ * that is final, except for the history import, which deletes the blocks it writes into
+ * (`forget`). Blocks are made whole, every VM at once, by one range scan of the block over the
+ * time-first key, and stored as one row per tier and block holding every VM's summary: reading a
  * row per VM and day cost about 4 µs a row in better-sqlite3 (0.6 s for a month of 5,000 VMs),
- * where the whole month is 30 rows of 1.6 MB. VMs that appear later have no summary for the days
- * made before: their readers read the buckets instead.
+ * where the whole month is 30 rows of 1.6 MB. VMs that appear later have no summary in the
+ * blocks made before: their readers read the buckets instead.
  *
- * A day's row: a 32-bit count n, the n VMs' entity numbers (32-bit, ascending), then their
- * summaries (`storedSummaryFloats` 32-bit floats each, bucket times relative to the day), in
- * the machine's byte order (the file stays on the machine that wrote it, as SQLite's own does not).
+ * A block's row: a 32-bit count n, the n VMs' entity numbers (32-bit, ascending), then their
+ * summaries (`storedSummaryFloats` 32-bit floats each, bucket times relative to the block's
+ * start), in the machine's byte order (the file stays on the machine that wrote it).
  */
 import type Database from 'better-sqlite3';
 import { metricsByKind } from '../../shared/metrics.ts';
@@ -22,10 +23,8 @@ import { bucketStarts } from '../../shared/rollup.ts';
 import type { BucketSeries } from '../../shared/bucket-series.ts';
 import { tierStepSec, tiers, type Tier } from '../../shared/tiers.ts';
 import { StoredSummaryMerger, storedSummaryFloats, summarizeVm, summaryMetricKeys, writeVmSummaries, type VmSummaries } from '../../shared/vm-summary.ts';
-import { maxRealtimeIntervalSec } from '../store.ts';
+import { maxRealtimeIntervalSec, type MergedBlocks } from '../store.ts';
 import { accumulatorStride, addEncodedBucket } from './bucket-codec.ts';
-
-export const daySec = 86400;
 
 /**
  * How far back a cycle writes: vCenter keeps an hour of realtime samples (collector/performance.ts
@@ -33,33 +32,37 @@ export const daySec = 86400;
  */
 const realtimeReachSec = 3600;
 
-/** The tiers summarized per day and how many days back: the week's (30 min) and the month's (2 h) buckets. */
-export const summaryDays: Readonly<Partial<Record<Tier, number>>> = { '30m': 8, '2h': 31 };
+/** The tiers summarized, in blocks of how long, and how many blocks back (the day's, the week's and the month's buckets, with a margin). */
+export const summaryBlocks: Readonly<Partial<Record<Tier, { readonly blockSec: number; readonly count: number }>>> = {
+  '5m': { blockSec: 3600, count: 26 },
+  '30m': { blockSec: 86400, count: 8 },
+  '2h': { blockSec: 86400, count: 31 },
+};
 
-/** Start of the UTC day holding `sec`. */
-export function dayStart(sec: number): number {
-  return Math.floor(sec / daySec) * daySec;
+/** Start of the block of `blockSec` holding `sec` (UTC-aligned). */
+export function blockStart(sec: number, blockSec: number): number {
+  return Math.floor(sec / blockSec) * blockSec;
 }
 
-/** The newest day whose buckets no cycle can write into any more at `nowSec` (its start). */
-export function lastFinalDay(nowSec: number): number {
-  return dayStart(nowSec - realtimeReachSec - maxRealtimeIntervalSec) - daySec;
+/** The newest block of `blockSec` whose buckets no cycle can write into any more at `nowSec` (its start). */
+export function lastFinalBlock(nowSec: number, blockSec: number): number {
+  return blockStart(nowSec - realtimeReachSec - maxRealtimeIntervalSec, blockSec) - blockSec;
 }
 
 const vmMetrics = metricsByKind.vm;
 
-export class DaySummaries {
+export class SummaryBlocks {
   private readonly statements;
 
   constructor(private readonly db: Database.Database, sampleTable: (tier: Tier) => string) {
     const byTier = <T>(make: (tier: Tier) => T): Partial<Record<Tier, T>> =>
-      Object.fromEntries(Object.keys(summaryDays).map((tier) => [tier, make(tier as Tier)]));
+      Object.fromEntries(Object.keys(summaryBlocks).map((tier) => [tier, make(tier as Tier)]));
     const byTierAll = <T>(make: (tier: Tier) => T): Record<Tier, T> => Object.fromEntries(tiers.map((tier) => [tier, make(tier)])) as Record<Tier, T>;
     this.statements = {
-      dayMade: db.prepare<[string, number], number>('SELECT 1 FROM vm_summary_days WHERE tier = ? AND day_sec = ?').pluck(),
+      blockMade: db.prepare<[string, number], number>('SELECT 1 FROM vm_summary_blocks WHERE tier = ? AND block_sec = ?').pluck(),
       vms: db.prepare<[], { int_id: number; id: string; info: string }>("SELECT int_id, id, info FROM entities WHERE kind = 'vm'"),
       numbersOf: db.prepare<[string], [string, number]>('SELECT id, int_id FROM entities WHERE id IN (SELECT value FROM json_each(?))').raw(),
-      dayRows: byTier((tier) => db.prepare<[number, number], [number, number, Buffer]>(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec >= ? AND bucket_sec < ?`).raw()),
+      blockRows: byTier((tier) => db.prepare<[number, number], [number, number, Buffer]>(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec >= ? AND bucket_sec < ?`).raw()),
       // Several VMs' buckets at the given starts: a key seek per bucket and VM (the key is time first).
       rangeOfMany: byTierAll((tier) =>
         db
@@ -69,41 +72,41 @@ export class DaySummaries {
           )
           .raw(),
       ),
-      put: db.prepare<[string, number, Buffer]>('INSERT OR REPLACE INTO vm_summary_days (tier, day_sec, data) VALUES (?, ?, ?)'),
-      days: db.prepare<[string, number, number], [number, Buffer]>('SELECT day_sec, data FROM vm_summary_days WHERE tier = ? AND day_sec >= ? AND day_sec < ? ORDER BY day_sec').raw(),
-      forgetDay: db.prepare<[string, number]>('DELETE FROM vm_summary_days WHERE tier = ? AND day_sec = ?'),
-      dropBefore: db.prepare<[string, number]>('DELETE FROM vm_summary_days WHERE tier = ? AND day_sec < ?'),
+      put: db.prepare<[string, number, Buffer]>('INSERT OR REPLACE INTO vm_summary_blocks (tier, block_sec, data) VALUES (?, ?, ?)'),
+      blocks: db.prepare<[string, number, number], [number, Buffer]>('SELECT block_sec, data FROM vm_summary_blocks WHERE tier = ? AND block_sec >= ? AND block_sec < ? ORDER BY block_sec').raw(),
+      forgetBlock: db.prepare<[string, number]>('DELETE FROM vm_summary_blocks WHERE tier = ? AND block_sec = ?'),
+      dropBefore: db.prepare<[string, number]>('DELETE FROM vm_summary_blocks WHERE tier = ? AND block_sec < ?'),
     };
   }
 
   /**
-   * Summarizes at most `maxDays` final days not made yet, oldest first, each in its own
-   * transaction (about a second each at 5,000 VMs: a caller that must stay responsive asks for
-   * one at a time).
-   * @returns the days made
+   * Summarizes at most `maxBlocks` final blocks not made yet, tier by tier, oldest first, each in
+   * its own transaction (about a second a day and a quarter of a second an hour at 5,000 VMs: a
+   * caller that must stay responsive asks for one at a time).
+   * @returns the blocks made
    */
-  fill(nowSec: number, maxDays = Number.POSITIVE_INFINITY): number {
-    const last = lastFinalDay(nowSec);
+  fill(nowSec: number, maxBlocks = Number.POSITIVE_INFINITY): number {
     let made = 0;
     let vms: { intId: number; numCpu: number }[] | null = null;
-    for (const [tier, days] of Object.entries(summaryDays) as [Tier, number][]) {
-      for (let day = last - (days - 1) * daySec; day <= last; day += daySec) {
-        if (this.statements.dayMade.get(tier, day) !== undefined) continue;
-        if (made >= maxDays) return made;
+    for (const [tier, { blockSec, count }] of Object.entries(summaryBlocks) as [Tier, { blockSec: number; count: number }][]) {
+      const last = lastFinalBlock(nowSec, blockSec);
+      for (let block = last - (count - 1) * blockSec; block <= last; block += blockSec) {
+        if (this.statements.blockMade.get(tier, block) !== undefined) continue;
+        if (made >= maxBlocks) return made;
         vms ??= this.statements.vms.all().map((row) => ({ intId: row.int_id, numCpu: numCpuOf(row.info) }));
         const list = vms;
-        this.db.transaction(() => this.makeDay(tier, day, list)).immediate();
+        this.db.transaction(() => this.makeBlock(tier, block, blockSec, list)).immediate();
         made++;
       }
     }
     return made;
   }
 
-  /** Summarizes one day for every VM (see `summarizeRows`) into the day's row (see the file comment). */
-  private makeDay(tier: Tier, day: number, vms: readonly { intId: number; numCpu: number }[]): void {
+  /** Summarizes one block for every VM (see `summarizeRows`) into the block's row (see the file comment). */
+  private makeBlock(tier: Tier, block: number, blockSec: number, vms: readonly { intId: number; numCpu: number }[]): void {
     const sorted = [...vms].sort((a, b) => a.intId - b.intId);
-    const rows = this.statements.dayRows[tier]?.iterate(day, day + daySec) ?? [];
-    const summaries = summarizeRows(tier, day, day + daySec, rows, sorted.map((vm) => ({ key: vm.intId, numCpu: vm.numCpu })));
+    const rows = this.statements.blockRows[tier]?.iterate(block, block + blockSec) ?? [];
+    const summaries = summarizeRows(tier, block, block + blockSec, rows, sorted.map((vm) => ({ key: vm.intId, numCpu: vm.numCpu })));
     const buffer = new ArrayBuffer(4 * (1 + sorted.length * (1 + storedSummaryFloats)));
     const numbers = new Int32Array(buffer, 0, 1 + sorted.length);
     const values = new Float32Array(buffer, 4 * (1 + sorted.length));
@@ -111,15 +114,15 @@ export class DaySummaries {
     sorted.forEach((vm, i) => {
       numbers[1 + i] = vm.intId;
       const vmSummaries = summaries.get(vm.intId);
-      if (vmSummaries !== undefined) writeVmSummaries(vmSummaries, day, values, i * storedSummaryFloats);
+      if (vmSummaries !== undefined) writeVmSummaries(vmSummaries, block, values, i * storedSummaryFloats);
     });
-    this.statements.put.run(tier, day, Buffer.from(buffer));
+    this.statements.put.run(tier, block, Buffer.from(buffer));
   }
 
   /**
    * The summaries of these VMs' buckets of `tier` starting in `[fromSec, toSec)` (step-aligned),
-   * read in one statement: what a reader of a month asks for the partial days its day summaries
-   * do not cover. A VM without buckets there gets empty summaries.
+   * read in one statement: what a reader of a period asks for the partial blocks at its ends.
+   * A VM without buckets there gets empty summaries.
    */
   summarizeRange(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Map<string, VmSummaries> {
     const ts = bucketStarts(fromSec, toSec - 1, tierStepSec[tier]);
@@ -128,57 +131,63 @@ export class DaySummaries {
   }
 
   /**
-   * Per VM, the merge of its day summaries from `fromDaySec` on, consecutive, up to the first day
-   * before `toDaySec` without one (not made yet, made before the VM appeared, or for another vCPU
-   * count than `numCpu`), with the end of the last day merged. VMs without a first day are left out.
-   * @throws RangeError when a stored day is not in the form of the file comment
+   * Per VM, the merge of its summaries of consecutive blocks of `tier`, from the first block
+   * starting at or after `fromSec` to the last one ending by `toSec`, stopping at the first block
+   * without one (not made yet, made before the VM appeared, or for another vCPU count than
+   * `numCpu`): the summaries of `[fromSec, endSec)` of `MergedBlocks`. VMs without a first block
+   * are left out.
+   * @throws RangeError when a stored block is not in the form of the file comment
    */
-  mergedDays(tier: Tier, fromDaySec: number, toDaySec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Map<string, { summaries: VmSummaries; endSec: number }> {
-    const found = new Map<string, { summaries: VmSummaries; endSec: number }>();
-    if (summaryDays[tier] === undefined || vms.length === 0) return found;
+  merged(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Map<string, MergedBlocks> {
+    const found = new Map<string, MergedBlocks>();
+    const blocks = summaryBlocks[tier];
+    if (blocks === undefined || vms.length === 0) return found;
+    const first = Math.ceil(fromSec / blocks.blockSec) * blocks.blockSec;
+    const end = blockStart(toSec, blocks.blockSec);
+    if (end <= first) return found;
     const numbers = new Map(this.statements.numbersOf.all(JSON.stringify(vms.map((vm) => vm.id))));
     const runs = vms.flatMap((vm) => {
       const intId = numbers.get(vm.id);
-      return intId === undefined ? [] : [{ id: vm.id, intId, merger: new StoredSummaryMerger(vm.numCpu), endSec: fromDaySec }];
+      return intId === undefined ? [] : [{ id: vm.id, intId, merger: new StoredSummaryMerger(vm.numCpu), endSec: first }];
     });
-    for (const [day, data] of this.statements.days.iterate(tier, fromDaySec, toDaySec)) {
+    for (const [block, data] of this.statements.blocks.iterate(tier, first, end)) {
       // Copied to an aligned buffer: a BLOB's bytes need not be 4-byte aligned.
       const buffer = new Uint8Array(data).buffer;
       const count = data.byteLength >= 4 ? (new Int32Array(buffer, 0, 1)[0] ?? -1) : -1;
       if (count < 0 || data.byteLength !== 4 * (1 + count * (1 + storedSummaryFloats))) {
-        throw new RangeError(`the stored VM summaries of ${tier} day ${String(day)} are ${String(data.byteLength)} bytes, which is not the form of day-summaries.ts: delete the row to have the day made again`);
+        throw new RangeError(`the stored VM summaries of ${tier} block ${String(block)} are ${String(data.byteLength)} bytes, which is not the form of summary-blocks.ts: delete the row to have the block made again`);
       }
       const ids = new Int32Array(buffer, 4, count);
       const values = new Float32Array(buffer, 4 * (1 + count));
       for (const run of runs) {
-        if (run.endSec !== day) continue;
+        if (run.endSec !== block) continue;
         const at = sortedIndexOf(ids, run.intId);
-        if (at >= 0 && run.merger.add(values, at * storedSummaryFloats, day)) run.endSec = day + daySec;
+        if (at >= 0 && run.merger.add(values, at * storedSummaryFloats, block)) run.endSec = block + blocks.blockSec;
       }
     }
     for (const run of runs) {
       const summaries = run.merger.result();
-      if (summaries !== null) found.set(run.id, { summaries, endSec: run.endSec });
+      if (summaries !== null) found.set(run.id, { summaries, fromSec: first, endSec: run.endSec });
     }
     return found;
   }
 
-  /** The history import wrote into these buckets: their days are summarized again, whole. */
+  /** The history import wrote into these buckets: their blocks are summarized again, whole. */
   forget(tier: Tier, bucketStarts: Iterable<number>): void {
-    if (summaryDays[tier] === undefined) return;
-    const days = new Set<number>();
-    for (const bucketSec of bucketStarts) days.add(dayStart(bucketSec));
-    for (const day of days) this.statements.forgetDay.run(tier, day);
+    const blocks = summaryBlocks[tier];
+    if (blocks === undefined) return;
+    const starts = new Set<number>();
+    for (const bucketSec of bucketStarts) starts.add(blockStart(bucketSec, blocks.blockSec));
+    for (const block of starts) this.statements.forgetBlock.run(tier, block);
   }
 
-  /** Drops the summaries of days no period reaches any more. */
+  /** Drops the summaries of blocks no period reaches any more. */
   applyRetention(nowSec: number): void {
-    for (const [tier, days] of Object.entries(summaryDays) as [Tier, number][]) {
-      this.statements.dropBefore.run(tier, lastFinalDay(nowSec) - (days - 1) * daySec);
+    for (const [tier, { blockSec, count }] of Object.entries(summaryBlocks) as [Tier, { blockSec: number; count: number }][]) {
+      this.statements.dropBefore.run(tier, lastFinalBlock(nowSec, blockSec) - (count - 1) * blockSec);
     }
   }
 }
-
 /** Where `value` is in the ascending `sorted`, or -1. */
 function sortedIndexOf(sorted: Int32Array, value: number): number {
   let low = 0;

@@ -3,22 +3,26 @@ import { test } from 'node:test';
 import { entityId } from '../../shared/entity-id.ts';
 import type { InventorySnapshot } from '../../shared/inventory.ts';
 import type { VmSummaries } from '../../shared/vm-summary.ts';
-import { daySec, lastFinalDay } from './day-summaries.ts';
+import { lastFinalBlock } from './summary-blocks.ts';
+
+const daySec = 86400;
 import { openSqliteStore, type SqliteStore } from './sqlite-store.ts';
 
 const T = 20_000 * daySec;
 
 /** One VM's summary of one day; undefined when not stored. */
 function dayOf(store: SqliteStore, vm: { id: string; numCpu: number }, day: number): VmSummaries | undefined {
-  return store.mergedDaySummariesOf('2h', day, day + daySec, [vm]).get(vm.id)?.summaries;
+  return store.mergedVmSummariesOf('2h', day, day + daySec, [vm]).get(vm.id)?.summaries;
 }
 
-void test('lastFinalDay: a day is final once the realtime hour and a sample length are past its end', () => {
-  assert.equal(lastFinalDay(T + 3900), T - daySec, 'the day that ended 65 min ago');
-  assert.equal(lastFinalDay(T + 3899), T - 2 * daySec, 'not one minute earlier');
+void test('lastFinalBlock: a block is final once the realtime hour and a sample length are past its end', () => {
+  assert.equal(lastFinalBlock(T + 3900, daySec), T - daySec, 'the day that ended 65 min ago');
+  assert.equal(lastFinalBlock(T + 3899, daySec), T - 2 * daySec, 'not one second earlier');
+  assert.equal(lastFinalBlock(T + 3900, 3600), T - 3600, 'the hour that ended 65 min ago');
+  assert.equal(lastFinalBlock(T + 3899, 3600), T - 7200);
 });
 
-void test('fillDaySummaries: every VM gets a summary per final day, within the budget; retention drops the days no period reaches', () => {
+void test('fillVmSummaries: every VM gets a summary per final block, within the budget; retention drops the blocks no period reaches', () => {
   const store = openSqliteStore(':memory:');
   const vm = (moRef: string, numCpu: number): InventorySnapshot['vms'][number] =>
     ({ id: entityId('vm', 'vc1', moRef), moRef, name: moRef, datacenterId: entityId('datacenter', 'vc1', 'dc'), hostId: null, clusterId: null, datastoreIds: [], powerState: 'poweredOn', numCpu, memoryMB: 1024, isTemplate: false }) as unknown as InventorySnapshot['vms'][number];
@@ -27,26 +31,28 @@ void test('fillDaySummaries: every VM gets a summary per final day, within the b
   const [one, two] = [entityId('vm', 'vc1', 'vm-1'), entityId('vm', 'vc1', 'vm-2')];
   store.importHistorical('2h', [{ entityId: one, kind: 'vm', intervalSec: 7200, ts: [T - 3 * daySec + 7200], values: { cpuUsagePct: [42] } }]);
   const nowSec = T + 4000;
-  assert.equal(store.fillDaySummaries(nowSec, 1), 1, 'at most the days asked for');
-  assert.equal(store.fillDaySummaries(nowSec), 8 + 31 - 1, 'the 8 days of the week buckets and the 31 of the month buckets');
-  assert.equal(store.fillDaySummaries(nowSec), 0, 'none twice');
-  const month = store.mergedDaySummariesOf('2h', T - 31 * daySec, T, [{ id: one, numCpu: 2 }, { id: two, numCpu: 4 }]);
+  assert.equal(store.fillVmSummaries(nowSec, 1), 1, 'at most the blocks asked for');
+  assert.equal(store.fillVmSummaries(nowSec), 26 + 8 + 31 - 1, 'the 26 hours of the day buckets, the 8 days of the week buckets and the 31 of the month buckets');
+  assert.equal(store.fillVmSummaries(nowSec), 0, 'none twice');
+  const month = store.mergedVmSummariesOf('2h', T - 31 * daySec, T, [{ id: one, numCpu: 2 }, { id: two, numCpu: 4 }]);
   assert.equal(month.get(one)?.endSec, T, 'every day of the month merged');
   assert.equal(month.get(two)?.endSec, T, 'a VM without buckets has (empty) summaries too');
   assert.equal(month.get(one)?.summaries.usage.cpuUsagePct.peak?.value, 42);
   assert.equal(month.get(one)?.summaries.usage.cpuUsagePct.peak?.bucketSec, T - 3 * daySec, 'the bucket holding the sample (the sample ends 2 h after its start)');
   assert.equal(dayOf(store, { id: one, numCpu: 2 }, T - 3 * daySec)?.usage.cpuUsagePct.coveredSec, 7200);
   assert.equal(dayOf(store, { id: two, numCpu: 4 }, T - 3 * daySec)?.usage.cpuUsagePct.coveredSec, 0);
-  assert.equal(store.mergedDaySummariesOf('2h', T - 31 * daySec, T, [{ id: two, numCpu: 8 }]).size, 0, 'made for 4 vCPUs, not 8');
-  assert.equal(store.mergedDaySummariesOf('5m', T - daySec, T, [{ id: one, numCpu: 2 }]).size, 0, 'the day period reads its buckets');
+  assert.equal(store.mergedVmSummariesOf('2h', T - 31 * daySec, T, [{ id: two, numCpu: 8 }]).size, 0, 'made for 4 vCPUs, not 8');
+  assert.equal(store.mergedVmSummariesOf('5m', T - daySec, T, [{ id: one, numCpu: 2 }]).get(one)?.endSec, T, 'the day period in hours, up to the last final one');
+  assert.equal(store.mergedVmSummariesOf('5m', T - daySec + 300, T, [{ id: one, numCpu: 2 }]).get(one)?.fromSec, T - daySec + 3600, 'from the first whole hour');
   store.applyRetention(nowSec + 10 * daySec);
-  assert.equal(store.mergedDaySummariesOf('30m', T - 31 * daySec, T + 10 * daySec, [{ id: one, numCpu: 2 }]).size, 0, 'week summaries older than 8 days dropped');
-  assert.equal(store.mergedDaySummariesOf('2h', T - 31 * daySec, T + 10 * daySec, [{ id: one, numCpu: 2 }]).size, 0, 'month summaries older than 31 days dropped: the merge starts at the first day asked');
-  assert.equal(store.mergedDaySummariesOf('2h', T - 21 * daySec, T + 10 * daySec, [{ id: one, numCpu: 2 }]).get(one)?.endSec, T, 'the days kept');
+  assert.equal(store.mergedVmSummariesOf('5m', T, T + 10 * daySec, [{ id: one, numCpu: 2 }]).size, 0, 'hours older than 26 dropped');
+  assert.equal(store.mergedVmSummariesOf('30m', T - 31 * daySec, T + 10 * daySec, [{ id: one, numCpu: 2 }]).size, 0, 'week summaries older than 8 days dropped');
+  assert.equal(store.mergedVmSummariesOf('2h', T - 31 * daySec, T + 10 * daySec, [{ id: one, numCpu: 2 }]).size, 0, 'month summaries older than 31 days dropped: the merge starts at the first day asked');
+  assert.equal(store.mergedVmSummariesOf('2h', T - 21 * daySec, T + 10 * daySec, [{ id: one, numCpu: 2 }]).get(one)?.endSec, T, 'the days kept');
   store.close();
 });
 
-void test('mergedDaySummariesOf: the merge stops at the first day without a summary, or without the VM', () => {
+void test('mergedVmSummariesOf: the merge stops at the first day without a summary, or without the VM', () => {
   const store = openSqliteStore(':memory:');
   const dc = { id: entityId('datacenter', 'vc1', 'dc'), moRef: 'dc', name: 'dc' } as unknown as InventorySnapshot['datacenters'][number];
   const vm = (moRef: string): InventorySnapshot['vms'][number] =>
@@ -56,17 +62,17 @@ void test('mergedDaySummariesOf: the merge stops at the first day without a summ
   const one = { id: entityId('vm', 'vc1', 'vm-1'), numCpu: 2 };
   const later = { id: entityId('vm', 'vc1', 'vm-2'), numCpu: 2 };
   const nowSec = T + 4000;
-  store.fillDaySummaries(nowSec);
+  store.fillVmSummaries(nowSec);
   // vm-2 appears after the days were made; an import then writes into vm-1's day T - 5 days.
   store.saveInventory(inventory([vm('vm-1'), vm('vm-2')]));
-  assert.equal(store.mergedDaySummariesOf('2h', T - 10 * daySec, T, [later]).size, 0, 'no day made with vm-2 in it');
+  assert.equal(store.mergedVmSummariesOf('2h', T - 10 * daySec, T, [later]).size, 0, 'no day made with vm-2 in it');
   store.importHistorical('2h', [{ entityId: one.id, kind: 'vm', intervalSec: 7200, ts: [T - 5 * daySec + 7200], values: { cpuUsagePct: [42] } }]);
-  assert.equal(store.mergedDaySummariesOf('2h', T - 10 * daySec, T, [one]).get(one.id)?.endSec, T - 5 * daySec, 'up to the day written into');
-  assert.equal(store.fillDaySummaries(nowSec), 1, 'that day is made again, whole');
-  const merged = store.mergedDaySummariesOf('2h', T - 10 * daySec, T, [one, later]);
+  assert.equal(store.mergedVmSummariesOf('2h', T - 10 * daySec, T, [one]).get(one.id)?.endSec, T - 5 * daySec, 'up to the day written into');
+  assert.equal(store.fillVmSummaries(nowSec), 1, 'that day is made again, whole');
+  const merged = store.mergedVmSummariesOf('2h', T - 10 * daySec, T, [one, later]);
   assert.equal(merged.get(one.id)?.endSec, T);
   assert.equal(merged.get(one.id)?.summaries.usage.cpuUsagePct.peak?.value, 42);
   assert.equal(merged.get(later.id)?.endSec, undefined, 'vm-2 is in the day made again only, which is not the first asked');
-  assert.equal(store.mergedDaySummariesOf('2h', T - 5 * daySec, T, [later]).get(later.id)?.endSec, T - 4 * daySec, 'from that day: that day only');
+  assert.equal(store.mergedVmSummariesOf('2h', T - 5 * daySec, T, [later]).get(later.id)?.endSec, T - 4 * daySec, 'from that day: that day only');
   store.close();
 });

@@ -4,7 +4,8 @@
  * Target: under 200 ms each with a warm cache, under 2 s cold.
  *
  * The store (SQLite, temporary file) holds the synthetic inventory of bench/synthetic.ts (N VMs
- * on N/50 hosts and N/250 datastores) with a month of 2-hour buckets for every VM, host and
+ * on N/50 hosts and N/250 datastores) with 26 hours of 5-minute buckets for every VM and host
+ * and a month of 2-hour buckets for every VM, host and
  * datastore, imported through the store's own `importHistorical` as the collector's history
  * import does, then the last 5 minutes of realtime samples of every VM and host (what a running
  * collector has written: every high-water mark is recent), then the block summaries the collector
@@ -21,6 +22,7 @@
  *   - `afterCycle`: after one collection cycle's writes (a new sample for every VM and host, in
  *     the bucket still filling): the data version moved, the VM analyses stand;
  *   - `otherPerson`: the first answer for a second person (their own scope) after the above;
+ *   - `day`: the day period's cold answers (5-minute buckets, hourly summaries), first and whole;
  *   - `readAllVmsMs`: store.series of the month for every VM, one after the other: the floor
  *     of a cold answer with the store's per-entity reads;
  *   - `datastoreFitMs`: one fill forecast (30 days of 2-hour buckets), to check the cost the
@@ -77,6 +79,8 @@ export interface InsightsBenchResult {
   readonly contention: Timings;
   /** The first contention answer right after the capacity one: the VM analyses are shared. */
   readonly contentionAfterCapacityMs: number;
+  /** The day period (5-minute buckets, hourly summaries), cold in a fresh app each: first answer and whole. */
+  readonly day: { readonly capacity: { readonly coldFirstMs: number; readonly coldFirstWhole: boolean; readonly coldMs: number }; readonly contention: { readonly coldFirstMs: number; readonly coldFirstWhole: boolean; readonly coldMs: number } };
   /** The collector's step after its import (`fillVmSummaries`): blocks summarized (0 when a reused database has them) and its time. */
   readonly daySummaries: { readonly days: number; readonly ms: number };
   readonly readAllVmsMs: number;
@@ -112,6 +116,15 @@ function fill(store: SqliteStore, snapshot: InventorySnapshot, nowSec: number, p
     ...snapshot.hosts.map((host) => hostOrDatastoreBatch(host.id, 'host', stepSec, ends, next)),
     ...snapshot.datastores.map((ds) => hostOrDatastoreBatch(ds.id, 'datastore', stepSec, ends, next)),
   ]);
+  // The day's 5-minute buckets (26 hours, as the 5-minute tier keeps 2 days), for the day period.
+  const lastFive = Math.floor((nowSec - 300) / 300) * 300;
+  const fiveCount = (26 * 3600) / 300;
+  const fiveEnds = Array.from({ length: fiveCount }, (_, i) => lastFive - (fiveCount - 1 - i) * 300);
+  for (let start = 0; start < snapshot.vms.length; start += 250) {
+    store.importHistorical('5m', snapshot.vms.slice(start, start + 250).map((vm) => vmBatch(vm, 300, fiveEnds, next)));
+    if (start % 1000 === 0) progress(`imported a day of 5-minute buckets for ${String(start + 250)} VMs`);
+  }
+  store.importHistorical('5m', snapshot.hosts.map((host) => hostOrDatastoreBatch(host.id, 'host', 300, fiveEnds, next)));
   writeCycle(store, snapshot, Array.from({ length: 15 }, (_, i) => nowSec - 300 + 20 * (i + 1)), next);
 }
 
@@ -220,6 +233,19 @@ export async function benchInsights(options: InsightsBenchOptions = {}): Promise
     const contention = await measure(second, cookie2, contentionUrl, contentionCold);
     progress(`contention: first answer ${String(contention.coldFirstMs)} ms, whole after ${String(contention.coldMs)} ms, warm ${String(contention.warmMs)} ms`);
 
+    // The day period, cold, each in a fresh app.
+    const dayCold = async (url: string): Promise<{ coldFirstMs: number; coldFirstWhole: boolean; coldMs: number }> => {
+      const app = makeApp();
+      const result = await cold(app, await login(app, 'bench'), url);
+      await app.close();
+      return { coldFirstMs: round(result.first.ms), coldFirstWhole: result.first.whole, coldMs: round(result.ms) };
+    };
+    const day = {
+      capacity: await dayCold(`/api/datacenters/${datacenterId}/capacity?period=day`),
+      contention: await dayCold(`/api/datacenters/${datacenterId}/contention?period=day&metric=cpuReady&rankBy=peak`),
+    };
+    progress(`day: capacity ${JSON.stringify(day.capacity)}, contention ${JSON.stringify(day.contention)}`);
+
     // One collection cycle later (same clock: its samples land in the bucket still filling).
     writeCycle(store, snapshot, [nowSec - 10], random(99));
     const capacityAfterCycle = await timed(first, cookie, capacityUrl);
@@ -258,6 +284,7 @@ export async function benchInsights(options: InsightsBenchOptions = {}): Promise
       capacity: { ...capacity, afterCycleMs: round(capacityAfterCycle.ms), otherPersonMs: round(capacityOther.ms) },
       contention: { ...contention, afterCycleMs: round(contentionAfterCycle.ms), otherPersonMs: round(contentionOther.ms) },
       contentionAfterCapacityMs: round(contentionAfterCapacity.ms),
+      day,
       readAllVmsMs: round(readAllVmsMs),
       datastoreFitMs: Math.round(datastoreFitMs * 100) / 100,
       rssMB: Math.round(process.memoryUsage().rss / 1024 / 1024),

@@ -405,7 +405,15 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     // up to the busy timeout), because a deferred one that reads first fails with
     // SQLITE_BUSY_SNAPSHOT, not waiting, when another connection (the API's sessions, the
     // collector's worker) commits between its read and its first write.
-    this.db.transaction(() => (distinct ? this.writeDistinct(batches) : this.writeOneByOne(batches))).immediate();
+    // The earliest VM sample: blocks of summaries made from then on are made again (rarely
+    // any: a cycle writes after the blocks made, a collector back from an outage before).
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const batch of batches) if (batch.kind === 'vm') for (const ts of batch.ts) earliest = Math.min(earliest, ts - batch.intervalSec);
+    this.db.transaction(() => {
+      if (distinct) this.writeDistinct(batches);
+      else this.writeOneByOne(batches);
+      if (earliest !== Number.POSITIVE_INFINITY) this.vmSummaries().forgetFrom(earliest);
+    }).immediate();
   }
 
   /** Samples past the mark, each timestamp once, in order: their indices and the newest timestamp. */

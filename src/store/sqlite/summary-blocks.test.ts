@@ -15,11 +15,39 @@ function dayOf(store: SqliteStore, vm: { id: string; numCpu: number }, day: numb
   return store.mergedVmSummariesOf('2h', day, day + daySec, [vm]).get(vm.id)?.summaries;
 }
 
-void test('lastFinalBlock: a block is final once the realtime hour and a sample length are past its end', () => {
-  assert.equal(lastFinalBlock(T + 3900, daySec), T - daySec, 'the day that ended 65 min ago');
-  assert.equal(lastFinalBlock(T + 3899, daySec), T - 2 * daySec, 'not one second earlier');
-  assert.equal(lastFinalBlock(T + 3900, 3600), T - 3600, 'the hour that ended 65 min ago');
-  assert.equal(lastFinalBlock(T + 3899, 3600), T - 7200);
+void test('lastFinalBlock: a block is final once a realtime sample\'s length is past its end', () => {
+  assert.equal(lastFinalBlock(T + 300, daySec), T - daySec, 'the day that ended 5 min ago');
+  assert.equal(lastFinalBlock(T + 299, daySec), T - 2 * daySec, 'not one second earlier');
+  assert.equal(lastFinalBlock(T + 300, 3600), T - 3600, 'the hour that ended 5 min ago');
+  assert.equal(lastFinalBlock(T + 299, 3600), T - 7200);
+});
+
+void test('writeRealtime: samples in a block made delete it, and it is made again; the cycles\' samples after it do not', () => {
+  const store = openSqliteStore(':memory:');
+  const dc = { id: entityId('datacenter', 'vc1', 'dc'), moRef: 'dc', name: 'dc' } as unknown as InventorySnapshot['datacenters'][number];
+  const vm = { id: entityId('vm', 'vc1', 'vm-1'), moRef: 'vm-1', name: 'vm-1', datacenterId: dc.id, hostId: null, clusterId: null, datastoreIds: [], powerState: 'poweredOn', numCpu: 2, memoryMB: 1024, isTemplate: false } as unknown as InventorySnapshot['vms'][number];
+  store.saveInventory({ vcenterId: 'vc1', collectedAtSec: T, datacenters: [dc], clusters: [], hosts: [], vms: [vm], datastores: [] });
+  const one = { id: vm.id, numCpu: 2 };
+  const nowSec = T + 600;
+  const sample = (endSec: number, pct: number): void => store.writeRealtime([{ entityId: vm.id, kind: 'vm', intervalSec: 20, ts: [endSec], values: { cpuUsagePct: [pct] } }]);
+  // A cycle 20 minutes before: the hour before T gets a sample at its end.
+  sample(T - 20, 10);
+  store.fillVmSummaries(nowSec);
+  assert.equal(store.mergedVmSummariesOf('5m', T - 2 * 3600, T, [one]).get(one.id)?.endSec, T, 'the hour before T is made');
+  // The next cycle's samples land after it: nothing made again.
+  sample(T + 580, 20);
+  assert.equal(store.fillVmSummaries(nowSec), 0);
+  // The history of the realtime hour, after an outage: earlier samples, below the high-water
+  // mark, are not stored, and nothing is made again; a VM seen for the first time is.
+  const other = { ...vm, id: entityId('vm', 'vc1', 'vm-2'), moRef: 'vm-2', name: 'vm-2' } as unknown as InventorySnapshot['vms'][number];
+  store.saveInventory({ vcenterId: 'vc1', collectedAtSec: nowSec, datacenters: [dc], clusters: [], hosts: [], vms: [vm, other], datastores: [] });
+  store.writeRealtime([{ entityId: other.id, kind: 'vm', intervalSec: 20, ts: [T - 1200, T - 1180], values: { cpuUsagePct: [90, 91] } }]);
+  assert.equal(store.mergedVmSummariesOf('5m', T - 2 * 3600, T, [one]).get(one.id)?.endSec, T - 3600, 'the hour written into is gone');
+  assert.equal(store.fillVmSummaries(nowSec), 3, 'made again: the hour, and the day of the week\'s and of the month\'s buckets');
+  assert.equal(store.mergedVmSummariesOf('5m', T - 2 * 3600, T, [one]).get(one.id)?.endSec, T);
+  const made = store.mergedVmSummariesOf('5m', T - 3600, T, [{ id: other.id, numCpu: 2 }]).get(other.id);
+  assert.equal(made?.summaries.usage.cpuUsagePct.peak?.value, 91, 'with the new samples, in the hour made again only');
+  store.close();
 });
 
 void test('fillVmSummaries: every VM gets a summary per final block, within the budget; retention drops the blocks no period reaches', () => {

@@ -4,10 +4,10 @@
  * that a cold Capacity or Contention answer reads about 24 or 30 summaries per VM instead of 288
  * or 372 buckets (issue #13).
  *
- * A block is summarized once it can no longer change through the cycles: realtime samples reach
- * at most vCenter's realtime hour back (plus a sample's length), so a block that ended before
- * that is final, except for the history import, which deletes the blocks it writes into
- * (`forget`). Blocks are made whole, every VM at once, by one range scan of the block over the
+ * A block is summarized once the cycles' samples no longer land in it: it ended a sample's
+ * length ago. A write into a block made (a collector back from an outage writes vCenter's
+ * realtime hour, the history import fills old buckets) deletes it (`forget`, `forgetFrom`), and
+ * it is made again. Blocks are made whole, every VM at once, by one range scan of the block over the
  * time-first key, and stored as one row per tier and block holding every VM's summary: reading a
  * row per VM and day cost about 4 µs a row in better-sqlite3 (0.6 s for a month of 5,000 VMs),
  * where the whole month is 30 rows of 1.6 MB. VMs that appear later have no summary in the
@@ -26,12 +26,6 @@ import { StoredSummaryMerger, storedSummaryFloats, summarizeVm, summaryMetricKey
 import { maxRealtimeIntervalSec, type MergedBlocks } from '../store.ts';
 import { accumulatorStride, addEncodedBucket } from './bucket-codec.ts';
 
-/**
- * How far back a cycle writes: vCenter keeps an hour of realtime samples (collector/performance.ts
- * `realtimeRetentionSec`), which a collector back from an outage asks for whole.
- */
-const realtimeReachSec = 3600;
-
 /** The tiers summarized, in blocks of how long, and how many blocks back (the day's, the week's and the month's buckets, with a margin). */
 export const summaryBlocks: Readonly<Partial<Record<Tier, { readonly blockSec: number; readonly count: number }>>> = {
   '5m': { blockSec: 3600, count: 26 },
@@ -44,9 +38,9 @@ export function blockStart(sec: number, blockSec: number): number {
   return Math.floor(sec / blockSec) * blockSec;
 }
 
-/** The newest block of `blockSec` whose buckets no cycle can write into any more at `nowSec` (its start). */
+/** The newest block of `blockSec` that ended a realtime sample's length before `nowSec` (its start): the cycles' samples no longer land in it. */
 export function lastFinalBlock(nowSec: number, blockSec: number): number {
-  return blockStart(nowSec - realtimeReachSec - maxRealtimeIntervalSec, blockSec) - blockSec;
+  return blockStart(nowSec - maxRealtimeIntervalSec, blockSec) - blockSec;
 }
 
 const vmMetrics = metricsByKind.vm;
@@ -75,6 +69,7 @@ export class SummaryBlocks {
       put: db.prepare<[string, number, Buffer]>('INSERT OR REPLACE INTO vm_summary_blocks (tier, block_sec, data) VALUES (?, ?, ?)'),
       blocks: db.prepare<[string, number, number], [number, Buffer]>('SELECT block_sec, data FROM vm_summary_blocks WHERE tier = ? AND block_sec >= ? AND block_sec < ? ORDER BY block_sec').raw(),
       forgetBlock: db.prepare<[string, number]>('DELETE FROM vm_summary_blocks WHERE tier = ? AND block_sec = ?'),
+      forgetAfter: db.prepare<[string, number]>('DELETE FROM vm_summary_blocks WHERE tier = ? AND block_sec > ?'),
       dropBefore: db.prepare<[string, number]>('DELETE FROM vm_summary_blocks WHERE tier = ? AND block_sec < ?'),
     };
   }
@@ -179,6 +174,13 @@ export class SummaryBlocks {
     const starts = new Set<number>();
     for (const bucketSec of bucketStarts) starts.add(blockStart(bucketSec, blocks.blockSec));
     for (const block of starts) this.statements.forgetBlock.run(tier, block);
+  }
+
+  /** Realtime samples of VMs were written from `sec` on: the blocks holding buckets from the one of `sec` on are summarized again. */
+  forgetFrom(sec: number): void {
+    for (const [tier, { blockSec }] of Object.entries(summaryBlocks) as [Tier, { blockSec: number; count: number }][]) {
+      this.statements.forgetAfter.run(tier, blockStart(sec, tierStepSec[tier]) - blockSec);
+    }
   }
 
   /** Drops the summaries of blocks no period reaches any more. */

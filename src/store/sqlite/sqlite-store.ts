@@ -842,12 +842,14 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     const columns = wanted.map(() => ({ avg: new Array<number | null>(ts.length).fill(null), min: new Array<number | null>(ts.length).fill(null), max: new Array<number | null>(ts.length).fill(null) }));
     const first = ts[0];
     if (entity && first !== undefined) {
-      // Each row decoded flat (sum, count, min, max per metric), without an object per metric.
-      const bucket = new Float64Array(metrics.length * accumulatorStride);
+      // Each row decoded flat (sum, count, min, max per metric), without an object per metric,
+      // up to the last metric asked for.
+      const decoded = wanted.reduce((most, { index }) => Math.max(most, index + 1), 0);
+      const bucket = new Float64Array(decoded * accumulatorStride);
       for (const row of this.statements.range[query.tier].iterate(entity.int_id, JSON.stringify(ts))) {
         const position = (row.bucket_sec - first) / stepSec;
         bucket.fill(0);
-        addEncodedBucket(row.data, bucket, metrics.length);
+        addEncodedBucket(row.data, bucket, decoded);
         for (let c = 0; c < wanted.length; c++) {
           const column = columns[c];
           const at = (wanted[c]?.index ?? 0) * accumulatorStride;

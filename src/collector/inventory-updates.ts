@@ -112,10 +112,11 @@ function elementName(name: string, paths: ReadonlySet<string>): { path: string; 
 }
 
 /**
- * Applies one PropertyChange to an object's properties; false when it cannot be placed (the
- * object is then read again whole).
+ * Applies one PropertyChange to an object's properties (`paths`: the filter's paths of its
+ * type); false when it cannot be placed (the object is then read again whole). Exported for
+ * its table test: the simulator sends whole values only.
  */
-function applyChange(props: Record<string, unknown>, paths: ReadonlySet<string>, change: PropertyChange): boolean {
+export function applyChange(props: Record<string, unknown>, paths: ReadonlySet<string>, change: PropertyChange): boolean {
   if (paths.has(change.name)) {
     switch (change.op) {
       case 'assign':

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pino from 'pino';
 import { createCollector } from '../src/collector/collector.ts';
+import { LeaseKeeper } from '../src/collector/leases.ts';
 import { discoverInventory, OnceLogger } from '../src/collector/discovery.ts';
 import { InventoryWatch } from '../src/collector/inventory-updates.ts';
 import type { InventorySnapshot } from '../src/shared/inventory.ts';
@@ -244,6 +245,47 @@ void describe('with vCenter-like updates (vcsim -permissions)', () => {
       assert.ok(id);
       const entity = store.entity(id);
       assert.equal(entity?.kind === 'vm' ? entity.name : null, 'renamed-between-cycles');
+    } finally {
+      await collector.stop();
+      await reader.logout();
+      store.close();
+    }
+  });
+  void test('a collector that loses its lease stands by, drops its filters, and reads everything when it holds the lease again', async () => {
+    const store = openSqliteStore(':memory:');
+    const lines: string[] = [];
+    const captured = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const clock = { nowMs: Date.now() };
+    const a = new LeaseKeeper({ store, holderId: 'a', ttlSec: 30, nowMs: () => clock.nowMs });
+    const b = new LeaseKeeper({ store, holderId: 'b', ttlSec: 30, nowMs: () => clock.nowMs });
+    const target = { id: 'vc-lease', url: sim.current.url, ...admin };
+    const collector = createCollector({ store, vcenters: [target], intervalSec: 120, log: captured, lease: a, tuning: { importHistory: false } });
+    const reader = await connect(sim, admin.username, admin.password);
+    const modes = (): unknown[] =>
+      lines.flatMap((line) => {
+        const entry = JSON.parse(line) as { msg?: string; discovery?: { mode?: string } };
+        return entry.msg === 'collection cycle phases' ? [entry.discovery?.mode] : [];
+      });
+    try {
+      assert.equal((await collector.runOnce())[0]?.ok, true);
+      assert.equal((await collector.runOnce())[0]?.ok, true);
+      assert.deepEqual(modes(), ['full', 'updates']);
+      // B takes the lapsed lease over; A stands by.
+      clock.nowMs += 31_000;
+      assert.equal(await b.hold('vc-lease'), true);
+      assert.equal((await collector.runOnce())[0]?.standby, true);
+      // Changed while A stood by, then A holds the lease again.
+      const [vm] = await reader.retrieve('VirtualMachine', []);
+      assert.ok(vm);
+      await new Operator(reader).task('Rename_Task', vm.obj, textXml('newName', 'renamed-during-standby'));
+      clock.nowMs += 31_000;
+      const [back] = await collector.runOnce();
+      assert.equal(back?.ok, true, back?.error ?? '');
+      assert.deepEqual(modes(), ['full', 'updates', 'full']);
+      const id = (await discoverInventory(reader, 'vc-lease', 1)).vms.find((v) => v.moRef === vm.obj.value)?.id;
+      assert.ok(id);
+      const entity = store.entity(id);
+      assert.equal(entity?.kind === 'vm' ? entity.name : null, 'renamed-during-standby');
     } finally {
       await collector.stop();
       await reader.logout();

@@ -24,6 +24,8 @@ const steps: readonly Step[] = [
   { name: 'store', script: 'store-bench.ts', args: ['--vms', '5000'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['--vms', '500', '--rounds', '3'] },
   { name: 'collector', script: 'collector-bench.ts', args: ['--vms', '5000', '--rounds', '5'] },
+  // Long-lived collectors (serve): discovery by property-collector updates against whole pages.
+  { name: 'serve-cycle', script: 'serve-cycle-bench.ts', args: ['--vms', '5000', '--cycles', '7'] },
   { name: 'login', script: 'login-bench.ts', args: ['--runs', '5'] },
   { name: 'api', script: 'api-bench.ts', args: ['--vms', '5000'] },
   // The same without the concurrent cycle writes: what they cost the API.

@@ -13,6 +13,7 @@ import type { CollectionStatus, ImportProgress, SampleBatch, Store } from '../st
 import { VsphereClient } from '../vsphere/client.ts';
 import { discoverInventory, OnceLogger } from './discovery.ts';
 import { HistoryImporter, importableIntervals } from './history-import.ts';
+import { InventoryWatch } from './inventory-updates.ts';
 import {
   datastoreSpaceBatch,
   datastoreTarget,
@@ -73,6 +74,12 @@ export interface CollectorOptions {
    * collector holds its vCenter's lease. Default: none (this collector collects every vCenter).
    */
   readonly lease?: VcenterLease;
+  /**
+   * How each cycle discovers the inventory: `updates` (default) keeps a property filter per
+   * datacenter between cycles and applies its changes (inventory-updates.ts); `pages` reads
+   * every object each cycle (discovery.ts), cheaper for a single cycle (`collect --once`).
+   */
+  readonly discovery?: 'updates' | 'pages';
 }
 
 export type CycleCounts = CollectionStatus['counts'];
@@ -165,6 +172,8 @@ class VcenterLoop {
   /** Datastore id -> newest 5-minute IO sample already written. */
   private readonly datastoreIoSeen = new Map<string, number>();
   private resumeImport: boolean;
+  /** The inventory kept by property-collector updates; null: whole pages each cycle. */
+  private readonly watch: InventoryWatch | null;
   private running: Promise<CycleResult> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -188,8 +197,11 @@ class VcenterLoop {
     private readonly probe: ProbeFn,
     private readonly onStatusChange: () => void,
     private readonly lease: VcenterLease | undefined,
+    discovery: 'updates' | 'pages',
   ) {
     this.once = new OnceLogger(log);
+    this.watch =
+      discovery === 'updates' ? new InventoryWatch({ once: this.once, log, ...(target.pageSize === undefined ? {} : { maxObjectUpdates: target.pageSize }) }) : null;
     this.importer = new HistoryImporter(log);
     this.stored = {
       vcenterId: target.id,
@@ -278,6 +290,8 @@ class VcenterLoop {
       await Promise.race([running, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
       clearTimeout(graceTimer);
     }
+    // The filters go before the session does (a logout would end them too, a stop by a fault not).
+    await this.watch?.close();
     const client = this.client;
     this.client = null;
     if (client) await client.logout();
@@ -380,6 +394,7 @@ class VcenterLoop {
   /** Another collector holds the vCenter: ask again soon, keep no session, store nothing. */
   private async standby(): Promise<CycleResult> {
     const nowSec = Math.floor(this.now());
+    await this.watch?.close();
     const client = this.client;
     this.client = null;
     if (client) await client.logout();
@@ -419,7 +434,9 @@ class VcenterLoop {
     connecting.done = true;
     lap('connectMs');
     this.gate();
-    const snapshot = await discoverInventory(client, this.target.id, Math.floor(this.now()), { log: this.log, once: this.once });
+    const snapshot = this.watch
+      ? await this.watch.discover(client, this.target.id, Math.floor(this.now()))
+      : await discoverInventory(client, this.target.id, Math.floor(this.now()), { log: this.log, once: this.once });
     lap('discoveryMs');
     this.gate();
     await this.store.saveInventory(snapshot);
@@ -506,7 +523,7 @@ class VcenterLoop {
       if (blocks > 0) this.log.info({ blocks }, 'VM summaries made');
       lap('summariesMs');
     }
-    this.log.debug({ ...phases, cpuMs }, 'collection cycle phases');
+    this.log.debug({ ...phases, cpuMs, ...(this.watch?.stats ? { discovery: this.watch.stats } : {}) }, 'collection cycle phases');
     return counts;
   }
 
@@ -643,7 +660,19 @@ export function createCollector(options: CollectorOptions): Collector {
   const onStatusChange = options.onStatusChange ?? ((): void => undefined);
   const loops = options.vcenters.map(
     (target) =>
-      new VcenterLoop(target, options.store, intervalSec, tuning, options.log.child({ vcenter: target.id }), now, connect, probe, onStatusChange, options.lease),
+      new VcenterLoop(
+        target,
+        options.store,
+        intervalSec,
+        tuning,
+        options.log.child({ vcenter: target.id }),
+        now,
+        connect,
+        probe,
+        onStatusChange,
+        options.lease,
+        options.discovery ?? 'updates',
+      ),
   );
   let started = false;
 
@@ -681,6 +710,8 @@ export async function runCollectOnce(options: CollectOnceOptions): Promise<Cycle
   const collector = createCollector({
     ...options,
     intervalSec: options.intervalSec ?? 120,
+    // One cycle: whole pages, read by the fast plain reader (bench/RESULTS.md, issue 12).
+    discovery: options.discovery ?? 'pages',
     tuning: { importBudgetMs: Number.POSITIVE_INFINITY, ...options.tuning },
   });
   try {

@@ -293,27 +293,38 @@ function hostNics(fields: Fields, hostId: string, once: OnceLogger, hostRef: MoR
   return nics.sort((a, b) => a.device.localeCompare(b.device, 'en', { numeric: true }));
 }
 
+/** One datacenter's objects as the property collector gave them (duplicates allowed: vcsim lists some twice). */
+export interface DatacenterObjects {
+  readonly datacenter: RetrievedObject;
+  readonly clusters: readonly RetrievedObject[];
+  readonly hosts: readonly RetrievedObject[];
+  readonly vms: readonly RetrievedObject[];
+  readonly datastores: readonly RetrievedObject[];
+}
+
+export interface BuildOptions {
+  readonly once: OnceLogger;
+  /**
+   * Entity ids by `kind:moRef`, filled as they are computed (each is a hash, and most are named
+   * many times); a caller that keeps it across discoveries hashes each object once.
+   */
+  readonly ids?: Map<string, string>;
+}
+
 /**
- * Discovers the whole inventory of one vCenter.
+ * The inventory of one vCenter from its objects' properties (`hostPaths`, `vmPaths`,
+ * `datastorePaths`, `name` for datacenters and clusters), relations resolved in memory.
  * @param nowSec the snapshot's `collectedAtSec`, unix seconds
  */
-export async function discoverInventory(
-  client: CollectorClient,
-  vcenterId: string,
-  nowSec: number,
-  options: DiscoveryOptions = {},
-): Promise<InventorySnapshot> {
-  const once = options.once ?? new OnceLogger(options.log);
-  // Each id is a hash, and most are named many times (a host by each of its VMs, a VM by its
-  // datastores): computed once per discovery.
-  const ids = new Map<string, string>();
+export function buildInventory(vcenterId: string, nowSec: number, objects: readonly DatacenterObjects[], options: BuildOptions): InventorySnapshot {
+  const once = options.once;
+  const ids = options.ids ?? new Map<string, string>();
   const idOf = (kind: Exclude<EntityKind, 'nic'>, moRef: string): string => {
     const key = `${kind}:${moRef}`;
     let id = ids.get(key);
     if (id === undefined) ids.set(key, (id = entityId(kind, vcenterId, moRef)));
     return id;
   };
-  const dcObjects = dedupe(await client.retrieve('Datacenter', ['name'], client.serviceContent.rootFolder));
 
   const datacenters: DatacenterInfo[] = [];
   const clusters: ClusterInfo[] = [];
@@ -321,17 +332,9 @@ export async function discoverInventory(
   const vms: VmInfo[] = [];
   const datastores: DatastoreInfo[] = [];
 
-  // Datacenters are few; inside one, the four views run in parallel.
-  for (const dc of dcObjects) {
+  for (const { datacenter: dc, clusters: clusterObjects, hosts: hostObjects, vms: vmObjects, datastores: dsObjects } of objects) {
     const dcId = idOf('datacenter', dc.obj.value);
     datacenters.push({ kind: 'datacenter', id: dcId, vcenterId, moRef: dc.obj.value, name: new Fields(dc, once).string('name') ?? dc.obj.value });
-
-    const [clusterObjects, hostObjects, vmObjects, dsObjects] = await Promise.all([
-      client.retrieve('ClusterComputeResource', ['name'], dc.obj),
-      client.retrieve('HostSystem', hostPaths, dc.obj),
-      retrieveChunked(client, 'VirtualMachine', vmPaths, dc.obj, options.vmChunkSize ?? 500),
-      client.retrieve('Datastore', datastorePaths, dc.obj),
-    ]);
 
     for (const cl of dedupe(clusterObjects)) {
       clusters.push({
@@ -441,4 +444,30 @@ export async function discoverInventory(
   }
 
   return { vcenterId, collectedAtSec: nowSec, datacenters, clusters, hosts, vms, datastores };
+}
+
+/**
+ * Discovers the whole inventory of one vCenter.
+ * @param nowSec the snapshot's `collectedAtSec`, unix seconds
+ */
+export async function discoverInventory(
+  client: CollectorClient,
+  vcenterId: string,
+  nowSec: number,
+  options: DiscoveryOptions = {},
+): Promise<InventorySnapshot> {
+  const once = options.once ?? new OnceLogger(options.log);
+  const dcObjects = dedupe(await client.retrieve('Datacenter', ['name'], client.serviceContent.rootFolder));
+  const objects: DatacenterObjects[] = [];
+  // Datacenters are few; inside one, the four views run in parallel.
+  for (const dc of dcObjects) {
+    const [clusters, hosts, vms, datastores] = await Promise.all([
+      client.retrieve('ClusterComputeResource', ['name'], dc.obj),
+      client.retrieve('HostSystem', hostPaths, dc.obj),
+      retrieveChunked(client, 'VirtualMachine', vmPaths, dc.obj, options.vmChunkSize ?? 500),
+      client.retrieve('Datastore', datastorePaths, dc.obj),
+    ]);
+    objects.push({ datacenter: dc, clusters, hosts, vms, datastores });
+  }
+  return buildInventory(vcenterId, nowSec, objects, { once });
 }

@@ -4,16 +4,35 @@
  */
 import type { Logger } from 'pino';
 import type {
+  FilterUpdate,
   HistoricalInterval,
+  MissingProperty,
   ObjectContent as RetrievedObject,
+  ObjectUpdate,
   PerfCounter as PerfCounterInfo,
   PerfEntityMetric as PerfEntityResult,
   PerfQuerySpec,
+  PropertyChange,
+  PropertySpec,
+  UpdateSet,
 } from '../vsphere/client.ts';
 import type { MoRef } from '../vsphere/values.ts';
 
 // The data types are the client's own; only the client's surface is narrowed here.
-export type { HistoricalInterval, MoRef, PerfCounterInfo, PerfEntityResult, PerfQuerySpec, RetrievedObject };
+export type {
+  FilterUpdate,
+  HistoricalInterval,
+  MissingProperty,
+  MoRef,
+  ObjectUpdate,
+  PerfCounterInfo,
+  PerfEntityResult,
+  PerfQuerySpec,
+  PropertyChange,
+  PropertySpec,
+  RetrievedObject,
+  UpdateSet,
+};
 
 export interface CollectorClient {
   readonly serviceContent: { readonly rootFolder: MoRef };
@@ -28,6 +47,19 @@ export interface CollectorClient {
     options?: { readonly entitiesPerQuery?: number; readonly concurrency?: number },
   ): Promise<readonly PerfEntityResult[]>;
   logout(): Promise<void>;
+  // Property-collector updates (inventory-updates.ts): objects of the session, which die with it.
+  /** Changes on each new login: what an older session created is gone. */
+  readonly sessionGeneration: number;
+  createPropertyCollector(): Promise<MoRef>;
+  createContainerView(container: MoRef, types: readonly string[]): Promise<MoRef>;
+  createViewFilter(collector: MoRef, view: MoRef, propSets: readonly PropertySpec[]): Promise<MoRef>;
+  waitForUpdatesEx(
+    collector: MoRef,
+    version: string,
+    options: { readonly maxWaitSeconds: number; readonly maxObjectUpdates: number },
+  ): Promise<UpdateSet | null>;
+  destroyPropertyCollector(collector: MoRef): Promise<void>;
+  destroyView(view: MoRef): Promise<void>;
 }
 
 /** Connection settings of one vCenter (the password never reaches a log line). */

@@ -212,6 +212,111 @@ function first(v: unknown): unknown {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** One change of an ObjectUpdate (vim25 PropertyChange); `val` is undefined when the change carries none. */
+export interface PropertyChange {
+  /** A property path of the filter, or an element of one (`config.network.pnic["key-vmnic0"]`). */
+  readonly name: string;
+  /** `assign`, `add`, `remove` or `indirectRemove`. */
+  readonly op: string;
+  readonly val: unknown;
+}
+
+/** A property the server could not read for an object (vim25 MissingProperty). */
+export interface MissingProperty {
+  readonly path: string;
+  /** The fault's type (`NoPermission`...), null when the answer names none. */
+  readonly faultType: string | null;
+}
+
+/** What changed for one object (vim25 ObjectUpdate). */
+export interface ObjectUpdate {
+  /** `enter`, `modify` or `leave`. */
+  readonly kind: string;
+  readonly obj: MoRef;
+  readonly changes: readonly PropertyChange[];
+  readonly missing: readonly MissingProperty[];
+}
+
+/** What changed under one filter (vim25 PropertyFilterUpdate). */
+export interface FilterUpdate {
+  readonly filter: MoRef;
+  readonly objects: readonly ObjectUpdate[];
+  /** Objects of the filter's object set the server could not reach (vim25 MissingObject). */
+  readonly missingObjects: readonly MoRef[];
+}
+
+/** One answer of WaitForUpdatesEx (vim25 UpdateSet). */
+export interface UpdateSet {
+  /** Opaque: pass it to the next call. */
+  readonly version: string;
+  /** More updates wait: call again at once with `version`. */
+  readonly truncated: boolean;
+  readonly filters: readonly FilterUpdate[];
+}
+
+/** One type's properties in a filter. */
+export interface PropertySpec {
+  readonly type: string;
+  readonly paths: readonly string[];
+}
+
+function faultTypeOf(raw: unknown): string | null {
+  const fault = asRecord(first(raw));
+  return asString(asRecord(fault?.['fault'])?.['$type']) ?? asString(fault?.['$type']);
+}
+
+/** The UpdateSet of a WaitForUpdatesEx answer's value; exported for tests. */
+export function parseUpdateSet(value: unknown): UpdateSet | null {
+  const record = asRecord(value);
+  if (!record) return null;
+  const filters: FilterUpdate[] = [];
+  for (const rawFilter of asArray(record['filterSet'])) {
+    const filterRecord = asRecord(rawFilter);
+    const filter = asMoRef(filterRecord?.['filter']);
+    if (!filterRecord || !filter) continue;
+    const objects: ObjectUpdate[] = [];
+    for (const rawObject of asArray(filterRecord['objectSet'])) {
+      const objectRecord = asRecord(rawObject);
+      const obj = asMoRef(objectRecord?.['obj']);
+      const kind = asString(first(objectRecord?.['kind']));
+      if (!objectRecord || !obj || kind === null) continue;
+      const changes: PropertyChange[] = [];
+      for (const rawChange of asArray(objectRecord['changeSet'])) {
+        const change = asRecord(rawChange);
+        const name = asString(first(change?.['name']));
+        if (!change || name === null) continue;
+        changes.push({ name, op: asString(first(change['op'])) ?? 'assign', val: change['val'] });
+      }
+      const missing: MissingProperty[] = [];
+      for (const rawMissing of asArray(objectRecord['missingSet'])) {
+        const missingRecord = asRecord(rawMissing);
+        const path = asString(first(missingRecord?.['path'])) ?? '';
+        const faultType = faultTypeOf(missingRecord?.['fault']);
+        // As in RetrievePropertiesEx answers: vcsim reports an expired session per property.
+        if (faultType === 'NotAuthenticated') throw new NotAuthenticated(`the session is not authenticated (an update of ${path})`);
+        missing.push({ path, faultType });
+      }
+      objects.push({ kind, obj, changes, missing });
+    }
+    const missingObjects: MoRef[] = [];
+    for (const rawMissing of asArray(filterRecord['missingSet'])) {
+      const ref = asMoRef(asRecord(rawMissing)?.['obj']);
+      if (ref) missingObjects.push(ref);
+    }
+    filters.push({ filter, objects, missingObjects });
+  }
+  return { version: asString(first(record['version'])) ?? '', truncated: asBoolean(first(record['truncated'])) ?? false, filters };
+}
+
+/** An object set that starts at `view` and selects the objects it lists (ContainerView.view). */
+function viewObjectSetXml(view: MoRef): string {
+  return (
+    `<objectSet>${moRefXml('obj', view)}${textXml('skip', true)}` +
+    `<selectSet xsi:type="TraversalSpec">${textXml('name', 'view')}${textXml('type', 'ContainerView')}${textXml('path', 'view')}${textXml('skip', false)}</selectSet>` +
+    `</objectSet>`
+  );
+}
+
 function propSpecXml(type: string, paths: readonly string[]): string {
   return `<propSet>${textXml('type', type)}${textXml('all', false)}${paths.map((p) => textXml('pathSet', p)).join('')}</propSet>`;
 }
@@ -390,10 +495,7 @@ export class VsphereClient {
       const view = viewElement ? asMoRef(elementValue(viewElement)) : null;
       if (!view) throw new TransportError('notVsphere', 'CreateContainerView returned no view');
       try {
-        const objectSet =
-          `<objectSet>${moRefXml('obj', view)}${textXml('skip', true)}` +
-          `<selectSet xsi:type="TraversalSpec">${textXml('name', 'view')}${textXml('type', 'ContainerView')}${textXml('path', 'view')}${textXml('skip', false)}</selectSet>` +
-          `</objectSet>`;
+        const objectSet = viewObjectSetXml(view);
         return await this.retrievePaged(`<specSet>${propSpecXml(type, paths)}${objectSet}</specSet>`);
       } finally {
         await this.transport.send('DestroyView', moRefXml('_this', view)).catch((error: unknown) => {
@@ -439,10 +541,7 @@ export class VsphereClient {
       const view = viewElement ? asMoRef(elementValue(viewElement)) : null;
       if (!view) throw new TransportError('notVsphere', 'CreateContainerView returned no view');
       try {
-        const objectSet =
-          `<objectSet>${moRefXml('obj', view)}${textXml('skip', true)}` +
-          `<selectSet xsi:type="TraversalSpec">${textXml('name', 'view')}${textXml('type', 'ContainerView')}${textXml('path', 'view')}${textXml('skip', false)}</selectSet>` +
-          `</objectSet>`;
+        const objectSet = viewObjectSetXml(view);
         const propSets = types.map((type) => propSpecXml(type, [])).join('');
         return (await this.retrievePaged(`<specSet>${propSets}${objectSet}</specSet>`)).map((object) => object.obj);
       } finally {
@@ -451,6 +550,72 @@ export class VsphereClient {
         });
       }
     });
+  }
+
+  /** Counts the logins of this client: a new value means a new session, whose objects (collectors, filters, views) are not the old one's. */
+  get sessionGeneration(): number {
+    return this.generation;
+  }
+
+  /** PropertyCollector.CreatePropertyCollector: a collector of this session, for filters of one's own. */
+  async createPropertyCollector(): Promise<MoRef> {
+    const ref = asMoRef(await this.call('CreatePropertyCollector', this.serviceContent.propertyCollector));
+    if (!ref) throw new TransportError('notVsphere', 'CreatePropertyCollector returned no collector');
+    return ref;
+  }
+
+  /** ViewManager.CreateContainerView: a recursive view of the objects of `types` under `container`, kept until `destroyView`. */
+  async createContainerView(container: MoRef, types: readonly string[]): Promise<MoRef> {
+    const ref = asMoRef(
+      await this.call(
+        'CreateContainerView',
+        this.serviceContent.viewManager,
+        moRefXml('container', container) + types.map((type) => textXml('type', type)).join('') + textXml('recursive', true),
+      ),
+    );
+    if (!ref) throw new TransportError('notVsphere', 'CreateContainerView returned no view');
+    return ref;
+  }
+
+  /**
+   * PropertyCollector.CreateFilter on `collector`: the objects `view` lists, with `propSets`;
+   * `partialUpdates` false (a change reports the whole property the filter names).
+   */
+  async createViewFilter(collector: MoRef, view: MoRef, propSets: readonly PropertySpec[]): Promise<MoRef> {
+    const spec = `<spec>${propSets.map((p) => propSpecXml(p.type, p.paths)).join('')}${viewObjectSetXml(view)}</spec>`;
+    const ref = asMoRef(await this.call('CreateFilter', collector, spec + textXml('partialUpdates', false)));
+    if (!ref) throw new TransportError('notVsphere', 'CreateFilter returned no filter');
+    return ref;
+  }
+
+  /**
+   * PropertyCollector.WaitForUpdatesEx: the changes of `collector`'s filters since `version`
+   * (`''`: their whole state). Null when nothing changed within `maxWaitSeconds` (0: answer at
+   * once); `maxObjectUpdates` bounds one answer (the rest: `truncated`, call again).
+   */
+  async waitForUpdatesEx(
+    collector: MoRef,
+    version: string,
+    options: { readonly maxWaitSeconds: number; readonly maxObjectUpdates: number },
+  ): Promise<UpdateSet | null> {
+    const args =
+      textXml('version', version) +
+      `<options>${textXml('maxWaitSeconds', Math.max(0, Math.floor(options.maxWaitSeconds)))}${textXml('maxObjectUpdates', Math.max(1, Math.floor(options.maxObjectUpdates)))}</options>`;
+    return this.withSession(async () => {
+      const response = await this.transport.send('WaitForUpdatesEx', moRefXml('_this', collector) + args);
+      const returnval = childrenNamed(response, 'returnval')[0];
+      return returnval ? parseUpdateSet(elementValue(returnval)) : null;
+    });
+  }
+
+  /** PropertyCollector.DestroyPropertyCollector: the collector and its filters. */
+  async destroyPropertyCollector(collector: MoRef): Promise<void> {
+    await this.call('DestroyPropertyCollector', collector);
+  }
+
+  /** View.DestroyView. */
+  async destroyView(view: MoRef): Promise<void> {
+    await this.call('DestroyView', view);
   }
 
   /**

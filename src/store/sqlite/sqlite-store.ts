@@ -14,6 +14,7 @@ import { bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
 import type { VmSummaries } from '../../shared/vm-summary.ts';
 import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
+import { eachPackedRow, packedRows } from './packed-rows.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
 import { SummaryBlocks, summaryBlocks } from './summary-blocks.ts';
 import { loginWaitSec, maxRealtimeIntervalSec } from '../store.ts';
@@ -321,7 +322,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
            ON CONFLICT (bucket_sec, entity) DO UPDATE SET data = excluded.data`,
         ),
       ),
-      // One primary-key seek per bucket of the range (the key is time first).
+      // One primary-key seek per bucket of the range (the key is time first); packed into one
+      // BLOB by SQLite (packed-rows.ts) for `series`.
+      rangePacked: byTier((table) =>
+        db.prepare<[number, string], Buffer | null>(packedRows(`SELECT entity, bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec IN (SELECT value FROM json_each(?))`)).pluck(),
+      ),
       range: byTier((table) =>
         db.prepare<[number, string], BucketRow>(
           `SELECT bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec IN (SELECT value FROM json_each(?))`,
@@ -846,10 +851,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       // up to the last metric asked for.
       const decoded = wanted.reduce((most, { index }) => Math.max(most, index + 1), 0);
       const bucket = new Float64Array(decoded * accumulatorStride);
-      for (const row of this.statements.range[query.tier].iterate(entity.int_id, JSON.stringify(ts))) {
-        const position = (row.bucket_sec - first) / stepSec;
+      eachPackedRow(this.statements.rangePacked[query.tier].get(entity.int_id, JSON.stringify(ts)) ?? null, (_entity, bucketSec, data) => {
+        const position = (bucketSec - first) / stepSec;
         bucket.fill(0);
-        addEncodedBucket(row.data, bucket, decoded);
+        addEncodedBucket(data, bucket, decoded);
         for (let c = 0; c < wanted.length; c++) {
           const column = columns[c];
           const at = (wanted[c]?.index ?? 0) * accumulatorStride;
@@ -859,7 +864,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
           column.min[position] = bucket[at + 2] ?? null;
           column.max[position] = bucket[at + 3] ?? null;
         }
-      }
+      });
     }
     return { stepSec, ts, series: wanted.map(({ key }, c) => ({ metric: key, avg: columns[c]?.avg ?? [], min: columns[c]?.min ?? [], max: columns[c]?.max ?? [] })) };
   }

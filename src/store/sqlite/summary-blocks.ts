@@ -25,6 +25,7 @@ import { tierStepSec, tiers, type Tier } from '../../shared/tiers.ts';
 import { StoredSummaryMerger, storedSummaryFloats, summarizeVm, summaryMetricKeys, writeVmSummaries, type VmSummaries } from '../../shared/vm-summary.ts';
 import { maxRealtimeIntervalSec, type MergedBlocks } from '../store.ts';
 import { accumulatorStride, addEncodedBucket } from './bucket-codec.ts';
+import { eachPackedRow, packedRows } from './packed-rows.ts';
 
 /** The tiers summarized, in blocks of how long, and how many blocks back (the day's, the week's and the month's buckets, with a margin). */
 export const summaryBlocks: Readonly<Partial<Record<Tier, { readonly blockSec: number; readonly count: number }>>> = {
@@ -56,15 +57,18 @@ export class SummaryBlocks {
       blockMade: db.prepare<[string, number], number>('SELECT 1 FROM vm_summary_blocks WHERE tier = ? AND block_sec = ?').pluck(),
       vms: db.prepare<[], { int_id: number; id: string; info: string }>("SELECT int_id, id, info FROM entities WHERE kind = 'vm'"),
       numbersOf: db.prepare<[string], [string, number]>('SELECT id, int_id FROM entities WHERE id IN (SELECT value FROM json_each(?))').raw(),
-      blockRows: byTier((tier) => db.prepare<[number, number], [number, number, Buffer]>(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec >= ? AND bucket_sec < ?`).raw()),
+      // Rows packed by SQLite into one BLOB (packed-rows.ts).
+      blockRows: byTier((tier) =>
+        db.prepare<[number, number], Buffer | null>(packedRows(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec >= ? AND bucket_sec < ?`)).pluck(),
+      ),
       // Several VMs' buckets at the given starts: a key seek per bucket and VM (the key is time first).
       rangeOfMany: byTierAll((tier) =>
         db
-          .prepare<[string, string], [string, number, Buffer]>(
-            `SELECT e.id, t.bucket_sec, t.data FROM entities e CROSS JOIN json_each(?) b CROSS JOIN ${sampleTable(tier)} t
-             WHERE e.id IN (SELECT value FROM json_each(?)) AND t.bucket_sec = b.value AND t.entity = e.int_id`,
+          .prepare<[string, string], Buffer | null>(
+            packedRows(`SELECT t.entity AS entity, t.bucket_sec AS bucket_sec, t.data AS data FROM json_each(?) b CROSS JOIN ${sampleTable(tier)} t
+             WHERE t.bucket_sec = b.value AND t.entity IN (SELECT value FROM json_each(?))`),
           )
-          .raw(),
+          .pluck(),
       ),
       put: db.prepare<[string, number, Buffer]>('INSERT OR REPLACE INTO vm_summary_blocks (tier, block_sec, data) VALUES (?, ?, ?)'),
       blocks: db.prepare<[string, number, number], [number, Buffer]>('SELECT block_sec, data FROM vm_summary_blocks WHERE tier = ? AND block_sec >= ? AND block_sec < ? ORDER BY block_sec').raw(),
@@ -100,8 +104,8 @@ export class SummaryBlocks {
   /** Summarizes one block for every VM (see `summarizeRows`) into the block's row (see the file comment). */
   private makeBlock(tier: Tier, block: number, blockSec: number, vms: readonly { intId: number; numCpu: number }[]): void {
     const sorted = [...vms].sort((a, b) => a.intId - b.intId);
-    const rows = this.statements.blockRows[tier]?.iterate(block, block + blockSec) ?? [];
-    const summaries = summarizeRows(tier, block, block + blockSec, rows, sorted.map((vm) => ({ key: vm.intId, numCpu: vm.numCpu })));
+    const rows = this.statements.blockRows[tier]?.get(block, block + blockSec) ?? null;
+    const summaries = summarizeRows(tier, block, block + blockSec, rows, sorted);
     const buffer = new ArrayBuffer(4 * (1 + sorted.length * (1 + storedSummaryFloats)));
     const numbers = new Int32Array(buffer, 0, 1 + sorted.length);
     const values = new Float32Array(buffer, 4 * (1 + sorted.length));
@@ -121,8 +125,17 @@ export class SummaryBlocks {
    */
   summarizeRange(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Map<string, VmSummaries> {
     const ts = bucketStarts(fromSec, toSec - 1, tierStepSec[tier]);
-    const rows = ts.length === 0 || vms.length === 0 ? [] : this.statements.rangeOfMany[tier].iterate(JSON.stringify(ts), JSON.stringify(vms.map((vm) => vm.id)));
-    return summarizeRows(tier, fromSec, toSec, rows, vms.map((vm) => ({ key: vm.id, numCpu: vm.numCpu })));
+    const numbers = new Map(this.statements.numbersOf.all(JSON.stringify(vms.map((vm) => vm.id))));
+    // A VM the store does not know gets a number no row has (entity numbers are positive): empty summaries.
+    const numbered = vms.map((vm, index) => ({ id: vm.id, intId: numbers.get(vm.id) ?? -1 - index, numCpu: vm.numCpu }));
+    const rows = ts.length === 0 || vms.length === 0 ? null : this.statements.rangeOfMany[tier].get(JSON.stringify(ts), JSON.stringify(numbered.map((vm) => vm.intId)));
+    const byNumber = summarizeRows(tier, fromSec, toSec, rows ?? null, numbered);
+    const found = new Map<string, VmSummaries>();
+    for (const vm of numbered) {
+      const summaries = byNumber.get(vm.intId);
+      if (summaries !== undefined) found.set(vm.id, summaries);
+    }
+    return found;
   }
 
   /**
@@ -205,35 +218,35 @@ function sortedIndexOf(sorted: Int32Array, value: number): number {
 }
 
 /**
- * The summaries of VMs' buckets of `tier` starting in `[fromSec, toSec)`, from `rows` ([the VM's
- * key, bucket start, data], any order; rows of other keys are skipped). Each VM's buckets are
+ * The summaries of VMs' buckets of `tier` starting in `[fromSec, toSec)`, from packed `rows`
+ * (packed-rows.ts, any order; rows of other entities are skipped). Each VM's buckets are
  * gathered first: only the average and maximum of the metrics the summaries read, in one
  * Float64Array per VM (NaN for none), about 9 KB a VM for a day of 30-minute buckets (keeping
  * the decoded rows of a day took a gigabyte at 5,000 VMs). A VM without rows gets empty summaries.
  */
-function summarizeRows<K>(tier: Tier, fromSec: number, toSec: number, rows: Iterable<readonly [K, number, Buffer]>, vms: readonly { readonly key: K; readonly numCpu: number }[]): Map<K, VmSummaries> {
+function summarizeRows(tier: Tier, fromSec: number, toSec: number, rows: Uint8Array | null, vms: readonly { readonly intId: number; readonly numCpu: number }[]): Map<number, VmSummaries> {
   const stepSec = tierStepSec[tier];
   const ts = bucketStarts(fromSec, toSec - 1, stepSec);
   const buckets = ts.length;
   const first = ts[0] ?? fromSec;
-  const gathered = new Map<K, Float64Array>(vms.map((vm) => [vm.key, new Float64Array(0)]));
+  const gathered = new Map<number, Float64Array>(vms.map((vm) => [vm.intId, new Float64Array(0)]));
   // One bucket decoded flat (sum, count, min, max per metric): no object per metric and row.
   const scratch = new Float64Array(vmMetrics.length * accumulatorStride);
-  for (const [key, bucketSec, data] of rows) {
-    let values = gathered.get(key);
-    if (values === undefined) continue;
-    if (values.length === 0) gathered.set(key, (values = new Float64Array(gatheredMetrics.length * 2 * buckets).fill(Number.NaN)));
+  eachPackedRow(rows, (entity, bucketSec, data) => {
+    let values = gathered.get(entity);
+    if (values === undefined) return;
+    if (values.length === 0) gathered.set(entity, (values = new Float64Array(gatheredMetrics.length * 2 * buckets).fill(Number.NaN)));
     scratch.fill(0);
     addEncodedBucket(data, scratch, vmMetrics.length);
     const at = (bucketSec - first) / stepSec;
-    gatheredMetrics.forEach(({ index }, c) => {
-      const from = index * accumulatorStride;
+    for (let c = 0; c < gatheredMetrics.length; c++) {
+      const from = (gatheredMetrics[c]?.index ?? 0) * accumulatorStride;
       const count = scratch[from + 1] ?? 0;
-      if (count === 0) return;
+      if (count === 0) continue;
       values[c * 2 * buckets + at] = (scratch[from] ?? 0) / count;
       values[(c * 2 + 1) * buckets + at] = scratch[from + 3] ?? Number.NaN;
-    });
-  }
+    }
+  });
   const gaps = ts.map(() => null);
   const empty: BucketSeries = { stepSec, ts, avg: gaps, max: gaps };
   const window = { fromSec, toSec };
@@ -242,16 +255,16 @@ function summarizeRows<K>(tier: Tier, fromSec: number, toSec: number, rows: Iter
       const value = values[offset + i] ?? Number.NaN;
       return Number.isNaN(value) ? null : value;
     });
-  const summaries = new Map<K, VmSummaries>();
+  const summaries = new Map<number, VmSummaries>();
   for (const vm of vms) {
-    const values = gathered.get(vm.key) ?? new Float64Array(0);
+    const values = gathered.get(vm.intId) ?? new Float64Array(0);
     const seriesOf = (metric: string): BucketSeries | undefined => {
       const c = gatheredColumn.get(metric);
       if (c === undefined) return vmMetrics.some((known) => known.key === metric) ? empty : undefined;
       if (values.length === 0) return empty;
       return { stepSec, ts, avg: valueAt(values, c * 2 * buckets), max: valueAt(values, (c * 2 + 1) * buckets) };
     };
-    summaries.set(vm.key, summarizeVm(vm.numCpu, seriesOf, empty, window));
+    summaries.set(vm.intId, summarizeVm(vm.numCpu, seriesOf, empty, window));
   }
   return summaries;
 }

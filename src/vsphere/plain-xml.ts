@@ -260,7 +260,8 @@ class Cursor {
     let n = 0;
     for (;;) {
       const code = text.charCodeAt(at);
-      if (code < 0x30 || code > 0x39) break;
+      // Written so that NaN (past the end of a cut document) ends the digits too.
+      if (!(code >= 0x30 && code <= 0x39)) break;
       n = n * 10 + (code - 0x30);
       at++;
     }

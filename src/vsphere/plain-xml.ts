@@ -705,20 +705,21 @@ function inTimeOrder(
   }
   let order: number[] | null = null;
   if (!ascending) {
-    order = [];
-    for (let i = 0; i < count; i++) order.push(descending ? count - 1 - i : i);
+    order = new Array<number>(count);
+    for (let i = 0; i < count; i++) order[i] = descending ? count - 1 - i : i;
     if (!descending) order.sort((a, b) => (tsSec[a] ?? 0) - (tsSec[b] ?? 0));
   }
-  const samples: { tsSec: number; intervalSec: number }[] = [];
+  // Arrays of their exact length (grown by push they keep spare room, and the cycle holds every answer's).
+  const samples = new Array<{ tsSec: number; intervalSec: number }>(count);
   for (let i = 0; i < count; i++) {
     const from = order ? (order[i] ?? 0) : i;
-    samples.push({ tsSec: tsSec[from] ?? NaN, intervalSec: intervals[from] ?? 0 });
+    samples[i] = { tsSec: tsSec[from] ?? NaN, intervalSec: intervals[from] ?? 0 };
   }
   if (order) {
     for (const s of series) {
       if (s.values.length !== count) continue;
-      const values: number[] = [];
-      for (let i = 0; i < count; i++) values.push(s.values[order[i] ?? 0] ?? -1);
+      const values = new Array<number>(count);
+      for (let i = 0; i < count; i++) values[i] = s.values[order[i] ?? 0] ?? -1;
       s.values = values;
     }
   }

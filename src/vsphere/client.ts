@@ -327,7 +327,8 @@ function dateToSec(v: unknown): number {
   return Number.isNaN(ms) ? NaN : Math.floor(ms / 1000);
 }
 
-function parsePerfEntityMetric(value: unknown): PerfEntityMetric | null {
+/** One PerfEntityMetric the generic way (the value of a QueryPerf `returnval`); exported for plain-xml.test.ts, which compares both readers. */
+export function parsePerfEntityMetric(value: unknown): PerfEntityMetric | null {
   const record = asRecord(value);
   const entity = asMoRef(record?.['entity']);
   if (!record || !entity) return null;

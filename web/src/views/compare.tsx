@@ -168,6 +168,8 @@ export function CompareView(props: {
               <select
                 data-testid="compare-host-vms"
                 value=""
+                // A host's VMs come from the VM list: until it is in, picking one would add none.
+                disabled={listLoading}
                 onChange={(e) => {
                   if (e.currentTarget.value !== '') addHostVms(e.currentTarget.value);
                 }}

@@ -829,7 +829,12 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return found;
   }
 
-  series(query: SeriesQuery): SeriesData {
+  /**
+   * What `series` and `rollups` read: the bucket starts, the entity's row (undefined when
+   * unknown), its kind's metrics and the metrics asked for with their place in a bucket.
+   * @throws RangeError when the range spans more than `maxSeriesBuckets` buckets
+   */
+  private seriesPlan(query: SeriesQuery) {
     const stepSec = tierStepSec[query.tier];
     if ((query.toSec - query.fromSec) / stepSec > maxSeriesBuckets) {
       throw new RangeError(`a series may span at most ${maxSeriesBuckets} buckets of ${stepSec} s: narrow the range or use a coarser tier`);
@@ -844,6 +849,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
           return index >= 0 ? [{ key, index }] : [];
         })
       : metrics.map((metric, index) => ({ key: metric.key, index }));
+    return { stepSec, ts, entity, metrics, wanted };
+  }
+
+  series(query: SeriesQuery): SeriesData {
+    const { stepSec, ts, entity, wanted } = this.seriesPlan(query);
     const columns = wanted.map(() => ({ avg: new Array<number | null>(ts.length).fill(null), min: new Array<number | null>(ts.length).fill(null), max: new Array<number | null>(ts.length).fill(null) }));
     const first = ts[0];
     if (entity && first !== undefined) {
@@ -875,20 +885,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
    * @throws RangeError when the range spans more than `maxSeriesBuckets` buckets
    */
   rollups(query: SeriesQuery): RollupSeries {
-    const stepSec = tierStepSec[query.tier];
-    if ((query.toSec - query.fromSec) / stepSec > maxSeriesBuckets) {
-      throw new RangeError(`a series may span at most ${maxSeriesBuckets} buckets of ${stepSec} s: narrow the range or use a coarser tier`);
-    }
-    const ts = bucketStarts(query.fromSec, query.toSec, stepSec);
-    const entity = this.statements.entityById.get(query.entityId);
-    const kind = entity?.kind ?? kindOfId(query.entityId);
-    const metrics = kind ? metricsByKind[kind] : [];
-    const wanted = query.metrics
-      ? query.metrics.flatMap((key) => {
-          const index = metrics.findIndex((metric) => metric.key === key);
-          return index >= 0 ? [{ key, index }] : [];
-        })
-      : metrics.map((metric, index) => ({ key: metric.key, index }));
+    const { stepSec, ts, entity, metrics, wanted } = this.seriesPlan(query);
     const columns = wanted.map(() => new Array<Rollup | null>(ts.length).fill(null));
     const first = ts[0];
     if (entity && first !== undefined) {

@@ -386,7 +386,7 @@ void describe('what is read again, and when', () => {
         },
         // Counted per VM, as `series` is counted per entity.
         vmSummariesOf: (...args: Parameters<NonNullable<Store['vmSummariesOf']>>) => {
-          for (const vm of args[3]) {
+          for (const vm of args[2]) {
             const kind = kindOfId(vm.id) ?? 'unknown';
             reads[kind] = (reads[kind] ?? 0) + 1;
           }

@@ -97,7 +97,7 @@ function watchReads(store: SqliteStore): { watched: SqliteStore; spans: number[]
       return store.series(query);
     },
     vmSummariesOf: (...args: Parameters<SqliteStore['vmSummariesOf']>) => {
-      spans.push(args[2] - args[1]);
+      for (const range of args[1]) spans.push(range.toSec - range.fromSec);
       return store.vmSummariesOf(...args);
     },
   });

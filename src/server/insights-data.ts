@@ -199,45 +199,47 @@ export class VmAnalysisCache {
    * and the blocks after the first one without a summary), summarized by the store when it can.
    */
   private async summariesOf(vms: readonly StoredVm[], window: BucketWindow, mergedBlocks: ReadonlyMap<string, MergedBlocks>): Promise<VmSummaries[]> {
-    type Part = { readonly fromSec: number; readonly toSec: number } | { readonly summaries: VmSummaries };
-    // Per VM, in time order: without block summaries the whole window; else the partial first
-    // block, the blocks summarized, the rest.
+    // Per VM: the ranges whose buckets are read (without block summaries the whole window; else
+    // the partial first block and what follows the blocks merged), and the blocks' summaries.
     const plans = vms.map((vm) => {
       const run = mergedBlocks.get(vm.id);
-      const parts: Part[] =
-        run === undefined
-          ? [{ fromSec: window.fromSec, toSec: window.toSec }]
-          : [{ fromSec: window.fromSec, toSec: run.fromSec }, { summaries: run.summaries }, { fromSec: run.endSec, toSec: window.toSec }];
-      return { vm, parts: parts.filter((part) => 'summaries' in part || part.toSec > part.fromSec) };
+      const ranges: TimeWindow[] = (
+        run === undefined ? [{ fromSec: window.fromSec, toSec: window.toSec }] : [{ fromSec: window.fromSec, toSec: run.fromSec }, { fromSec: run.endSec, toSec: window.toSec }]
+      ).filter((range) => range.toSec > range.fromSec);
+      return { vm, ranges, blocks: run?.summaries ?? null };
     });
-    // A range many VMs share is read at once when the store can (one statement).
-    const rangeKey = (part: { readonly fromSec: number; readonly toSec: number }): string => `${String(part.fromSec)} ${String(part.toSec)}`;
-    const byRange = new Map<string, { fromSec: number; toSec: number; vms: StoredVm[] }>();
-    for (const { vm, parts } of plans) {
-      for (const part of parts) {
-        if ('summaries' in part) continue;
-        const group = byRange.get(rangeKey(part)) ?? { fromSec: part.fromSec, toSec: part.toSec, vms: [] };
-        group.vms.push(vm);
-        byRange.set(rangeKey(part), group);
-      }
+    // VMs with the same ranges are read at once when the store can (one statement for all ranges).
+    const rangesKey = (ranges: readonly TimeWindow[]): string => ranges.map((range) => `${String(range.fromSec)}-${String(range.toSec)}`).join(' ');
+    const groups = new Map<string, { ranges: readonly TimeWindow[]; vms: StoredVm[] }>();
+    for (const { vm, ranges } of plans) {
+      if (ranges.length === 0) continue;
+      const group = groups.get(rangesKey(ranges)) ?? { ranges, vms: [] };
+      group.vms.push(vm);
+      groups.set(rangesKey(ranges), group);
     }
     // What a VM the store did not answer for reads as: gaps in every metric.
     const gaps: SeriesData = { stepSec: window.stepSec, ts: [], series: vmAnalysisMetrics.map((metric) => ({ metric, avg: [], min: [], max: [] })) };
-    const read = new Map<string, Map<string, VmSummaries>>();
-    for (const [key, { fromSec, toSec, vms: group }] of byRange) {
+    const read = new Map<string, VmSummaries>();
+    for (const { ranges, vms: group } of groups.values()) {
       if (this.store.vmSummariesOf) {
-        read.set(key, new Map(await this.store.vmSummariesOf(window.tier, fromSec, toSec, group)));
+        for (const [id, summaries] of await this.store.vmSummariesOf(window.tier, ranges, group)) read.set(id, summaries);
         continue;
       }
-      const lastBucket = toSec - window.stepSec;
-      const data = await Promise.all(group.map(async (vm) => await this.store.series({ entityId: vm.id, tier: window.tier, fromSec, toSec: lastBucket, metrics: vmAnalysisMetrics })));
-      read.set(key, new Map(group.map((vm, index) => [vm.id, summarizeVmData(vm.numCpu, data[index] ?? gaps, window)])));
+      // A store across the network: the chunk's VMs at once, a series per range.
+      await Promise.all(
+        group.map(async (vm) => {
+          const parts = await Promise.all(
+            ranges.map(async (range) => summarizeVmData(vm.numCpu, await this.store.series({ entityId: vm.id, tier: window.tier, fromSec: range.fromSec, toSec: range.toSec - window.stepSec, metrics: vmAnalysisMetrics }), window)),
+          );
+          read.set(vm.id, parts.reduce((merged, part) => mergeVmSummaries(merged, part)));
+        }),
+      );
     }
-    return plans.map(({ vm, parts }) =>
-      parts
-        .map((part) => ('summaries' in part ? part.summaries : (read.get(rangeKey(part))?.get(vm.id) ?? summarizeVmData(vm.numCpu, gaps, window))))
-        .reduce((merged, part) => mergeVmSummaries(merged, part)),
-    );
+    // Summaries of parts that share no bucket merge in any order (vm-summary.ts).
+    return plans.map(({ vm, ranges, blocks }) => {
+      const buckets = ranges.length === 0 ? null : (read.get(vm.id) ?? summarizeVmData(vm.numCpu, gaps, window));
+      return blocks === null ? (buckets ?? summarizeVmData(vm.numCpu, gaps, window)) : buckets === null ? blocks : mergeVmSummaries(blocks, buckets);
+    });
   }
 
   private refresh(slot: Slot, vms: readonly StoredVm[], window: BucketWindow, keys: ReadonlyMap<string, string>, stale: readonly StoredVm[]): Promise<VmAnalyses> {

@@ -68,3 +68,15 @@ void describe('mergeSummaries', () => {
     assert.deepEqual(mergeSummaries(emptySummary, late), late);
   });
 });
+
+void test('mergeSummaries: parts merge in either order; on a tie the earlier bucket wins', () => {
+  const step = 300;
+  const window: TimeWindow = { fromSec: 0, toSec: 6 * step };
+  const part = (ts: number[], avg: number[]): BucketSeries => ({ stepSec: step, ts, avg, max: avg });
+  const early = summarize(part([0, step], [5, 7]), window, 6);
+  const late = summarize(part([4 * step, 5 * step], [7, 1]), window, 6);
+  const whole = summarize(part([0, step, 4 * step, 5 * step], [5, 7, 7, 1]), window, 6);
+  assert.deepEqual(mergeSummaries(early, late), whole);
+  assert.deepEqual(mergeSummaries(late, early), whole, 'the later part first');
+  assert.deepEqual(whole.busiest, { bucketSec: step, value: 7 }, 'the earlier of the two 7s');
+});

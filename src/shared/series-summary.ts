@@ -55,22 +55,26 @@ export function summarize(series: BucketSeries, window: TimeWindow, threshold = 
   return { coveredSec, weightedSum, busiest, peak, aboveSec, aboveByMaxSec };
 }
 
-/** The higher of two values; `earlier` on a tie, as the series reads keep the earliest bucket. */
-function higher(earlier: BucketValue | null, later: BucketValue | null): BucketValue | null {
-  if (earlier === null) return later;
-  if (later === null) return earlier;
-  return later.value > earlier.value ? later : earlier;
+/** The higher of two values; the earlier bucket on a tie, as the series reads keep the earliest bucket. */
+function higher(a: BucketValue | null, b: BucketValue | null): BucketValue | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (a.value !== b.value) return b.value > a.value ? b : a;
+  return b.bucketSec < a.bucketSec ? b : a;
 }
 
-/** The summary of two consecutive parts of a window, `earlier` before `later`. */
-export function mergeSummaries(earlier: SeriesSummary, later: SeriesSummary): SeriesSummary {
+/**
+ * The summary of two parts of a window that share no bucket, in either order (ties go to the
+ * earlier bucket, so the result does not depend on the order).
+ */
+export function mergeSummaries(a: SeriesSummary, b: SeriesSummary): SeriesSummary {
   return {
-    coveredSec: earlier.coveredSec + later.coveredSec,
-    weightedSum: earlier.weightedSum + later.weightedSum,
-    busiest: higher(earlier.busiest, later.busiest),
-    peak: higher(earlier.peak, later.peak),
-    aboveSec: earlier.aboveSec + later.aboveSec,
-    aboveByMaxSec: earlier.aboveByMaxSec + later.aboveByMaxSec,
+    coveredSec: a.coveredSec + b.coveredSec,
+    weightedSum: a.weightedSum + b.weightedSum,
+    busiest: higher(a.busiest, b.busiest),
+    peak: higher(a.peak, b.peak),
+    aboveSec: a.aboveSec + b.aboveSec,
+    aboveByMaxSec: a.aboveByMaxSec + b.aboveByMaxSec,
   };
 }
 

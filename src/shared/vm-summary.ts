@@ -58,17 +58,17 @@ export function summarizeVm(numCpu: number, seriesOf: (key: string) => BucketSer
   return { numCpu, usage, contention };
 }
 
-/** The summaries of two consecutive parts of a window (same numCpu), `earlier` first. */
-export function mergeVmSummaries(earlier: VmSummaries, later: VmSummaries): VmSummaries {
+/** The summaries of two parts of a window that share no bucket (same numCpu), in either order. */
+export function mergeVmSummaries(a: VmSummaries, b: VmSummaries): VmSummaries {
   const usage = {} as Record<keyof VmUsageSummaries, SeriesSummary>;
-  for (const key of usageKeys) usage[key] = mergeSummaries(earlier.usage[key], later.usage[key]);
+  for (const key of usageKeys) usage[key] = mergeSummaries(a.usage[key], b.usage[key]);
   const contention = {} as Record<ContentionMetric, SeriesSummary | null>;
   for (const metric of contentionMetricKeys) {
-    const a = earlier.contention[metric];
-    const b = later.contention[metric];
-    contention[metric] = a === null || b === null ? null : mergeSummaries(a, b);
+    const x = a.contention[metric];
+    const y = b.contention[metric];
+    contention[metric] = x === null || y === null ? null : mergeSummaries(x, y);
   }
-  return { numCpu: earlier.numCpu, usage, contention };
+  return { numCpu: a.numCpu, usage, contention };
 }
 
 const usageKeys: readonly (keyof VmUsageSummaries)[] = ['cpuUsagePct', 'readyPctPerVcpu', 'memUsagePct', 'diskKBps', 'netKBps'];
@@ -128,9 +128,14 @@ export function decodeVmSummaries(bytes: Uint8Array, baseSec: number): VmSummari
   return decoded;
 }
 
+/** Whether a bucket's value beats the one kept (NaN time: none kept): higher, or as high and earlier. */
+function isHigher(value: number, atSec: number, keptValue: number, keptAtSec: number): boolean {
+  return Number.isNaN(keptAtSec) || value > keptValue || (value === keptValue && atSec < keptAtSec);
+}
+
 /**
- * Merges the stored summaries (`writeVmSummaries`) of consecutive parts of a window, oldest
- * first, straight from their floats: as `mergeVmSummaries` of their decoded forms, without
+ * Merges the stored summaries (`writeVmSummaries`) of parts of a window that share no bucket,
+ * in any order, straight from their floats: as `mergeVmSummaries` of their decoded forms, without
  * making each part's objects (a month of 5,000 VMs is 150,000 of them).
  */
 export class StoredSummaryMerger {
@@ -168,14 +173,14 @@ export class StoredSummaryMerger {
       acc[to + 1] = (acc[to + 1] ?? 0) + (values[at + 1] ?? 0);
       const busiestAt = values[at + 2] ?? Number.NaN;
       const busiest = values[at + 3] ?? Number.NaN;
-      // Strictly higher: on a tie the earlier part keeps it, as a series read does.
-      if (!Number.isNaN(busiestAt) && (Number.isNaN(acc[to + 2] ?? Number.NaN) || busiest > (acc[to + 3] ?? 0))) {
+      // Higher, or as high and earlier: ties go to the earlier bucket, as a series read does.
+      if (!Number.isNaN(busiestAt) && isHigher(busiest, baseSec + busiestAt, acc[to + 3] ?? 0, acc[to + 2] ?? Number.NaN)) {
         acc[to + 2] = baseSec + busiestAt;
         acc[to + 3] = busiest;
       }
       const peakAt = values[at + 4] ?? Number.NaN;
       const peak = values[at + 5] ?? Number.NaN;
-      if (!Number.isNaN(peakAt) && (Number.isNaN(acc[to + 4] ?? Number.NaN) || peak > (acc[to + 5] ?? 0))) {
+      if (!Number.isNaN(peakAt) && isHigher(peak, baseSec + peakAt, acc[to + 5] ?? 0, acc[to + 4] ?? Number.NaN)) {
         acc[to + 4] = baseSec + peakAt;
         acc[to + 5] = peak;
       }

@@ -20,6 +20,7 @@ import type {
 import type { Rollup } from '../shared/rollup.ts';
 import type { Tier } from '../shared/tiers.ts';
 import type { StoredScope } from '../shared/visibility.ts';
+import type { TimeWindow } from '../shared/bucket-series.ts';
 import type { VmSummaries } from '../shared/vm-summary.ts';
 
 export type { StoredScope } from '../shared/visibility.ts';
@@ -215,11 +216,11 @@ export interface SampleStore {
   mergedVmSummariesOf?(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, MergedBlocks>>;
   /**
    * Optional, with `fillVmSummaries`: the summaries (shared/vm-summary.ts) of these VMs' buckets
-   * of `tier` starting in `[fromSec, toSec)` (step-aligned), made for the given vCPU counts, read
-   * in one go: for the parts of a window that block summaries do not cover. A VM without buckets
-   * there gets empty summaries.
+   * of `tier` starting in the ranges (step-aligned, apart, in time order), made for the given
+   * vCPU counts, read in one go: for the parts of a window that block summaries do not cover. A
+   * VM without buckets there gets empty summaries.
    */
-  vmSummariesOf?(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, VmSummaries>>;
+  vmSummariesOf?(tier: Tier, ranges: readonly TimeWindow[], vms: readonly { readonly id: string; readonly numCpu: number }[]): Awaitable<ReadonlyMap<string, VmSummaries>>;
 }
 
 /** A VM's block summaries merged (`SampleStore.mergedVmSummariesOf`): the summaries of its buckets starting in `[fromSec, endSec)`. */

@@ -12,6 +12,7 @@ import type { EntityKind, InventorySnapshot } from '../../shared/inventory.ts';
 import { metricsByKind, type MetricDef } from '../../shared/metrics.ts';
 import { bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
+import type { TimeWindow } from '../../shared/bucket-series.ts';
 import type { VmSummaries } from '../../shared/vm-summary.ts';
 import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
 import { eachPackedRow, packedRows } from './packed-rows.ts';
@@ -631,8 +632,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return this.vmSummaries().fill(nowSec, maxBlocks);
   }
 
-  vmSummariesOf(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, VmSummaries> {
-    return this.vmSummaries().summarizeRange(tier, fromSec, toSec, vms);
+  vmSummariesOf(tier: Tier, ranges: readonly TimeWindow[], vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, VmSummaries> {
+    return this.vmSummaries().summarizeRanges(tier, ranges, vms);
   }
 
   mergedVmSummariesOf(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): ReadonlyMap<string, MergedBlocks> {

@@ -20,7 +20,7 @@
 import type Database from 'better-sqlite3';
 import { metricsByKind } from '../../shared/metrics.ts';
 import { bucketStarts } from '../../shared/rollup.ts';
-import type { BucketSeries } from '../../shared/bucket-series.ts';
+import type { BucketSeries, TimeWindow } from '../../shared/bucket-series.ts';
 import { tierStepSec, tiers, type Tier } from '../../shared/tiers.ts';
 import { StoredSummaryMerger, storedSummaryFloats, summarizeVm, summaryMetricKeys, writeVmSummaries, type VmSummaries } from '../../shared/vm-summary.ts';
 import { maxRealtimeIntervalSec, type MergedBlocks } from '../store.ts';
@@ -114,7 +114,7 @@ export class SummaryBlocks {
     const sorted = [...vms].sort((a, b) => a.intId - b.intId);
     const statement = this.statements.bucketRows[tier];
     const rows = bucketStarts(block, block + blockSec - 1, tierStepSec[tier]).map((start) => () => statement?.get(start) ?? null);
-    const summaries = summarizeRows(tier, block, block + blockSec, rows, sorted);
+    const summaries = summarizeRows(tier, [{ fromSec: block, toSec: block + blockSec }], rows, sorted);
     const buffer = new ArrayBuffer(4 * (1 + sorted.length * (1 + storedSummaryFloats)));
     const numbers = new Int32Array(buffer, 0, 1 + sorted.length);
     const values = new Float32Array(buffer, 4 * (1 + sorted.length));
@@ -128,17 +128,17 @@ export class SummaryBlocks {
   }
 
   /**
-   * The summaries of these VMs' buckets of `tier` starting in `[fromSec, toSec)` (step-aligned),
+   * The summaries of these VMs' buckets of `tier` starting in the ranges (step-aligned, apart),
    * read in one statement: what a reader of a period asks for the partial blocks at its ends.
    * A VM without buckets there gets empty summaries.
    */
-  summarizeRange(tier: Tier, fromSec: number, toSec: number, vms: readonly { readonly id: string; readonly numCpu: number }[]): Map<string, VmSummaries> {
-    const ts = bucketStarts(fromSec, toSec - 1, tierStepSec[tier]);
+  summarizeRanges(tier: Tier, ranges: readonly TimeWindow[], vms: readonly { readonly id: string; readonly numCpu: number }[]): Map<string, VmSummaries> {
+    const ts = ranges.flatMap((range) => bucketStarts(range.fromSec, range.toSec - 1, tierStepSec[tier]));
     const numbers = new Map(this.statements.numbersOf.all(JSON.stringify(vms.map((vm) => vm.id))));
     // A VM the store does not know gets a number no row has (entity numbers are positive): empty summaries.
     const numbered = vms.map((vm, index) => ({ id: vm.id, intId: numbers.get(vm.id) ?? -1 - index, numCpu: vm.numCpu }));
     const rows = ts.length === 0 || vms.length === 0 ? null : this.statements.rangeOfMany[tier].get(JSON.stringify(ts), JSON.stringify(numbered.map((vm) => vm.intId)));
-    const byNumber = summarizeRows(tier, fromSec, toSec, [() => rows ?? null], numbered);
+    const byNumber = summarizeRows(tier, ranges, [() => rows ?? null], numbered);
     const found = new Map<string, VmSummaries>();
     for (const vm of numbered) {
       const summaries = byNumber.get(vm.intId);
@@ -227,28 +227,28 @@ function sortedIndexOf(sorted: Int32Array, value: number): number {
 }
 
 /**
- * The summaries of VMs' buckets of `tier` starting in `[fromSec, toSec)`, from packed rows
+ * The summaries of VMs' buckets of `tier` starting in the ranges (apart, in time order), from packed rows
  * (packed-rows.ts; `rows` reads them a part at a time; any order; rows of other entities are
  * skipped). Each VM's buckets are
  * gathered first: only the average and maximum of the metrics the summaries read, in one
  * Float64Array per VM (NaN for none), about 9 KB a VM for a day of 30-minute buckets (keeping
  * the decoded rows of a day took a gigabyte at 5,000 VMs). A VM without rows gets empty summaries.
  */
-function summarizeRows(tier: Tier, fromSec: number, toSec: number, rows: readonly (() => Uint8Array | null)[], vms: readonly { readonly intId: number; readonly numCpu: number }[]): Map<number, VmSummaries> {
+function summarizeRows(tier: Tier, ranges: readonly TimeWindow[], rows: readonly (() => Uint8Array | null)[], vms: readonly { readonly intId: number; readonly numCpu: number }[]): Map<number, VmSummaries> {
   const stepSec = tierStepSec[tier];
-  const ts = bucketStarts(fromSec, toSec - 1, stepSec);
+  const ts = ranges.flatMap((range) => bucketStarts(range.fromSec, range.toSec - 1, stepSec));
   const buckets = ts.length;
-  const first = ts[0] ?? fromSec;
+  const position = new Map(ts.map((bucketSec, index) => [bucketSec, index]));
   const gathered = new Map<number, Float64Array>(vms.map((vm) => [vm.intId, new Float64Array(0)]));
   // One bucket decoded flat (sum, count, min, max per metric): no object per metric and row.
   const scratch = new Float64Array(vmMetrics.length * accumulatorStride);
   const visit = (entity: number, bucketSec: number, data: Uint8Array): void => {
     let values = gathered.get(entity);
-    if (values === undefined) return;
+    const at = position.get(bucketSec);
+    if (values === undefined || at === undefined) return;
     if (values.length === 0) gathered.set(entity, (values = new Float64Array(gatheredMetrics.length * 2 * buckets).fill(Number.NaN)));
     scratch.fill(0);
     addEncodedBucket(data, scratch, vmMetrics.length);
-    const at = (bucketSec - first) / stepSec;
     for (let c = 0; c < gatheredMetrics.length; c++) {
       const from = (gatheredMetrics[c]?.index ?? 0) * accumulatorStride;
       const count = scratch[from + 1] ?? 0;
@@ -260,7 +260,8 @@ function summarizeRows(tier: Tier, fromSec: number, toSec: number, rows: readonl
   for (const part of rows) eachPackedRow(part(), visit);
   const gaps = ts.map(() => null);
   const empty: BucketSeries = { stepSec, ts, avg: gaps, max: gaps };
-  const window = { fromSec, toSec };
+  // Every bucket lies whole within its range, so within the ranges' hull.
+  const window = { fromSec: ranges[0]?.fromSec ?? 0, toSec: ranges.at(-1)?.toSec ?? 0 };
   const valueAt = (values: Float64Array, offset: number): (number | null)[] =>
     ts.map((_, i) => {
       const value = values[offset + i] ?? Number.NaN;

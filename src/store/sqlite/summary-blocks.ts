@@ -7,7 +7,7 @@
  * A block is summarized once the cycles' samples no longer land in it: it ended a sample's
  * length ago. A write into a block made (a collector back from an outage writes vCenter's
  * realtime hour, the history import fills old buckets) deletes it (`forget`, `forgetFrom`), and
- * it is made again. Blocks are made whole, every VM at once, by one range scan of the block over the
+ * it is made again. Blocks are made whole, every VM at once, from the block's rows read by bucket start over the
  * time-first key, and stored as one row per tier and block holding every VM's summary: reading a
  * row per VM and day cost about 4 µs a row in better-sqlite3 (0.6 s for a month of 5,000 VMs),
  * where the whole month is 30 rows of 1.6 MB. VMs that appear later have no summary in the
@@ -88,7 +88,7 @@ export class SummaryBlocks {
 
   /**
    * Summarizes at most `maxBlocks` final blocks not made yet, tier by tier, oldest first, each in
-   * its own transaction (about a second a day and a quarter of a second an hour at 5,000 VMs: a
+   * its own transaction (65 blocks took 14.5 CPU-s at 5,000 VMs: a
    * caller that must stay responsive asks for one at a time).
    * @returns the blocks made
    */

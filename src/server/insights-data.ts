@@ -237,8 +237,9 @@ export class VmAnalysisCache {
     }
     // Summaries of parts that share no bucket merge in any order (vm-summary.ts).
     return plans.map(({ vm, ranges, blocks }) => {
-      const buckets = ranges.length === 0 ? null : (read.get(vm.id) ?? summarizeVmData(vm.numCpu, gaps, window));
-      return blocks === null ? (buckets ?? summarizeVmData(vm.numCpu, gaps, window)) : buckets === null ? blocks : mergeVmSummaries(blocks, buckets);
+      if (ranges.length === 0 && blocks !== null) return blocks;
+      const buckets = read.get(vm.id) ?? summarizeVmData(vm.numCpu, gaps, window);
+      return blocks === null ? buckets : mergeVmSummaries(blocks, buckets);
     });
   }
 

@@ -195,6 +195,16 @@ CREATE TABLE vm_summary_blocks (
 );
 `;
 
+/*
+ * Each entity's open half hour (open-half-hour.ts): the realtime samples of its newest
+ * 30-minute bucket, added into the 30-minute, 2-hour and 1-day tiers when it closes instead of
+ * at every cycle. Rows written before hold none: their samples are in the tiers already.
+ */
+const openHalfHour = `
+ALTER TABLE entities ADD COLUMN open_30m_sec INTEGER;
+ALTER TABLE entities ADD COLUMN open_30m BLOB;
+`;
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
@@ -205,4 +215,5 @@ export const migrations: readonly Migration[] = [
   { id: '2026-12-01-collector-leases', sql: collectorLeases },
   { id: '2026-12-01-day-summaries', sql: daySummaries },
   { id: '2026-12-01-summary-blocks', sql: summaryBlockSets },
+  { id: '2026-12-01-open-half-hour', sql: openHalfHour },
 ];

@@ -494,7 +494,9 @@ void describe('retention', () => {
     store.saveInventory(snapshot(removedAt, []));
     store.saveInventory(snapshot(removedAt + 10, [vm(vmB, 'beta')]));
     const late = removedAt + 10 * 86400;
-    store.writeRealtime([vmBatch(vmA, [late], [1]), vmBatch(vmB, [late], [1])]);
+    // Two half hours each: the first is closed into the tiers' tables, the second stays open
+    // in the entity row (open-half-hour.ts), and both go with the entity.
+    store.writeRealtime([vmBatch(vmA, [late, late + 1800], [1, 1]), vmBatch(vmB, [late, late + 1800], [1, 1])]);
     store.applyRetention(removedAt + removedEntityRetentionSec - 1);
     assert.notEqual(store.entity(vmA), null, 'kept until its retention');
     assert.equal(dailyRows(), 2);
@@ -552,6 +554,7 @@ void describe('database file', () => {
       '2026-12-01-collector-leases',
       '2026-12-01-day-summaries',
       '2026-12-01-summary-blocks',
+      '2026-12-01-open-half-hour',
     ]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);

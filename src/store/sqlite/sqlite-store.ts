@@ -10,13 +10,14 @@ import type { Logger } from 'pino';
 import { kindOfId } from '../../shared/entity-id.ts';
 import type { EntityKind, InventorySnapshot } from '../../shared/inventory.ts';
 import { metricsByKind, type MetricDef } from '../../shared/metrics.ts';
-import { bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
+import { alignDown, bucketStarts, rollupAvg, sampleWeight, type Rollup } from '../../shared/rollup.ts';
 import { bucketStart, tierRetentionSec, tiers, tierStepSec, type Tier } from '../../shared/tiers.ts';
 import type { TimeWindow } from '../../shared/bucket-series.ts';
 import type { VmSummaries } from '../../shared/vm-summary.ts';
 import { accumulatorStride, addEncodedBucket, decodeBucket, encodeAccumulator, encodeBucket } from './bucket-codec.ts';
-import { eachPackedRow, packedRows } from './packed-rows.ts';
+import { packedRows } from './packed-rows.ts';
 import { migrations as knownMigrations, sampleTable, type Migration } from './migrations.ts';
+import { coarseTiers, eachRowWithOpen, openStepSec, splitHalfHours, type OpenHalfHour } from './open-half-hour.ts';
 import { SummaryBlocks, summaryBlocks } from './summary-blocks.ts';
 import { loginWaitSec, maxRealtimeIntervalSec } from '../store.ts';
 import type {
@@ -78,6 +79,8 @@ interface EntityRow {
 
 interface EntityRowWithLatest extends EntityRow {
   latest_5m_sec: number | null;
+  open_30m_sec: number | null;
+  open_30m: Buffer | null;
 }
 
 /**
@@ -85,15 +88,19 @@ interface EntityRowWithLatest extends EntityRow {
  * cycle): int_id, kind, high_water_sec, latest_5m_sec. Read as an array (better-sqlite3's
  * raw mode): a row object costs more to build than the statement to run (issue #12).
  */
-type WriteTargetRow = [intId: number, kind: EntityKind, highWaterSec: number | null, latestSec: number | null, id: string];
+type WriteTargetRow = [intId: number, kind: EntityKind, highWaterSec: number | null, latestSec: number | null, id: string, openSec: number | null, open: Buffer | null];
+
+/** One entity's accumulators to add into a tier's stored buckets: bucket start -> accumulator. */
+interface TierWrite {
+  readonly intId: number;
+  /** Metrics of the entity's kind. */
+  readonly width: number;
+  readonly vm: boolean;
+  readonly buckets: ReadonlyMap<number, Float64Array>;
+}
 
 /** Rows of one multi-row statement of the write path (SQLite allows 32,766 parameters). */
 const maxRowsPerStatement = 200;
-
-interface BucketRow {
-  bucket_sec: number;
-  data: Buffer;
-}
 
 /** What saveInventory compares of a present entity row: kind, datacenter id, name, info JSON. */
 type StoredFields = readonly [kind: EntityKind, datacenterId: string | null, name: string, info: string];
@@ -146,6 +153,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   private readonly upserted = new Map<string, Map<string, StoredFields>>();
   /** Accumulators of the write path, reused from entity to entity. */
   private readonly scratch = new Scratch();
+  /** Every open half hour before this start was closed by this connection's writes (open-half-hour.ts). */
+  private openClosedBefore = Number.NEGATIVE_INFINITY;
   /** Accumulators of a list of entities, reused from call to call. */
   private readonly pool = new AccumulatorPool();
   /** Multi-row statements of the write path, by shape. */
@@ -201,12 +210,27 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
          WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL
            AND id NOT IN (SELECT value FROM json_each(@ids))`,
       ),
-      writeTarget: db.prepare<[string], WriteTargetRow>('SELECT int_id, kind, high_water_sec, latest_5m_sec, id FROM entities WHERE id = ?').raw(),
+      writeTarget: db.prepare<[string], WriteTargetRow>('SELECT int_id, kind, high_water_sec, latest_5m_sec, id, open_30m_sec, open_30m FROM entities WHERE id = ?').raw(),
       writeTargets: db
-        .prepare<[string], WriteTargetRow>('SELECT e.int_id, e.kind, e.high_water_sec, e.latest_5m_sec, e.id FROM json_each(?) AS j JOIN entities AS e ON e.id = j.value')
+        .prepare<[string], WriteTargetRow>(
+          'SELECT e.int_id, e.kind, e.high_water_sec, e.latest_5m_sec, e.id, e.open_30m_sec, e.open_30m FROM json_each(?) AS j JOIN entities AS e ON e.id = j.value',
+        )
         .raw(),
+      // Open half hours (open-half-hour.ts): of some entities, and of every entity before a time
+      // (a scan of the entity rows, once per half hour).
+      opensOf: db
+        .prepare<[string], [intId: number, kind: EntityKind, startSec: number, data: Buffer]>(
+          'SELECT e.int_id, e.kind, e.open_30m_sec, e.open_30m FROM json_each(?) AS j JOIN entities AS e ON e.id = j.value WHERE e.open_30m IS NOT NULL',
+        )
+        .raw(),
+      opensBefore: db
+        .prepare<[number], [intId: number, kind: EntityKind, startSec: number, data: Buffer]>(
+          'SELECT int_id, kind, open_30m_sec, open_30m FROM entities WHERE open_30m_sec < ? AND open_30m IS NOT NULL',
+        )
+        .raw(),
+      clearOpens: db.prepare<[string]>('UPDATE entities SET open_30m_sec = NULL, open_30m = NULL WHERE int_id IN (SELECT value FROM json_each(?))'),
       entityById: db.prepare<[string], EntityRowWithLatest>(
-        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, info
+        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, open_30m_sec, open_30m, info
          FROM entities WHERE id = ?`,
       ),
       // Through the partial index entities_present (datacenter_id, kind).
@@ -328,11 +352,6 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       rangePacked: byTier((table) =>
         db.prepare<[number, string], Buffer | null>(packedRows(`SELECT entity, bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec IN (SELECT value FROM json_each(?))`)).pluck(),
       ),
-      range: byTier((table) =>
-        db.prepare<[number, string], BucketRow>(
-          `SELECT bucket_sec, data FROM ${table} WHERE entity = ? AND bucket_sec IN (SELECT value FROM json_each(?))`,
-        ),
-      ),
       dropOld: byTier((table) => db.prepare<[number]>(`DELETE FROM ${table} WHERE bucket_sec <= ?`)),
       // A full scan, run only when some entity is due to go (rare: it left two years ago).
       dropExpiredBuckets: byTier((table) =>
@@ -436,24 +455,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return { indices, newest };
   }
 
-  /**
-   * The buckets of every tier for some samples: the finest from the samples, each coarser one
-   * from the finer buckets (they nest), before any stored bucket is added in.
-   */
-  private static tierBuckets(
-    batch: SampleBatch,
-    indices: readonly number[],
-    metrics: readonly MetricDef[],
-    into: Record<Tier, Map<number, Float64Array>>,
-    take: (width: number) => Float64Array,
-  ): void {
-    let finer: Map<number, Float64Array> | null = null;
-    for (const tier of tiers) {
-      finer = finer === null ? accumulate(batch, indices, metrics, tierStepSec[tier], into[tier], take) : rollUp(finer, tierStepSec[tier], metrics.length, into[tier], take);
-    }
-  }
-
   private writeOneByOne(batches: readonly SampleBatch[]): void {
+    // Rare (a caller's several batches of one entity): each entity's open half hour is closed
+    // first, then every tier is written at once, as before open half hours.
+    this.closeOpenHalfHours({ ids: [...new Set(batches.map((batch) => batch.entityId))] });
     const scratch = this.scratch;
     for (const batch of batches) {
       const entity = this.knownEntity(batch);
@@ -464,7 +469,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       const { indices, newest } = SqliteStore.accepted(batch, highWaterSec);
       if (indices.length === 0) continue;
       scratch.reset();
-      SqliteStore.tierBuckets(batch, indices, metrics, scratch.buckets, scratch.take);
+      let finer: Map<number, Float64Array> | null = null;
+      for (const tier of tiers) {
+        finer = finer === null ? accumulate(batch, indices, metrics, tierStepSec[tier], scratch.buckets[tier], scratch.take) : rollUp(finer, tierStepSec[tier], width, scratch.buckets[tier], scratch.take);
+      }
       let latestSec: number | null = null;
       let latest: Buffer | null = null;
       for (const tier of tiers) {
@@ -484,65 +492,139 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     }
   }
 
-  /** Batches of distinct entities: targets, stored buckets and writes a list at a time. */
+  /**
+   * Batches of distinct entities: targets, stored buckets and writes a list at a time. The
+   * 5-minute tier gets the samples; the coarse tiers get the half hours that close (see
+   * open-half-hour.ts), the newest one staying open in the entity row.
+   */
   private writeDistinct(batches: readonly SampleBatch[]): void {
     const targets = new Map<string, WriteTargetRow>();
     for (const row of this.statements.writeTargets.all(JSON.stringify(batches.map((batch) => batch.entityId)))) targets.set(row[4], row);
     const take = this.pool.reset();
-    interface Pending {
-      readonly intId: number;
-      readonly width: number;
+    const pending: (TierWrite & {
       readonly newest: number;
       readonly storedLatestSec: number | null;
-      readonly buckets: Record<Tier, Map<number, Float64Array>>;
+      readonly open: { readonly startSec: number; readonly data: Buffer } | null;
       latestSec: number | null;
       latest: Buffer | null;
-    }
-    const pending: Pending[] = [];
+    })[] = [];
+    const closing: TierWrite[] = [];
+    let newestHalfHour = Number.NEGATIVE_INFINITY;
     for (const batch of batches) {
       const entity = this.checkedTarget(batch, targets.get(batch.entityId));
       if (entity === null) continue;
-      const [intId, kind, highWaterSec, storedLatestSec] = entity;
+      const [intId, kind, highWaterSec, storedLatestSec, , openSec, openData] = entity;
       const metrics = metricsByKind[kind];
+      const width = metrics.length;
       const { indices, newest } = SqliteStore.accepted(batch, highWaterSec);
       if (indices.length === 0) continue;
-      const buckets = { '5m': new Map(), '30m': new Map(), '2h': new Map(), '1d': new Map() } as Record<Tier, Map<number, Float64Array>>;
-      SqliteStore.tierBuckets(batch, indices, metrics, buckets, take);
-      pending.push({ intId, width: metrics.length, newest, storedLatestSec, buckets, latestSec: null, latest: null });
+      const fiveMinutes = accumulate(batch, indices, metrics, tierStepSec['5m'], new Map(), take);
+      const halfHours = rollUp(fiveMinutes, openStepSec, width, new Map(), take);
+      const stored = openSec !== null && openData !== null ? { startSec: openSec, data: openData } : null;
+      const { open, closed } = splitHalfHours(halfHours, stored, width, take);
+      const openEncoded = open === null ? null : encodeAccumulator(open.acc, width);
+      if (open !== null) newestHalfHour = Math.max(newestHalfHour, open.startSec);
+      if (closed.size > 0) closing.push({ intId, width, vm: kind === 'vm', buckets: closed });
+      pending.push({
+        intId,
+        width,
+        vm: kind === 'vm',
+        buckets: fiveMinutes,
+        newest,
+        storedLatestSec,
+        open: open === null || openEncoded === null ? null : { startSec: open.startSec, data: openEncoded },
+        latestSec: null,
+        latest: null,
+      });
     }
-    for (const tier of tiers) {
-      // Bucket start -> the entities with a bucket there (one or two starts per tier and call).
-      const byStart = new Map<number, Pending[]>();
-      for (const p of pending) {
-        for (const startSec of p.buckets[tier].keys()) {
-          const list = byStart.get(startSec);
-          if (list) list.push(p);
-          else byStart.set(startSec, [p]);
-        }
+    this.putBuckets('5m', pending, (p, startSec, data) => {
+      if (startSec >= (p.latestSec ?? p.storedLatestSec ?? Number.NEGATIVE_INFINITY)) {
+        p.latestSec = startSec;
+        p.latest = data;
       }
-      const rows: (number | Buffer)[] = [];
-      for (const [startSec, list] of byStart) {
-        const stored = new Map<number, Buffer>();
-        for (const [entity, data] of this.statements.bucketsAt[tier].all(startSec, JSON.stringify(list.map((p) => p.intId)))) stored.set(entity, data);
-        for (const p of list) {
-          const acc = p.buckets[tier].get(startSec);
-          if (acc === undefined) continue;
-          const existing = stored.get(p.intId);
-          if (existing) addEncodedBucket(existing, acc, p.width);
-          const data = encodeAccumulator(acc, p.width);
-          if (data === null) continue;
-          rows.push(p.intId, startSec, data);
-          if (tier === '5m' && startSec >= (p.latestSec ?? p.storedLatestSec ?? Number.NEGATIVE_INFINITY)) {
-            p.latestSec = startSec;
-            p.latest = data;
-          }
-        }
-      }
-      this.runInChunks(rows, 3, (count) => this.putBuckets(tier, count));
-    }
+    });
+    this.putCoarse(closing, take);
     const marks: (number | Buffer | null)[] = [];
-    for (const p of pending) marks.push(p.intId, p.newest, p.latestSec, p.latest);
-    this.runInChunks(marks, 4, (count) => this.setHighWaters(count));
+    for (const p of pending) marks.push(p.intId, p.newest, p.latestSec, p.latest, p.open?.startSec ?? null, p.open?.data ?? null);
+    this.runInChunks(marks, 6, (count) => this.setHighWaters(count));
+    // The samples reached a new half hour: every older open half hour closes (entities without
+    // new samples; those written just now were split above).
+    if (newestHalfHour > this.openClosedBefore) {
+      this.closeOpenHalfHours({ beforeSec: newestHalfHour, skip: new Set(pending.map((p) => p.intId)) });
+      this.openClosedBefore = newestHalfHour;
+    }
+  }
+
+  /**
+   * Closes open half hours into the coarse tiers (see open-half-hour.ts): of the entities given,
+   * or of every entity whose open half hour starts before `beforeSec` (but those in `skip`).
+   */
+  private closeOpenHalfHours(which: { readonly ids: readonly string[] } | { readonly beforeSec: number; readonly skip: ReadonlySet<number> }): void {
+    const rows = 'ids' in which ? this.statements.opensOf.all(JSON.stringify(which.ids)) : this.statements.opensBefore.all(which.beforeSec).filter(([intId]) => !which.skip.has(intId));
+    if (rows.length === 0) return;
+    const take = this.pool.reset();
+    const closing = rows.map(([intId, kind, startSec, data]): TierWrite => {
+      const width = metricsByKind[kind].length;
+      const acc = take(width);
+      addEncodedBucket(data, acc, width);
+      return { intId, width, vm: kind === 'vm', buckets: new Map([[startSec, acc]]) };
+    });
+    this.putCoarse(closing, take);
+    this.statements.clearOpens.run(JSON.stringify(rows.map(([intId]) => intId)));
+  }
+
+  /** Closed half hours (30-minute accumulators) added into the stored 30-minute, 2-hour and 1-day buckets. */
+  private putCoarse(closing: readonly TierWrite[], take: (width: number) => Float64Array): void {
+    if (closing.length === 0) return;
+    // Every tier's accumulators are made before any is written: writing adds the stored bucket into them.
+    let finer: readonly TierWrite[] = closing;
+    const byTier = coarseTiers.map((tier) => {
+      finer = tier === '30m' ? finer : finer.map((w) => ({ ...w, buckets: rollUp(w.buckets, tierStepSec[tier], w.width, new Map(), take) }));
+      return [tier, finer] as const;
+    });
+    for (const [tier, writes] of byTier) this.putBuckets(tier, writes);
+    const vmHalfHours: number[] = [];
+    for (const w of closing) if (w.vm) vmHalfHours.push(...w.buckets.keys());
+    this.forgetBlocksOf(vmHalfHours);
+  }
+
+  /** VM buckets were added into the coarse tiers in these half hours: the summary blocks holding them are made again. */
+  private forgetBlocksOf(halfHours: Iterable<number>): void {
+    const starts = [...halfHours];
+    if (starts.length === 0) return;
+    for (const tier of coarseTiers) this.vmSummaries().forget(tier, starts.map((startSec) => alignDown(startSec, tierStepSec[tier])));
+  }
+
+  /**
+   * Adds each write's accumulators into the stored buckets of `tier` (read by bucket start, a
+   * list of entities at a time) and stores the sums; `written` sees each bucket stored.
+   */
+  private putBuckets<W extends TierWrite>(tier: Tier, writes: readonly W[], written?: (write: W, startSec: number, data: Buffer) => void): void {
+    // Bucket start -> the writes with a bucket there (one or two starts per tier and call).
+    const byStart = new Map<number, W[]>();
+    for (const w of writes) {
+      for (const startSec of w.buckets.keys()) {
+        const list = byStart.get(startSec);
+        if (list) list.push(w);
+        else byStart.set(startSec, [w]);
+      }
+    }
+    const rows: (number | Buffer)[] = [];
+    for (const [startSec, list] of byStart) {
+      const stored = new Map<number, Buffer>();
+      for (const [entity, data] of this.statements.bucketsAt[tier].all(startSec, JSON.stringify(list.map((w) => w.intId)))) stored.set(entity, data);
+      for (const w of list) {
+        const acc = w.buckets.get(startSec);
+        if (acc === undefined) continue;
+        const existing = stored.get(w.intId);
+        if (existing) addEncodedBucket(existing, acc, w.width);
+        const data = encodeAccumulator(acc, w.width);
+        if (data === null) continue;
+        rows.push(w.intId, startSec, data);
+        written?.(w, startSec, data);
+      }
+    }
+    this.runInChunks(rows, 3, (count) => this.upsertBuckets(tier, count));
   }
 
   /** Runs `statement(rows)` over `values` (`width` per row), at most `maxRowsPerStatement` rows a time. */
@@ -554,7 +636,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     }
   }
 
-  private putBuckets(tier: Tier, rows: number): Database.Statement {
+  private upsertBuckets(tier: Tier, rows: number): Database.Statement {
     return this.cachedStatement(`put:${tier}:${String(rows)}`, () =>
       `INSERT INTO ${sampleTable(tier)} (entity, bucket_sec, data) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')}
        ON CONFLICT (bucket_sec, entity) DO UPDATE SET data = excluded.data`,
@@ -563,9 +645,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
 
   private setHighWaters(rows: number): Database.Statement {
     // The newest 5-minute bucket moves with the mark (both or neither); null leaves it as it is.
+    // The open half hour is replaced (null: none).
     return this.cachedStatement(`marks:${String(rows)}`, () =>
-      `UPDATE entities SET high_water_sec = v.column2, latest_5m_sec = COALESCE(v.column3, latest_5m_sec), latest_5m = COALESCE(v.column4, latest_5m)
-       FROM (VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}) AS v WHERE entities.int_id = v.column1`,
+      `UPDATE entities SET high_water_sec = v.column2, latest_5m_sec = COALESCE(v.column3, latest_5m_sec), latest_5m = COALESCE(v.column4, latest_5m),
+         open_30m_sec = v.column5, open_30m = v.column6
+       FROM (VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v WHERE entities.int_id = v.column1`,
     );
   }
 
@@ -583,6 +667,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     const stepSec = tierStepSec[tier];
     this.db.transaction(() => {
       this.statements.bumpHistoryVersion.run();
+      // The import fills empty buckets only: the cycles' samples of a bucket must be in it first.
+      if (tier !== '5m') this.closeOpenHalfHours({ ids: [...new Set(batches.map((batch) => batch.entityId))] });
       // Batches of one entity are gathered first, so that several batches of one call fill a
       // bucket together; buckets that already held something before the call are left alone.
       const gathered = new Map<number, { width: number; summarized: boolean; buckets: Map<number, Float64Array> }>();
@@ -629,6 +715,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
    */
   fillVmSummaries(nowSec: number, maxBlocks?: number): number {
     this.writes++;
+    // Open half hours that samples no longer land in (they ended a realtime sample's length
+    // ago, as final blocks did) are closed first: the blocks are made from the tables.
+    const finalBefore = alignDown(nowSec - maxRealtimeIntervalSec, openStepSec);
+    this.db.transaction(() => this.closeOpenHalfHours({ beforeSec: finalBefore, skip: new Set() })).immediate();
     return this.vmSummaries().fill(nowSec, maxBlocks);
   }
 
@@ -850,11 +940,19 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
           return index >= 0 ? [{ key, index }] : [];
         })
       : metrics.map((metric, index) => ({ key: metric.key, index }));
-    return { stepSec, ts, entity, metrics, wanted };
+    // The entity's open half hour (open-half-hour.ts), for a coarse tier's bucket in the range.
+    const opens = new Map<number, OpenHalfHour>();
+    const first = ts[0];
+    const last = ts.at(-1);
+    if (entity?.open_30m_sec != null && entity.open_30m !== null && query.tier !== '5m' && first !== undefined && last !== undefined) {
+      const bucketSec = alignDown(entity.open_30m_sec, stepSec);
+      if (bucketSec >= first && bucketSec <= last) opens.set(entity.int_id, { startSec: entity.open_30m_sec, data: entity.open_30m });
+    }
+    return { stepSec, ts, entity, metrics, wanted, opens };
   }
 
   series(query: SeriesQuery): SeriesData {
-    const { stepSec, ts, entity, wanted } = this.seriesPlan(query);
+    const { stepSec, ts, entity, wanted, opens } = this.seriesPlan(query);
     const columns = wanted.map(() => ({ avg: new Array<number | null>(ts.length).fill(null), min: new Array<number | null>(ts.length).fill(null), max: new Array<number | null>(ts.length).fill(null) }));
     const first = ts[0];
     if (entity && first !== undefined) {
@@ -862,7 +960,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       // up to the last metric asked for.
       const decoded = wanted.reduce((most, { index }) => Math.max(most, index + 1), 0);
       const bucket = new Float64Array(decoded * accumulatorStride);
-      eachPackedRow(this.statements.rangePacked[query.tier].get(entity.int_id, JSON.stringify(ts)) ?? null, (_entity, bucketSec, data) => {
+      eachRowWithOpen(this.statements.rangePacked[query.tier].get(entity.int_id, JSON.stringify(ts)) ?? null, opens, stepSec, (_entity, bucketSec, data) => {
         const position = (bucketSec - first) / stepSec;
         bucket.fill(0);
         addEncodedBucket(data, bucket, decoded);
@@ -886,18 +984,18 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
    * @throws RangeError when the range spans more than `maxSeriesBuckets` buckets
    */
   rollups(query: SeriesQuery): RollupSeries {
-    const { stepSec, ts, entity, metrics, wanted } = this.seriesPlan(query);
+    const { stepSec, ts, entity, metrics, wanted, opens } = this.seriesPlan(query);
     const columns = wanted.map(() => new Array<Rollup | null>(ts.length).fill(null));
     const first = ts[0];
     if (entity && first !== undefined) {
-      for (const row of this.statements.range[query.tier].iterate(entity.int_id, JSON.stringify(ts))) {
-        const position = (row.bucket_sec - first) / stepSec;
-        const rollups = decodeBucket(row.data, metrics.length);
+      eachRowWithOpen(this.statements.rangePacked[query.tier].get(entity.int_id, JSON.stringify(ts)) ?? null, opens, stepSec, (_entity, bucketSec, data) => {
+        const position = (bucketSec - first) / stepSec;
+        const rollups = decodeBucket(data, metrics.length);
         wanted.forEach(({ index }, column) => {
           const target = columns[column];
           if (target) target[position] = rollups[index] ?? null;
         });
-      }
+      });
     }
     return { stepSec, ts, series: wanted.map(({ key }, column) => ({ metric: key, rollups: columns[column] ?? [] })) };
   }

@@ -25,7 +25,8 @@ import { tierStepSec, tiers, type Tier } from '../../shared/tiers.ts';
 import { StoredSummaryMerger, storedSummaryFloats, summarizeVm, summaryMetricKeys, writeVmSummaries, type VmSummaries } from '../../shared/vm-summary.ts';
 import { maxRealtimeIntervalSec, type MergedBlocks } from '../store.ts';
 import { accumulatorStride, addEncodedBucket } from './bucket-codec.ts';
-import { eachPackedRow, packedRows } from './packed-rows.ts';
+import { eachRowWithOpen, type OpenHalfHour } from './open-half-hour.ts';
+import { packedRows } from './packed-rows.ts';
 
 /** The tiers summarized, in blocks of how long, and how many blocks back (the day's, the week's and the month's buckets, with a margin). */
 export const summaryBlocks: Readonly<Partial<Record<Tier, { readonly blockSec: number; readonly count: number }>>> = {
@@ -78,6 +79,12 @@ export class SummaryBlocks {
           )
           .pluck(),
       ),
+      // The VMs' open half hours (open-half-hour.ts), added into the partial ranges' buckets.
+      opensOf: db
+        .prepare<[string], [intId: number, startSec: number, data: Buffer]>(
+          'SELECT int_id, open_30m_sec, open_30m FROM entities WHERE int_id IN (SELECT value FROM json_each(?)) AND open_30m IS NOT NULL',
+        )
+        .raw(),
       put: db.prepare<[string, number, Buffer]>('INSERT OR REPLACE INTO vm_summary_blocks (tier, block_sec, data) VALUES (?, ?, ?)'),
       blocks: db.prepare<[string, number, number], [number, Buffer]>('SELECT block_sec, data FROM vm_summary_blocks WHERE tier = ? AND block_sec >= ? AND block_sec < ? ORDER BY block_sec').raw(),
       forgetBlock: db.prepare<[string, number]>('DELETE FROM vm_summary_blocks WHERE tier = ? AND block_sec = ?'),
@@ -137,8 +144,11 @@ export class SummaryBlocks {
     const numbers = new Map(this.statements.numbersOf.all(JSON.stringify(vms.map((vm) => vm.id))));
     // A VM the store does not know gets a number no row has (entity numbers are positive): empty summaries.
     const numbered = vms.map((vm, index) => ({ id: vm.id, intId: numbers.get(vm.id) ?? -1 - index, numCpu: vm.numCpu }));
-    const rows = ts.length === 0 || vms.length === 0 ? null : this.statements.rangeOfMany[tier].get(JSON.stringify(ts), JSON.stringify(numbered.map((vm) => vm.intId)));
-    const byNumber = summarizeRows(tier, ranges, [() => rows ?? null], numbered);
+    const asked = JSON.stringify(numbered.map((vm) => vm.intId));
+    const rows = ts.length === 0 || vms.length === 0 ? null : this.statements.rangeOfMany[tier].get(JSON.stringify(ts), asked);
+    const opens = new Map<number, OpenHalfHour>();
+    if (tier !== '5m' && rows !== null) for (const [intId, startSec, data] of this.statements.opensOf.all(asked)) opens.set(intId, { startSec, data });
+    const byNumber = summarizeRows(tier, ranges, [() => rows ?? null], numbered, opens);
     const found = new Map<string, VmSummaries>();
     for (const vm of numbered) {
       const summaries = byNumber.get(vm.intId);
@@ -233,8 +243,15 @@ function sortedIndexOf(sorted: Int32Array, value: number): number {
  * gathered first: only the average and maximum of the metrics the summaries read, in one
  * Float64Array per VM (NaN for none), about 9 KB a VM for a day of 30-minute buckets (keeping
  * the decoded rows of a day took a gigabyte at 5,000 VMs). A VM without rows gets empty summaries.
+ * `opens` (open-half-hour.ts) are added into their buckets; only with `rows` in one part.
  */
-function summarizeRows(tier: Tier, ranges: readonly TimeWindow[], rows: readonly (() => Uint8Array | null)[], vms: readonly { readonly intId: number; readonly numCpu: number }[]): Map<number, VmSummaries> {
+function summarizeRows(
+  tier: Tier,
+  ranges: readonly TimeWindow[],
+  rows: readonly (() => Uint8Array | null)[],
+  vms: readonly { readonly intId: number; readonly numCpu: number }[],
+  opens: ReadonlyMap<number, OpenHalfHour> = new Map(),
+): Map<number, VmSummaries> {
   const stepSec = tierStepSec[tier];
   const ts = ranges.flatMap((range) => bucketStarts(range.fromSec, range.toSec - 1, stepSec));
   const buckets = ts.length;
@@ -257,7 +274,7 @@ function summarizeRows(tier: Tier, ranges: readonly TimeWindow[], rows: readonly
       values[(c * 2 + 1) * buckets + at] = scratch[from + 3] ?? Number.NaN;
     }
   };
-  for (const part of rows) eachPackedRow(part(), visit);
+  for (const part of rows) eachRowWithOpen(part(), opens, stepSec, visit);
   const gaps = ts.map(() => null);
   const empty: BucketSeries = { stepSec, ts, avg: gaps, max: gaps };
   // Every bucket lies whole within its range, so within the ranges' hull.

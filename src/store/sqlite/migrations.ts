@@ -205,6 +205,21 @@ ALTER TABLE entities ADD COLUMN open_30m_sec INTEGER;
 ALTER TABLE entities ADD COLUMN open_30m BLOB;
 `;
 
+/*
+ * When each vCenter's last inventory was taken: the last-seen time of its present entities. A
+ * cycle rewrote every entity row (with its inventory JSON) only to move last_seen_sec, which
+ * now counts only once an entity is removed (set then to the last inventory that had it), as in
+ * PostgreSQL (postgres/migrations.ts).
+ */
+const vcenterInventories = `
+CREATE TABLE vcenter_inventories (
+  vcenter_id TEXT PRIMARY KEY,
+  seen_sec INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO vcenter_inventories (vcenter_id, seen_sec)
+  SELECT vcenter_id, MAX(last_seen_sec) FROM entities WHERE removed_at_sec IS NULL GROUP BY vcenter_id;
+`;
+
 export const migrations: readonly Migration[] = [
   { id: '2026-11-28-initial', sql: initialSchema },
   { id: '2026-11-28-latest-5m', sql: latestBucket },
@@ -216,4 +231,5 @@ export const migrations: readonly Migration[] = [
   { id: '2026-12-01-day-summaries', sql: daySummaries },
   { id: '2026-12-01-summary-blocks', sql: summaryBlockSets },
   { id: '2026-12-01-open-half-hour', sql: openHalfHour },
+  { id: '2026-12-01-vcenter-inventories', sql: vcenterInventories },
 ];

@@ -137,6 +137,28 @@ void describe('inventory', () => {
     store.close();
   });
 
+  void it('moves the last-seen time of present entities without rewriting their rows; a removed one keeps the last inventory that had it', () => {
+    const path = join(dir, 'seen.db');
+    const store = openWithInventory(path);
+    const storedRows = (): string => {
+      const raw = new Database(path, { readonly: true });
+      const rows = JSON.stringify(raw.prepare('SELECT * FROM entities ORDER BY int_id').raw().all());
+      raw.close();
+      return rows;
+    };
+    const rowsBefore = storedRows();
+    store.saveInventory(snapshot(2000, [vm(vmA, 'alpha'), vm(vmB, 'beta')]));
+    assert.equal(storedRows(), rowsBefore, 'an unchanged inventory writes no entity row');
+    assert.deepEqual([store.entity(vmA)?.lastSeenSec, store.vms(dcId)[1]?.lastSeenSec, store.hosts(dcId)[0]?.lastSeenSec], [2000, 2000, 2000]);
+    store.saveInventory(snapshot(3000, [vm(vmA, 'alpha')]));
+    assert.deepEqual([store.entity(vmB)?.removedAtSec, store.entity(vmB)?.lastSeenSec], [3000, 2000], 'seen last by the inventory of 2000');
+    assert.equal(store.vms(dcId, { includeRemoved: true }).find((v) => v.id === vmB)?.lastSeenSec, 2000);
+    store.close();
+    const reopened = openSqliteStore(path);
+    assert.deepEqual([reopened.entity(vmA)?.lastSeenSec, reopened.entity(vmB)?.lastSeenSec], [3000, 2000]);
+    reopened.close();
+  });
+
   void it('an entity another connection marked removed comes back with the next inventory that has it', () => {
     const path = join(dir, 'two-writers.db');
     const serve = openWithInventory(path);
@@ -555,6 +577,7 @@ void describe('database file', () => {
       '2026-12-01-day-summaries',
       '2026-12-01-summary-blocks',
       '2026-12-01-open-half-hour',
+      '2026-12-01-vcenter-inventories',
     ]);
     assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     raw.prepare('INSERT INTO migrations (id, applied_at_sec) VALUES (?, ?)').run('2099-01-01-from-the-future', 1);

@@ -99,6 +99,15 @@ interface TierWrite {
   readonly buckets: ReadonlyMap<number, Float64Array>;
 }
 
+/**
+ * An entity row as read: a present entity was last seen at its vCenter's last inventory
+ * (migrations.ts, vcenterInventories), a removed one at the time stored when it was removed.
+ */
+const entityColumns = `e.int_id, e.id, e.kind, e.first_seen_sec,
+  CASE WHEN e.removed_at_sec IS NULL THEN COALESCE(w.seen_sec, e.last_seen_sec) ELSE e.last_seen_sec END AS last_seen_sec,
+  e.removed_at_sec, e.high_water_sec, e.info`;
+const entitiesWithSeen = 'entities AS e LEFT JOIN vcenter_inventories AS w ON w.vcenter_id = e.vcenter_id';
+
 /** Rows of one multi-row statement of the write path (SQLite allows 32,766 parameters). */
 const maxRowsPerStatement = 200;
 
@@ -202,11 +211,15 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
           'SELECT id, kind, datacenter_id, name, info FROM entities WHERE vcenter_id = ? AND removed_at_sec IS NULL',
         )
         .raw(),
-      touchPresent: db.prepare<{ vcenterId: string; now: number }>(
-        'UPDATE entities SET last_seen_sec = @now WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL',
+      // When the vCenter's last inventory was taken: the last-seen time of its present entities
+      // (migrations.ts, vcenterInventories).
+      seenSec: db.prepare<[string], number>('SELECT seen_sec FROM vcenter_inventories WHERE vcenter_id = ?').pluck(),
+      setSeenSec: db.prepare<[string, number]>(
+        'INSERT INTO vcenter_inventories (vcenter_id, seen_sec) VALUES (?, ?) ON CONFLICT (vcenter_id) DO UPDATE SET seen_sec = excluded.seen_sec',
       ),
-      markRemoved: db.prepare<{ vcenterId: string; now: number; ids: string }>(
-        `UPDATE entities SET removed_at_sec = @now
+      // A removed entity was last seen by the inventory before (null: its row's time).
+      markRemoved: db.prepare<{ vcenterId: string; now: number; ids: string; previousSec: number | null }>(
+        `UPDATE entities SET removed_at_sec = @now, last_seen_sec = COALESCE(@previousSec, last_seen_sec)
          WHERE vcenter_id = @vcenterId AND removed_at_sec IS NULL
            AND id NOT IN (SELECT value FROM json_each(@ids))`,
       ),
@@ -230,8 +243,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
         .raw(),
       clearOpens: db.prepare<[string]>('UPDATE entities SET open_30m_sec = NULL, open_30m = NULL WHERE int_id IN (SELECT value FROM json_each(?))'),
       entityById: db.prepare<[string], EntityRowWithLatest>(
-        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, latest_5m_sec, open_30m_sec, open_30m, info
-         FROM entities WHERE id = ?`,
+        `SELECT ${entityColumns}, e.latest_5m_sec, e.open_30m_sec, e.open_30m
+         FROM ${entitiesWithSeen} WHERE e.id = ?`,
       ),
       // Through the partial index entities_present (datacenter_id, kind).
       presentIds: db.prepare<[string], { kind: EntityKind; id: string }>(
@@ -294,14 +307,14 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
         'SELECT id, vcenter_id, readable, view_only FROM scopes WHERE id = ?',
       ),
       presentEntities: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
-        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
-         FROM entities WHERE datacenter_id IS @datacenterId AND kind = @kind AND removed_at_sec IS NULL
-         ORDER BY name, id`,
+        `SELECT ${entityColumns} FROM ${entitiesWithSeen}
+         WHERE e.datacenter_id IS @datacenterId AND e.kind = @kind AND e.removed_at_sec IS NULL
+         ORDER BY e.name, e.id`,
       ),
       allEntitiesOfKind: db.prepare<{ datacenterId: string | null; kind: EntityKind }, EntityRow>(
-        `SELECT int_id, id, kind, first_seen_sec, last_seen_sec, removed_at_sec, high_water_sec, info
-         FROM entities WHERE datacenter_id IS @datacenterId AND kind = @kind
-         ORDER BY name, id`,
+        `SELECT ${entityColumns} FROM ${entitiesWithSeen}
+         WHERE e.datacenter_id IS @datacenterId AND e.kind = @kind
+         ORDER BY e.name, e.id`,
       ),
       // The newest 5-minute bucket moves with the mark; a null @latestSec leaves it as it is.
       // The newest 5-minute bucket moves with the mark (both or neither); null leaves it as it is.
@@ -393,10 +406,12 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       // What is stored, when this connection did not write it last (a new process: every
       // `collect --once`): unchanged rows are not rewritten with their JSON (issue #12).
       const before = this.upserted.get(vcenterId) ?? this.presentRows(vcenterId);
-      const removed = this.statements.markRemoved.run({ vcenterId, now, ids: JSON.stringify(rows.map((row) => row.id)) });
+      const previousSec = this.statements.seenSec.get(vcenterId) ?? null;
+      const removed = this.statements.markRemoved.run({ vcenterId, now, ids: JSON.stringify(rows.map((row) => row.id)), previousSec });
       if (removed.changes > 0) this.log?.info({ vcenterId, removed: removed.changes }, 'entities no longer in the inventory');
-      // Every entity still present was seen now; only new or changed rows are written whole.
-      this.statements.touchPresent.run({ vcenterId, now });
+      // Every entity still present was seen now: one row says so, not each entity's (a cycle
+      // rewrote every entity row with its JSON). Only new or changed rows are written whole.
+      this.statements.setSeenSec.run(vcenterId, now);
       for (const row of rows) {
         const fields: StoredFields = [row.kind, row.datacenterId, row.name, row.info];
         after.set(row.id, fields);

@@ -93,7 +93,16 @@ export function textXml(tag: string, value: string | number | boolean): string {
   return `<${tag}>${xmlEscape(String(value))}</${tag}>`;
 }
 
+/** Times formatted lately: a cycle's thousands of query specs share a few start and end times. */
+const recentDateTimes = new Map<number, string>();
+
 /** Unix seconds -> xsd:dateTime (`2026-01-02T03:04:05Z`). */
 export function dateTimeXml(tag: string, unixSec: number): string {
-  return textXml(tag, new Date(unixSec * 1000).toISOString().replace('.000Z', 'Z'));
+  let text = recentDateTimes.get(unixSec);
+  if (text === undefined) {
+    text = new Date(unixSec * 1000).toISOString().replace('.000Z', 'Z');
+    if (recentDateTimes.size >= 256) recentDateTimes.clear();
+    recentDateTimes.set(unixSec, text);
+  }
+  return `<${tag}>${text}</${tag}>`;
 }

@@ -62,6 +62,10 @@ void test('entities and escaping round-trip', () => {
   assert.equal(value('<name>caf&#233; &#x263A;</name>'), 'café ☺');
   assert.equal(moRefXml('obj', { type: 'Datastore', value: 'x&y' }), '<obj type="Datastore">x&amp;y</obj>');
   assert.equal(dateTimeXml('startTime', 1_700_000_000), '<startTime>2023-11-14T22:13:20Z</startTime>');
+  // Formatted times are kept for the next specs: the same time under another tag, and many times.
+  assert.equal(dateTimeXml('endTime', 1_700_000_000), '<endTime>2023-11-14T22:13:20Z</endTime>');
+  for (let i = 0; i < 600; i++) assert.equal(dateTimeXml('t', 1_700_000_000 + i * 20.5), `<t>${new Date((1_700_000_000 + i * 20.5) * 1000).toISOString().replace('.000Z', 'Z')}</t>`);
+  assert.equal(dateTimeXml('startTime', 1_700_000_000), '<startTime>2023-11-14T22:13:20Z</startTime>');
 });
 
 void test('malformed XML throws', () => {

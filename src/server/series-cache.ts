@@ -24,7 +24,7 @@ import { gzip } from 'node:zlib';
 import { metricsByKind } from '../shared/metrics.ts';
 import { firstOpenBucketSec, type Store, type StoredEntity } from '../store/store.ts';
 import { minGzipBytes, type PreparedBody } from './prepared-body.ts';
-import { jsonItems } from './json-numbers.ts';
+import { jsonItemsOf } from './json-numbers.ts';
 import { seriesColumns, seriesResponse, type SeriesPlan } from './series.ts';
 import { entityName } from './views.ts';
 
@@ -86,9 +86,9 @@ const gzipAsync = promisify(gzip);
 /** Level 1, one output chunk: a chunk is one round trip to the pool and its callback. */
 const gzipBody = (body: Buffer): Promise<Buffer> => gzipAsync(body, { level: 1, chunkSize: Math.max(16 * 1024, body.length) });
 
-/** Each column of the plan's metrics as JSON items: avg, min, max per metric, in plan order. */
-function columnItems(columns: readonly { avg: (number | null)[]; min: (number | null)[]; max: (number | null)[] }[]): Buffer[] {
-  return columns.flatMap((column) => [jsonItems(column.avg), jsonItems(column.min), jsonItems(column.max)]);
+/** The timestamps, then avg, min and max of each column of the plan's metrics (plan order), as JSON items. */
+function arrayItems(data: { ts: readonly number[]; columns: readonly { avg: (number | null)[]; min: (number | null)[]; max: (number | null)[] }[] }): Buffer[] {
+  return jsonItemsOf([data.ts, ...data.columns.flatMap((column) => [column.avg, column.min, column.max])]);
 }
 
 export class SeriesCache {
@@ -191,8 +191,8 @@ export class SeriesCache {
     literals.push(plan.metrics.length === 0 ? '],"series":[]}' : ']}]}');
     const { body, cuts } = render(
       literals.map((text) => Buffer.from(text)),
-      [jsonItems(final.ts), ...columnItems(final.columns)],
-      [jsonItems(rest.ts), ...columnItems(rest.columns)],
+      arrayItems(final),
+      arrayItems(rest),
     );
     return { historyVersion, toBucketSec, name, finalEndSec, highWaterSec, body, gzip: null, compressing: null, cuts };
   }
@@ -205,7 +205,7 @@ export class SeriesCache {
     }
     this.stats.spliced++;
     const rest = await seriesColumns(this.store, entity, plan, entry.finalEndSec, plan.toBucketSec);
-    const spliced = [jsonItems(rest.ts), ...columnItems(rest.columns)];
+    const spliced = arrayItems(rest);
     const { body, cuts } = entry;
     const literals: Buffer[] = [];
     const finals: Buffer[] = [];

@@ -52,7 +52,7 @@ interface Entry {
   readonly body: Buffer;
   /** The body gzipped, once a client accepting gzip asked for it. */
   gzip: Buffer | null;
-  /** The final items compressed (spliced-gzip.ts), shared by the entries spliced from this one. */
+  /** The final items compressed (spliced-gzip.ts), views of `gzip` once it is made; taken over by the entries spliced from this one. */
   frame: GzipFrame | null;
   /**
    * Byte offsets, three per array (ts, then avg, min, max of each metric): its first item,
@@ -101,8 +101,8 @@ function arrayItems(data: { ts: readonly number[]; columns: readonly { avg: (num
   return jsonItemsOf([data.ts, ...data.columns.flatMap((column) => [column.avg, column.min, column.max])]);
 }
 
-/** Memory an entry holds, bytes (a frame shared with the entries spliced from it counts in each). */
-const sizeOf = (entry: Entry): number => entry.body.length + (entry.gzip?.length ?? 0) + (entry.frame?.bytes ?? 0);
+/** Memory an entry holds, bytes (its frame's parts are views of its gzip, or of an older one's until it is gzipped). */
+const sizeOf = (entry: Entry): number => entry.body.length + (entry.gzip?.length ?? entry.frame?.bytes ?? 0);
 
 /**
  * The entry's body as gzip frames see it: parts that stay (each array's opening text and final
@@ -180,14 +180,16 @@ export class SeriesCache {
   /** Gzips the entry's body from its frame, making the frame first when it has none or a slot outgrew it. */
   private zip(entry: Entry): void {
     const { parts, slots } = partsOf(entry);
-    let zipped = entry.frame === null ? null : assembleGzip(entry.frame, parts, slots);
-    if (zipped === null) {
+    let assembled = entry.frame === null ? null : assembleGzip(entry.frame, parts, slots);
+    if (assembled === null) {
       this.stats.compressed++;
-      entry.frame = gzipFrame(parts, slots.map((slot) => slot.length + slotSlackBytes));
+      const frame = gzipFrame(parts, slots.map((slot) => slot.length + slotSlackBytes));
       // No frame: a part holds a control byte, which JSON never writes raw; the body goes plain.
-      zipped = entry.frame === null ? null : assembleGzip(entry.frame, parts, slots);
+      assembled = frame === null ? null : assembleGzip(frame, parts, slots);
     }
-    entry.gzip = zipped;
+    entry.gzip = assembled?.gzip ?? null;
+    // Its parts are views of this gzip: the two share their memory.
+    entry.frame = assembled?.frame ?? null;
   }
 
   /** A body without a watermark gzipped whole; null if zlib failed (the body then goes plain). */

@@ -25,7 +25,7 @@ export interface GzipFrame {
   readonly compressed: readonly Buffer[];
   /** Slot i lies between parts i and i + 1; its text is padded to this many bytes. */
   readonly widths: readonly number[];
-  /** Bytes held. */
+  /** Bytes of the compressed parts (held apart, or by the gzip they are views of). */
   readonly bytes: number;
 }
 
@@ -59,18 +59,26 @@ export function gzipFrame(parts: readonly Buffer[], widths: readonly number[], l
 
 /**
  * The gzip of `parts[0] slots[0] parts[1] ... parts[n]`, each slot padded with spaces to its
- * width; null when a slot is wider than the frame allows (make a new frame).
+ * width, and the frame again with its compressed parts as views of that gzip (keep that one:
+ * then the gzip and the frame share their memory); null when a slot is wider than the frame
+ * allows (make a new frame).
  * @param parts the text `frame` was made of
  */
-export function assembleGzip(frame: GzipFrame, parts: readonly Buffer[], slots: readonly Buffer[]): Buffer | null {
+export function assembleGzip(frame: GzipFrame, parts: readonly Buffer[], slots: readonly Buffer[]): { gzip: Buffer; frame: GzipFrame } | null {
   const { compressed, widths } = frame;
   if (slots.length !== widths.length || parts.length !== compressed.length) throw new Error('the parts and slots do not match the frame');
   const pieces: Buffer[] = [header];
+  /** Where each compressed part starts in the gzip. */
+  const starts: number[] = [];
+  let at = header.length;
   let crc = 0;
   let size = 0;
   for (let i = 0; i < compressed.length; i++) {
     const part = parts[i] ?? Buffer.alloc(0);
-    pieces.push(compressed[i] ?? Buffer.alloc(0));
+    const zipped = compressed[i] ?? Buffer.alloc(0);
+    starts.push(at);
+    pieces.push(zipped);
+    at += zipped.length;
     crc = crc32(part, crc);
     size += part.length;
     const width = widths[i];
@@ -84,6 +92,7 @@ export function assembleGzip(frame: GzipFrame, parts: readonly Buffer[], slots: 
     block.writeUInt16LE(~width & 0xffff, 3);
     slot.copy(block, 5);
     pieces.push(block);
+    at += block.length;
     crc = crc32(block.subarray(5), crc);
     size += width;
   }
@@ -91,5 +100,7 @@ export function assembleGzip(frame: GzipFrame, parts: readonly Buffer[], slots: 
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(size % 2 ** 32, 4);
   pieces.push(lastBlock, trailer);
-  return Buffer.concat(pieces);
+  const gzip = Buffer.concat(pieces);
+  const views = compressed.map((zipped, i) => gzip.subarray(starts[i] ?? 0, (starts[i] ?? 0) + zipped.length));
+  return { gzip, frame: { ...frame, compressed: views } };
 }

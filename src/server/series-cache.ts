@@ -15,12 +15,12 @@
  *
  * Gzip (for the clients that accept it) is spliced the same way (spliced-gzip.ts): each
  * array's final items are compressed once with the text before them, the items after them are
- * put in stored blocks, padded with spaces to a width kept free for them; so a changed body is
+ * put in stored blocks, padded with spaces to a width kept free for them. So a changed body is
  * gzipped on the main thread in ~0.16 ms without compressing anything again (compressing a
- * year, ~105 KB, took ~0.8 ms of a pool thread and ~0.2 ms of the event loop's stream handling), and
- * is never sent plain to a client that accepts gzip (writing 105 KB to a socket costs the main
- * thread more than that). The gzipped text is the body with those spaces, before a `]`.
- * Without a watermark (an engine), a body is gzipped whole, in libuv's thread pool.
+ * year, ~105 KB, took ~0.8 ms of a pool thread and ~0.2 ms of the event loop's stream
+ * handling), and is never sent plain to a client that accepts gzip (writing 105 KB to a socket
+ * costs the main thread more than that). The gzipped text is the body with those spaces,
+ * before a `]`. Without a watermark (an engine), a body is gzipped whole, in the thread pool.
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -52,7 +52,10 @@ interface Entry {
   readonly body: Buffer;
   /** The body gzipped, once a client accepting gzip asked for it. */
   gzip: Buffer | null;
-  /** The final items compressed (spliced-gzip.ts), views of `gzip` once it is made; taken over by the entries spliced from this one. */
+  /**
+   * The final items compressed (spliced-gzip.ts), views of `gzip` once it is made; taken over
+   * by the entries spliced from this one.
+   */
   frame: GzipFrame | null;
   /**
    * Byte offsets, three per array (ts, then avg, min, max of each metric): its first item,
@@ -126,7 +129,10 @@ function partsOf(entry: Entry): { parts: Buffer[]; slots: Buffer[] } {
 export class SeriesCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
-  /** How answers were made: served as cached, spliced, built; compressions (frames made, bodies without a watermark) (for tests and benchmarks). */
+  /**
+   * How answers were made: served as cached, spliced, built; and compressions (gzip frames
+   * made, bodies without a watermark). For tests and benchmarks.
+   */
   readonly stats = { served: 0, spliced: 0, built: 0, compressed: 0 };
 
   /** @param maxBytes memory the cached bodies may take */

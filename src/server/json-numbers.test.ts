@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jsonItems } from './json-numbers.ts';
+import { jsonItems, jsonItemsOf } from './json-numbers.ts';
 import { shownValue } from './series.ts';
 
 const asJson = (values: readonly (number | null)[]): string => JSON.stringify(values).slice(1, -1);
@@ -28,4 +28,10 @@ test('jsonItems agrees with JSON.stringify on a million shown values of every ma
     const chunk = values.slice(start, start + 10_000);
     assert.equal(jsonItems(chunk).toString(), asJson(chunk), `values ${String(start)}...`);
   }
+});
+
+test('jsonItemsOf writes each array as jsonItems does, in one buffer', () => {
+  const arrays = [[1.5, null], [], [123456789.123, -0.001, 2 ** 31 + 0.5, 1e21], [null], [0.1 + 0.2, 4.5e15, Number.MAX_SAFE_INTEGER]];
+  assert.deepEqual(jsonItemsOf(arrays).map(String), arrays.map((values) => asJson(values)));
+  assert.deepEqual(jsonItemsOf([]), []);
 });

@@ -16,6 +16,11 @@ export interface PreparedBody {
 /** Bodies under this many bytes are sent as they are. */
 export const minGzipBytes = 1024;
 
+/** Whether the client accepts gzip (Accept-Encoding names it). */
+export function acceptsGzip(request: FastifyRequest): boolean {
+  return /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+}
+
 export function sendPrepared(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -23,7 +28,7 @@ export function sendPrepared(
   contentType = 'application/json; charset=utf-8',
 ): Buffer {
   void reply.header('vary', 'accept-encoding').type(contentType);
-  if (body.json.length < minGzipBytes || !/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return body.json;
+  if (body.json.length < minGzipBytes || !acceptsGzip(request)) return body.json;
   const gzip = body.gzip();
   if (gzip === null) return body.json;
   void reply.header('content-encoding', 'gzip');

@@ -14,7 +14,7 @@
  *
  * The clock is a function, so that expiry is tested without sleeping.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Scope } from '../shared/visibility.ts';
 import type { SessionStore, StoredSession } from '../store/store.ts';
@@ -68,7 +68,8 @@ const maxCached = 20_000;
 
 /** The stored id of a token: its SHA-256, so that the store's content opens no session. */
 export function sessionIdOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // One-shot: a Hash object per request cost ~10 µs of the main thread (every request hashes).
+  return hash('sha256', token, 'base64url');
 }
 
 export class Sessions {

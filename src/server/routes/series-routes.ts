@@ -3,7 +3,7 @@
  * maximum per bucket, cached where its buckets are final (series-cache.ts).
  */
 import type { FastifyPluginCallback } from 'fastify';
-import { sendPrepared } from '../prepared-body.ts';
+import { acceptsGzip, sendPrepared } from '../prepared-body.ts';
 import { SeriesCache } from '../series-cache.ts';
 import { planSeries } from '../series.ts';
 import { parseInput, seriesQuery } from '../validate.ts';
@@ -18,7 +18,7 @@ export const seriesRoutes: FastifyPluginCallback<RouteContext> = (app, context, 
     const entity = await shownEntity(store, request, request.params.id);
     const query = parseInput(seriesQuery, request.query, 'query');
     const plan = planSeries(entity.kind, query, nowSec());
-    return sendPrepared(request, reply, await seriesCache.answer(entity, plan));
+    return sendPrepared(request, reply, await seriesCache.answer(entity, plan, acceptsGzip(request)));
   });
   done();
 };

@@ -560,6 +560,37 @@ void describe('series watermark', () => {
   });
 });
 
+void describe('lookups while another connection writes', () => {
+  void it('answers entities and marks as the file holds them, whichever connection wrote', () => {
+    const path = join(dir, 'two-connections.db');
+    const reader = openSqliteStore(path);
+    const writer = openSqliteStore(path);
+    const nameOf = (id: string): string | undefined => {
+      const found = reader.entity(id);
+      return found?.kind === 'vm' ? found.name : undefined;
+    };
+    writer.saveInventory(snapshot(D, [vm(vmA, 'alpha'), vm(vmB, 'beta')]));
+    assert.equal(nameOf(vmA), 'alpha');
+    assert.equal(reader.seriesWatermark(vmA)?.highWaterSec, null);
+    assert.equal(reader.entity(entityId('vm', vc, 'vm-3')), null);
+
+    writer.saveInventory(snapshot(D + 60, [vm(vmA, 'renamed'), vm(entityId('vm', vc, 'vm-3'), 'gamma')]));
+    writer.writeRealtime([vmBatch(vmA, [D + 80], [1])]);
+    assert.equal(nameOf(vmA), 'renamed');
+    assert.equal(reader.entity(vmB)?.removedAtSec, D + 60);
+    assert.equal(nameOf(entityId('vm', vc, 'vm-3')), 'gamma');
+    assert.equal(reader.seriesWatermark(vmA)?.highWaterSec, D + 80);
+
+    // Its own writes too.
+    reader.writeRealtime([vmBatch(vmA, [D + 100], [2])]);
+    assert.equal(reader.seriesWatermark(vmA)?.highWaterSec, D + 100);
+    reader.saveInventory(snapshot(D + 120, [vm(vmA, 'again')]));
+    assert.equal(nameOf(vmA), 'again');
+    writer.close();
+    reader.close();
+  });
+});
+
 void describe('database file', () => {
   void it('records its migrations and refuses a database from a newer version', () => {
     const path = join(dir, 'migrations.db');

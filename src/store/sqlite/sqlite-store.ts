@@ -135,6 +135,16 @@ export class DatabaseTooNewError extends Error {
   }
 }
 
+/** Answers of entity lookups kept for one data version (SqliteStore.sameData). */
+interface AnsweredAt {
+  readonly version: number;
+  readonly entities: Map<string, StoredEntity | null>;
+  readonly watermarks: Map<string, SeriesWatermark | null>;
+}
+
+/** Lookups kept per data version at most, of each kind (unknown ids too: they are asked as well). */
+const maxAnswersKept = 50_000;
+
 /**
  * Opens (creating if needed) a vscope database and brings its schema up to date.
  * @param path file path, or `':memory:'` for a private in-memory database
@@ -152,6 +162,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   private writes = 0;
   /** Entities as last parsed by `entity`, with what they were parsed from. */
   private readonly parsed = new Map<string, { info: string; lastSeenSec: number; removedAtSec: number | null; entity: StoredEntity }>();
+  /** What `entity` and `seriesWatermark` answered at one data version (see `sameData`). */
+  private answered: AnsweredAt = { version: Number.NaN, entities: new Map(), watermarks: new Map() };
   /**
    * vCenter id -> entity id -> the fields this connection last wrote for it, in the last
    * inventory saved. While no other connection wrote, such a row is present (only
@@ -905,7 +917,29 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return this.present(datacenterId, 'datastore', options) as StoredDatastore[];
   }
 
+  /**
+   * The answers of `entity` and `seriesWatermark` since the data last changed: the API asks
+   * for the same entity and mark on every series request, and while a collector writes, each
+   * of its commits makes the next read of a row go to the file (SQLite drops a connection's
+   * page cache when another one committed): ~45 µs a lookup at 5,000 VMs, against ~3 µs for
+   * the data version. Exact: the version moves with any write, here or elsewhere.
+   */
+  private sameData(): AnsweredAt {
+    const version = this.dataVersion();
+    if (this.answered.version !== version) this.answered = { version, entities: new Map(), watermarks: new Map() };
+    return this.answered;
+  }
+
   entity(id: string): StoredEntity | null {
+    const { entities } = this.sameData();
+    const answered = entities.get(id);
+    if (answered !== undefined) return answered;
+    const entity = this.readEntity(id);
+    if (entities.size < maxAnswersKept) entities.set(id, entity);
+    return entity;
+  }
+
+  private readEntity(id: string): StoredEntity | null {
     const row = this.statements.entityById.get(id);
     if (!row) return null;
     // The API looks the same entities up over and over (every series request): parse each
@@ -1042,8 +1076,13 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   }
 
   seriesWatermark(entityId: string): SeriesWatermark | null {
+    const { watermarks } = this.sameData();
+    const answered = watermarks.get(entityId);
+    if (answered !== undefined) return answered;
     const row = this.statements.watermark.get(entityId);
-    return row ? { historyVersion: row.history_version, highWaterSec: row.high_water_sec } : null;
+    const watermark = row ? { historyVersion: row.history_version, highWaterSec: row.high_water_sec } : null;
+    if (watermarks.size < maxAnswersKept) watermarks.set(entityId, watermark);
+    return watermark;
   }
 
   /**

@@ -46,10 +46,24 @@ export function lastFinalBlock(nowSec: number, blockSec: number): number {
 
 const vmMetrics = metricsByKind.vm;
 
+/** VMs summarized at once when a block is made, by default (see `SummaryBlocks`). */
+export const defaultVmsPerGroup = 500;
+
 export class SummaryBlocks {
   private readonly statements;
 
-  constructor(private readonly db: Database.Database, sampleTable: (tier: Tier) => string) {
+  /**
+   * @param vmsPerGroup VMs whose buckets are gathered and summarized at once when a block is
+   *   made (default 500): what a block's making holds is about 20 KB a VM (their gathered
+   *   buckets, their summaries, the packed rows), which made 5,000 VMs at once the peak of a
+   *   first start's memory (bench/RESULTS.md, issue 12).
+   */
+  constructor(
+    private readonly db: Database.Database,
+    sampleTable: (tier: Tier) => string,
+    private readonly vmsPerGroup = defaultVmsPerGroup,
+  ) {
+    if (!(Number.isInteger(vmsPerGroup) && vmsPerGroup >= 1)) throw new RangeError(`VMs per summary group must be a positive integer (got ${String(vmsPerGroup)})`);
     const byTier = <T>(make: (tier: Tier) => T): Partial<Record<Tier, T>> =>
       Object.fromEntries(Object.keys(summaryBlocks).map((tier) => [tier, make(tier as Tier)]));
     const byTierAll = <T>(make: (tier: Tier) => T): Record<Tier, T> => Object.fromEntries(tiers.map((tier) => [tier, make(tier)])) as Record<Tier, T>;
@@ -66,9 +80,12 @@ export class SummaryBlocks {
         .raw(),
       numbersOf: db.prepare<[string], [string, number]>('SELECT id, int_id FROM entities WHERE id IN (SELECT value FROM json_each(?))').raw(),
       // Rows packed by SQLite into one BLOB (packed-rows.ts).
-      // One bucket start at a time: a day of 30-minute buckets packed at once is a 34 MB string
-      // in SQLite, and the fill's peak memory grew by 40 MB.
-      bucketRows: byTier((tier) => db.prepare<[number], Buffer | null>(packedRows(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec = ?`)).pluck()),
+      // One bucket start and one group of entity numbers at a time (a range of the time-first
+      // key): a day of 30-minute buckets packed at once is a 34 MB string in SQLite, and the
+      // fill's peak memory grew by 40 MB.
+      bucketRows: byTier((tier) =>
+        db.prepare<[number, number, number], Buffer | null>(packedRows(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec = ? AND entity BETWEEN ? AND ?`)).pluck(),
+      ),
       // Several VMs' buckets at the given starts: a key seek per bucket and VM (the key is time first).
       rangeOfMany: byTierAll((tier) =>
         db
@@ -109,21 +126,32 @@ export class SummaryBlocks {
     return made;
   }
 
-  /** Summarizes one block for every VM (see `summarizeRows`) into the block's row (see the file comment). */
+  /**
+   * Summarizes one block for every VM (see `summarizeRows`) into the block's row (see the file
+   * comment), `vmsPerGroup` VMs at a time in the order of their numbers: each group's rows are
+   * one range of entity numbers per bucket start, and its summaries go into the row before the
+   * next group is read.
+   */
   private makeBlock(tier: Tier, block: number, blockSec: number, vms: readonly { intId: number; numCpu: number }[]): void {
     const sorted = [...vms].sort((a, b) => a.intId - b.intId);
     const statement = this.statements.bucketRows[tier];
-    const rows = bucketStarts(block, block + blockSec - 1, tierStepSec[tier]).map((start) => () => statement?.get(start) ?? null);
-    const summaries = summarizeRows(tier, [{ fromSec: block, toSec: block + blockSec }], rows, sorted);
+    const starts = bucketStarts(block, block + blockSec - 1, tierStepSec[tier]);
     const buffer = new ArrayBuffer(4 * (1 + sorted.length * (1 + storedSummaryFloats)));
     const numbers = new Int32Array(buffer, 0, 1 + sorted.length);
     const values = new Float32Array(buffer, 4 * (1 + sorted.length));
     numbers[0] = sorted.length;
-    sorted.forEach((vm, i) => {
-      numbers[1 + i] = vm.intId;
-      const vmSummaries = summaries.get(vm.intId);
-      if (vmSummaries !== undefined) writeVmSummaries(vmSummaries, block, values, i * storedSummaryFloats);
-    });
+    for (let from = 0; from < sorted.length; from += this.vmsPerGroup) {
+      const group = sorted.slice(from, from + this.vmsPerGroup);
+      const firstNumber = group[0]?.intId ?? 0;
+      const lastNumber = group.at(-1)?.intId ?? 0;
+      const rows = starts.map((start) => () => statement?.get(start, firstNumber, lastNumber) ?? null);
+      const summaries = summarizeRows(tier, [{ fromSec: block, toSec: block + blockSec }], rows, group);
+      group.forEach((vm, i) => {
+        numbers[1 + from + i] = vm.intId;
+        const vmSummaries = summaries.get(vm.intId);
+        if (vmSummaries !== undefined) writeVmSummaries(vmSummaries, block, values, (from + i) * storedSummaryFloats);
+      });
+    }
     this.statements.put.run(tier, block, Buffer.from(buffer));
   }
 

@@ -219,8 +219,16 @@ export class SoapTransport {
         reject(error);
       };
       const req = this.send_(this.target, { method: 'POST', agent: this.agent, headers }, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // Decoded as it arrives: each socket buffer is then garbage at once, freed by the next
+        // young-generation collection, where buffers kept until the answer ends (hundreds of ms)
+        // reach the old generation and tens of MB of them waited for a full collection during
+        // the history import (bench/RESULTS.md, issue 12). The decoder keeps a character split
+        // between two buffers whole.
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (piece: string) => {
+          text += piece;
+        });
         res.on('error', fail);
         res.on('close', () => {
           if (!res.complete) fail(new WireError('ECONNRESET', 'the connection closed before the response ended'));
@@ -237,7 +245,7 @@ export class SoapTransport {
             status: res.statusCode ?? 0,
             contentType: String(res.headers['content-type'] ?? ''),
             location: String(res.headers['location'] ?? ''),
-            text: Buffer.concat(chunks).toString('utf8'),
+            text,
           });
         });
       });

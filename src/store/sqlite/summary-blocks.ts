@@ -257,32 +257,37 @@ function sortedIndexOf(sorted: Int32Array, value: number): number {
 /**
  * The summaries of VMs' buckets of `tier` starting in the ranges (apart, in time order), from packed rows
  * (packed-rows.ts; `rows` reads them a part at a time; any order; rows of other entities are
- * skipped). Each VM's buckets are
- * gathered first: only the average and maximum of the metrics the summaries read, in one
- * Float64Array per VM (NaN for none), about 9 KB a VM for a day of 30-minute buckets (keeping
- * the decoded rows of a day took a gigabyte at 5,000 VMs). A VM without rows gets empty summaries.
+ * skipped). The VMs' buckets are gathered first: only the average and maximum of the metrics the
+ * summaries read, in one Float64Array for all the VMs (NaN for none; about 9 KB a VM for a day
+ * of 30-minute buckets: keeping the decoded rows of a day took a gigabyte at 5,000 VMs). One
+ * array, not one per VM: arrays that live through young-generation collections reach the old
+ * generation and their memory waits for a full collection. A VM without rows gets empty summaries.
  */
 function summarizeRows(tier: Tier, ranges: readonly TimeWindow[], rows: readonly (() => Uint8Array | null)[], vms: readonly { readonly intId: number; readonly numCpu: number }[]): Map<number, VmSummaries> {
   const stepSec = tierStepSec[tier];
   const ts = ranges.flatMap((range) => bucketStarts(range.fromSec, range.toSec - 1, stepSec));
   const buckets = ts.length;
   const position = new Map(ts.map((bucketSec, index) => [bucketSec, index]));
-  const gathered = new Map<number, Float64Array>(vms.map((vm) => [vm.intId, new Float64Array(0)]));
+  const perVm = gatheredMetrics.length * 2 * buckets;
+  const slot = new Map<number, number>(vms.map((vm, index) => [vm.intId, index]));
+  const gatheredAll = new Float64Array(vms.length * perVm).fill(Number.NaN);
+  const hasRows = new Uint8Array(vms.length);
   // One bucket decoded flat (sum, count, min, max per metric): no object per metric and row.
   const scratch = new Float64Array(vmMetrics.length * accumulatorStride);
   const visit = (entity: number, bucketSec: number, data: Uint8Array): void => {
-    let values = gathered.get(entity);
+    const index = slot.get(entity);
     const at = position.get(bucketSec);
-    if (values === undefined || at === undefined) return;
-    if (values.length === 0) gathered.set(entity, (values = new Float64Array(gatheredMetrics.length * 2 * buckets).fill(Number.NaN)));
+    if (index === undefined || at === undefined) return;
+    hasRows[index] = 1;
+    const base = index * perVm + at;
     scratch.fill(0);
     addEncodedBucket(data, scratch, vmMetrics.length);
     for (let c = 0; c < gatheredMetrics.length; c++) {
       const from = (gatheredMetrics[c]?.index ?? 0) * accumulatorStride;
       const count = scratch[from + 1] ?? 0;
       if (count === 0) continue;
-      values[c * 2 * buckets + at] = (scratch[from] ?? 0) / count;
-      values[(c * 2 + 1) * buckets + at] = scratch[from + 3] ?? Number.NaN;
+      gatheredAll[base + c * 2 * buckets] = (scratch[from] ?? 0) / count;
+      gatheredAll[base + (c * 2 + 1) * buckets] = scratch[from + 3] ?? Number.NaN;
     }
   };
   for (const part of rows) eachPackedRow(part(), visit);
@@ -297,8 +302,8 @@ function summarizeRows(tier: Tier, ranges: readonly TimeWindow[], rows: readonly
     });
   const summaries = new Map<number, VmSummaries>();
   const emptyByCpu = new Map<number, VmSummaries>();
-  for (const vm of vms) {
-    const values = gathered.get(vm.intId) ?? new Float64Array(0);
+  for (const [index, vm] of vms.entries()) {
+    const values = hasRows[index] === 1 ? gatheredAll.subarray(index * perVm, (index + 1) * perVm) : new Float64Array(0);
     const seriesOf = (metric: string): BucketSeries | undefined => {
       const c = gatheredColumn.get(metric);
       if (c === undefined) return vmMetrics.some((known) => known.key === metric) ? empty : undefined;

@@ -299,16 +299,18 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     const own = columnsFor(p.target.entityId, p.target.kind);
     const nics = p.target.nics.map((nic) => columnsFor(nic.id, 'nic'));
     const entryOf = (route: Route): EntityColumns | undefined => (route.nic < 0 ? own : nics[route.nic]);
-    // Register every column so that an entity with samples but no values still has its columns.
+    const count = result.samples.length;
+    // Register every column so that an entity with samples but no values still has its columns,
+    // at the length of this first result's rows (grown from empty, each column's spare room
+    // and copies were most of the old generation's garbage in a history import).
     for (const byInstance of p.routes.values()) {
       for (const routes of byInstance.values()) {
         for (const route of routes) {
           const entry = entryOf(route);
-          if (entry && !entry.columns.has(route.key)) entry.columns.set(route.key, []);
+          if (entry && !entry.columns.has(route.key)) entry.columns.set(route.key, new Array<number | null>(entry.ts.length === 0 ? count : 0));
         }
       }
     }
-    const count = result.samples.length;
     // Rows of this result's samples in each entry it writes to (the same samples for all).
     const rowsIn = new Map<EntityColumns, number[]>();
     const rowsOf = (entry: EntityColumns): number[] => {
@@ -361,11 +363,12 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     if (entry.ts.length === 0) continue;
     const values: Record<string, (number | null)[]> = {};
     if (isAscending(entry.ts)) {
+      // The columns themselves, their holes set to null: no copy of every value.
       const rowCount = entry.ts.length;
       for (const [key, column] of entry.columns) {
-        const out = new Array<number | null>(rowCount);
-        for (let row = 0; row < rowCount; row++) out[row] = column[row] ?? null;
-        values[key] = out;
+        if (column.length > rowCount) column.length = rowCount;
+        for (let row = 0; row < rowCount; row++) if (column[row] === undefined) column[row] = null;
+        values[key] = column;
       }
       batches.push({ entityId: id, kind: entry.kind, intervalSec, ts: entry.ts, values });
       continue;

@@ -131,6 +131,28 @@ void describe('SOAP transport on hand-written responses', () => {
     assert.equal(vms[0]?.props['name'], name);
   });
 
+  void it('reads a long answer then a short one into the buffers it reuses, nothing of the first left in the second', async () => {
+    let calls = 0;
+    const long = Array.from({ length: 3000 }, (_, i) => i + 1);
+    const server = await fakeVcenter((method) => {
+      if (method !== 'RetrievePropertiesEx') return undefined;
+      calls++;
+      const body = response(method, `<returnval>${objects(calls === 1 ? long : [7])}</returnval>`);
+      return { body, splitAt: [100_000, 700_000] };
+    });
+    servers.push(server);
+    const client = await VsphereClient.connect({ url: server.url, ...credentials });
+    const first = await client.retrieve('VirtualMachine', ['name', 'config.hardware.numCPU', 'datastore', 'summary']);
+    const second = await client.retrieve('VirtualMachine', ['name', 'config.hardware.numCPU', 'datastore', 'summary']);
+    await client.logout();
+    assert.equal(first.length, 3000);
+    assert.deepEqual(first.at(-1)?.props, { name: '3100', 'config.hardware.numCPU': 3000, datastore: [{ type: 'Datastore', value: 'ds-3000' }] });
+    assert.deepEqual(
+      second.map((vm) => vm.obj.value),
+      ['vm-7'],
+    );
+  });
+
   void it('pages through ContinueRetrievePropertiesEx, sends the cookie and destroys the view', async () => {
     const server = await fakeVcenter((method, body) => {
       if (method === 'RetrievePropertiesEx') return { body: response(method, `<returnval><token>t1</token>${objects([1, 2])}</returnval>`) };

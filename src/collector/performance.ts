@@ -286,7 +286,7 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
   const columnsFor = (entityIdValue: string, kind: EntityKind): EntityColumns => {
     let entry = acc.get(entityIdValue);
     if (!entry) {
-      entry = { kind, columns: new Map(), rows: new Map(), ts: [] };
+      entry = { kind, columns: new Map(), rows: null, ts: [] };
       acc.set(entityIdValue, entry);
     }
     return entry;
@@ -317,15 +317,24 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
       let rows = rowsIn.get(entry);
       if (rows === undefined) {
         rows = new Array<number>(count);
-        for (let i = 0; i < count; i++) {
-          const tsSec = result.samples[i]?.tsSec ?? 0;
-          let row = entry.rows.get(tsSec);
-          if (row === undefined) {
-            row = entry.ts.length;
-            entry.rows.set(tsSec, row);
-            entry.ts.push(tsSec);
+        if (entry.ts.length === 0 && samplesAscending(result.samples)) {
+          // The usual case, an entity's only result in time order: row i is sample i, no index.
+          for (let i = 0; i < count; i++) {
+            entry.ts.push(result.samples[i]?.tsSec ?? 0);
+            rows[i] = i;
           }
-          rows[i] = row;
+        } else {
+          entry.rows ??= new Map(entry.ts.map((tsSec, row) => [tsSec, row]));
+          for (let i = 0; i < count; i++) {
+            const tsSec = result.samples[i]?.tsSec ?? 0;
+            let row = entry.rows.get(tsSec);
+            if (row === undefined) {
+              row = entry.ts.length;
+              entry.rows.set(tsSec, row);
+              entry.ts.push(tsSec);
+            }
+            rows[i] = row;
+          }
         }
         rowsIn.set(entry, rows);
       }
@@ -386,10 +395,19 @@ interface EntityColumns {
   readonly kind: EntityKind;
   /** Metric key -> value per row (holes: not set). */
   readonly columns: Map<string, (number | null)[]>;
-  /** Timestamp -> row. */
-  readonly rows: Map<number, number>;
+  /**
+   * Timestamp -> row, made when a second result (or one out of time order) comes for the
+   * entity: a map per entity and answer was a seventh of the old generation's garbage in a
+   * history import.
+   */
+  rows: Map<number, number> | null;
   /** Timestamp of each row, in arrival order. */
   readonly ts: number[];
+}
+
+function samplesAscending(samples: readonly { readonly tsSec: number }[]): boolean {
+  for (let i = 1; i < samples.length; i++) if ((samples[i]?.tsSec ?? 0) <= (samples[i - 1]?.tsSec ?? 0)) return false;
+  return true;
 }
 
 function isAscending(list: readonly number[]): boolean {

@@ -7,8 +7,8 @@
  * A block is summarized once the cycles' samples no longer land in it: it ended a sample's
  * length ago. A write into a block made (a collector back from an outage writes vCenter's
  * realtime hour, the history import fills old buckets) deletes it (`forget`, `forgetFrom`), and
- * it is made again. Blocks are made whole, every VM at once, from the block's rows read by bucket start over the
- * time-first key, and stored as one row per tier and block holding every VM's summary: reading a
+ * it is made again. Blocks are made whole, for every VM (a group of VMs at a time), from the block's rows read by
+ * bucket start over the time-first key, and stored as one row per tier and block holding every VM's summary: reading a
  * row per VM and day cost about 4 µs a row in better-sqlite3 (0.6 s for a month of 5,000 VMs),
  * where the whole month is 30 rows of 1.6 MB. VMs that appear later have no summary in the
  * blocks made before: their readers read the buckets instead.

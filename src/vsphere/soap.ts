@@ -108,7 +108,13 @@ class AnswerBuffers {
   /** A larger buffer (a page of thousands of objects) is dropped after its answer. */
   private static readonly keptBytes = 4 << 20;
   private static readonly firstBytes = 256 << 10;
+  /**
+   * Kept for a run of calls only (an import, a cycle, a login's questions): dropped once none
+   * ended for this long, so that a person's idle session or a collector between cycles holds none.
+   */
+  private static readonly idleMs = 5000;
   private readonly free: Buffer[] = [];
+  private idle: NodeJS.Timeout | undefined;
 
   take(): Buffer {
     return this.free.pop() ?? Buffer.allocUnsafe(AnswerBuffers.firstBytes);
@@ -117,6 +123,15 @@ class AnswerBuffers {
   /** Gives a buffer back once its answer is decoded (a failed call just drops its buffer). */
   give(buffer: Buffer): void {
     if (buffer.length <= AnswerBuffers.keptBytes && this.free.length < AnswerBuffers.kept) this.free.push(buffer);
+    if (this.idle === undefined) this.idle = setTimeout(() => this.drop(), AnswerBuffers.idleMs).unref();
+    else this.idle.refresh();
+  }
+
+  /** Lets every kept buffer go. */
+  drop(): void {
+    clearTimeout(this.idle);
+    this.idle = undefined;
+    this.free.length = 0;
   }
 
   /** A buffer of at least `bytes` holding the first `used` bytes of `buffer`. */
@@ -187,6 +202,7 @@ export class SoapTransport {
   /** Closes the connections; calls still in flight fail (close comes after the logout, or on a stop). */
   close(): Promise<void> {
     this.agent.destroy();
+    this.buffers.drop();
     return Promise.resolve();
   }
 

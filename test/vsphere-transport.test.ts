@@ -43,7 +43,8 @@ interface Seen {
   readonly body: string;
   readonly headers: IncomingHttpHeaders;
 }
-type Reply = { status?: number; body: string; contentType?: string; headers?: Record<string, string> };
+/** `splitAt`: the body's bytes are sent in two writes, split at these byte offsets (for answers that arrive in pieces). */
+type Reply = { status?: number; body: string; contentType?: string; headers?: Record<string, string>; splitAt?: readonly number[] };
 
 /** A local SOAP server: `handle` answers each call; service content and login are built in. */
 async function fakeVcenter(handle: (method: string, body: string, seen: readonly Seen[]) => Reply | undefined): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
@@ -69,7 +70,17 @@ async function fakeVcenter(handle: (method: string, body: string, seen: readonly
       if (!reply && method === 'CreateContainerView') reply = { body: response(method, '<returnval type="ContainerView">session[1]view-1</returnval>') };
       reply ??= { status: 500, body: fault('MethodNotFound', `unexpected ${method}`) };
       res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/xml; charset=utf-8', ...reply.headers });
-      res.end(reply.body);
+      const bytes = Buffer.from(reply.body, 'utf8');
+      const cuts = [0, ...(reply.splitAt ?? []), bytes.length];
+      const writePart = (i: number): void => {
+        if (i === cuts.length - 2) {
+          res.end(bytes.subarray(cuts[i], cuts[i + 1]));
+          return;
+        }
+        // A pause between writes, so that each part arrives in a socket read of its own.
+        res.write(bytes.subarray(cuts[i], cuts[i + 1]), () => setTimeout(() => writePart(i + 1), 20));
+      };
+      writePart(0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -104,6 +115,42 @@ void describe('SOAP transport on hand-written responses', () => {
   const servers: { close: () => Promise<void> }[] = [];
   after(async () => {
     for (const server of servers) await server.close();
+  });
+
+  void it('reads an answer that arrives in pieces, a character split between two of them', async () => {
+    const name = 'café € 𝄞';
+    const body = response('RetrievePropertiesEx', `<returnval><objects><obj type="VirtualMachine">vm-1</obj><propSet><name>name</name><val xsi:type="xsd:string">${name}</val></propSet></objects></returnval>`);
+    const bytes = Buffer.from(body, 'utf8');
+    const euro = bytes.indexOf(Buffer.from('€', 'utf8'));
+    const clef = bytes.indexOf(Buffer.from('𝄞', 'utf8'));
+    const server = await fakeVcenter((method) => (method === 'RetrievePropertiesEx' ? { body, splitAt: [euro + 1, euro + 2, clef + 3] } : undefined));
+    servers.push(server);
+    const client = await VsphereClient.connect({ url: server.url, ...credentials });
+    const vms = await client.retrieve('VirtualMachine', ['name']);
+    await client.logout();
+    assert.equal(vms[0]?.props['name'], name);
+  });
+
+  void it('reads a long answer then a short one into the buffers it reuses, nothing of the first left in the second', async () => {
+    let calls = 0;
+    const long = Array.from({ length: 3000 }, (_, i) => i + 1);
+    const server = await fakeVcenter((method) => {
+      if (method !== 'RetrievePropertiesEx') return undefined;
+      calls++;
+      const body = response(method, `<returnval>${objects(calls === 1 ? long : [7])}</returnval>`);
+      return { body, splitAt: [100_000, 700_000] };
+    });
+    servers.push(server);
+    const client = await VsphereClient.connect({ url: server.url, ...credentials });
+    const first = await client.retrieve('VirtualMachine', ['name', 'config.hardware.numCPU', 'datastore', 'summary']);
+    const second = await client.retrieve('VirtualMachine', ['name', 'config.hardware.numCPU', 'datastore', 'summary']);
+    await client.logout();
+    assert.equal(first.length, 3000);
+    assert.deepEqual(first.at(-1)?.props, { name: '3100', 'config.hardware.numCPU': 3000, datastore: [{ type: 'Datastore', value: 'ds-3000' }] });
+    assert.deepEqual(
+      second.map((vm) => vm.obj.value),
+      ['vm-7'],
+    );
   });
 
   void it('pages through ContinueRetrievePropertiesEx, sends the cookie and destroys the view', async () => {

@@ -70,6 +70,38 @@ void test('realtimeWindow: since the mark, at most the hour vCenter keeps, maxSa
   assert.deepEqual(realtimeWindow(now - 120, now, true), { startSec: now - 120, maxSample: 10 });
 });
 
+void test('toBatches merges several results for one entity by timestamp, in time order whatever order they come in', () => {
+  // Two answers for one host (its metrics split over two queries), the second one newest first.
+  const first: PerfEntityResult = {
+    entity: host.entity,
+    samples: [
+      { tsSec: 1000, intervalSec: 20 },
+      { tsSec: 1020, intervalSec: 20 },
+    ],
+    series: [{ counterId: 2, instance: '', values: [1000, 2000] }],
+  };
+  const second: PerfEntityResult = {
+    entity: host.entity,
+    samples: [
+      { tsSec: 1040, intervalSec: 20 },
+      { tsSec: 1020, intervalSec: 20 },
+    ],
+    series: [
+      { counterId: 2, instance: '', values: [4000, 2000] },
+      { counterId: 148, instance: 'vmnic0', values: [40, 20] },
+    ],
+  };
+  const plan: PerfPlan = { intervalSec: 20, targets: [host], metrics, window: () => ({ startSec: 0, maxSample: 3 }) };
+  let written: ReturnType<typeof toBatches> = [];
+  return runPerfPlan({ queryPerf: () => Promise.resolve([first, second]) }, plan, { entitiesPerQuery: 10, metricsPerQuery: 64, concurrency: 1, valuesPerQuery: 1_000_000 }, (b) => {
+    written = b;
+  }).then(() => {
+    const byId = new Map(written.map((b) => [b.entityId, b]));
+    assert.deepEqual(byId.get('h-1'), { entityId: 'h-1', kind: 'host', intervalSec: 20, ts: [1000, 1020, 1040], values: { cpuUsagePct: [10, 20, 40] } });
+    assert.deepEqual(byId.get('n-0'), { entityId: 'n-0', kind: 'nic', intervalSec: 20, ts: [1020, 1040], values: { netRxKBps: [20, 40] } });
+  });
+});
+
 void test('toBatches routes aggregate and NIC instances, converts units, orders by time and drops unalignable series', () => {
   const result: PerfEntityResult = {
     entity: host.entity,

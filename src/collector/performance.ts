@@ -286,7 +286,7 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
   const columnsFor = (entityIdValue: string, kind: EntityKind): EntityColumns => {
     let entry = acc.get(entityIdValue);
     if (!entry) {
-      entry = { kind, columns: new Map(), rows: new Map(), ts: [] };
+      entry = { kind, columns: new Map(), rows: null, ts: [] };
       acc.set(entityIdValue, entry);
     }
     return entry;
@@ -299,31 +299,42 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     const own = columnsFor(p.target.entityId, p.target.kind);
     const nics = p.target.nics.map((nic) => columnsFor(nic.id, 'nic'));
     const entryOf = (route: Route): EntityColumns | undefined => (route.nic < 0 ? own : nics[route.nic]);
-    // Register every column so that an entity with samples but no values still has its columns.
+    const count = result.samples.length;
+    // Register every column so that an entity with samples but no values still has its columns,
+    // at the length of this first result's rows (grown from empty, each column's spare room
+    // and copies were most of the old generation's garbage in a history import).
     for (const byInstance of p.routes.values()) {
       for (const routes of byInstance.values()) {
         for (const route of routes) {
           const entry = entryOf(route);
-          if (entry && !entry.columns.has(route.key)) entry.columns.set(route.key, []);
+          if (entry && !entry.columns.has(route.key)) entry.columns.set(route.key, new Array<number | null>(entry.ts.length === 0 ? count : 0));
         }
       }
     }
-    const count = result.samples.length;
     // Rows of this result's samples in each entry it writes to (the same samples for all).
     const rowsIn = new Map<EntityColumns, number[]>();
     const rowsOf = (entry: EntityColumns): number[] => {
       let rows = rowsIn.get(entry);
       if (rows === undefined) {
         rows = new Array<number>(count);
-        for (let i = 0; i < count; i++) {
-          const tsSec = result.samples[i]?.tsSec ?? 0;
-          let row = entry.rows.get(tsSec);
-          if (row === undefined) {
-            row = entry.ts.length;
-            entry.rows.set(tsSec, row);
-            entry.ts.push(tsSec);
+        if (entry.ts.length === 0 && samplesAscending(result.samples)) {
+          // The usual case, an entity's only result in time order: row i is sample i, no index.
+          for (let i = 0; i < count; i++) {
+            entry.ts.push(result.samples[i]?.tsSec ?? 0);
+            rows[i] = i;
           }
-          rows[i] = row;
+        } else {
+          entry.rows ??= new Map(entry.ts.map((tsSec, row) => [tsSec, row]));
+          for (let i = 0; i < count; i++) {
+            const tsSec = result.samples[i]?.tsSec ?? 0;
+            let row = entry.rows.get(tsSec);
+            if (row === undefined) {
+              row = entry.ts.length;
+              entry.rows.set(tsSec, row);
+              entry.ts.push(tsSec);
+            }
+            rows[i] = row;
+          }
         }
         rowsIn.set(entry, rows);
       }
@@ -361,11 +372,12 @@ export function toBatches(prepared: readonly PreparedTarget[], results: readonly
     if (entry.ts.length === 0) continue;
     const values: Record<string, (number | null)[]> = {};
     if (isAscending(entry.ts)) {
+      // The columns themselves, their holes set to null: no copy of every value.
       const rowCount = entry.ts.length;
       for (const [key, column] of entry.columns) {
-        const out = new Array<number | null>(rowCount);
-        for (let row = 0; row < rowCount; row++) out[row] = column[row] ?? null;
-        values[key] = out;
+        if (column.length > rowCount) column.length = rowCount;
+        for (let row = 0; row < rowCount; row++) if (column[row] === undefined) column[row] = null;
+        values[key] = column;
       }
       batches.push({ entityId: id, kind: entry.kind, intervalSec, ts: entry.ts, values });
       continue;
@@ -383,10 +395,19 @@ interface EntityColumns {
   readonly kind: EntityKind;
   /** Metric key -> value per row (holes: not set). */
   readonly columns: Map<string, (number | null)[]>;
-  /** Timestamp -> row. */
-  readonly rows: Map<number, number>;
+  /**
+   * Timestamp -> row, made when a second result (or one out of time order) comes for the
+   * entity: a map per entity and answer was a seventh of the old generation's garbage in a
+   * history import.
+   */
+  rows: Map<number, number> | null;
   /** Timestamp of each row, in arrival order. */
   readonly ts: number[];
+}
+
+function samplesAscending(samples: readonly { readonly tsSec: number }[]): boolean {
+  for (let i = 1; i < samples.length; i++) if ((samples[i]?.tsSec ?? 0) <= (samples[i - 1]?.tsSec ?? 0)) return false;
+  return true;
 }
 
 function isAscending(list: readonly number[]): boolean {

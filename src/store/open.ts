@@ -5,10 +5,8 @@
  * so that every thread talks to the same engines the same way.
  */
 import type { Logger } from 'pino';
-import { EngineSampleStore } from './prometheus/sample-store.ts';
-import { PromqlClient } from './prometheus/promql.ts';
-import { RemoteWriteClient } from './prometheus/remote-write.ts';
 import type { EngineHttpOptions } from './prometheus/http.ts';
+import type { EngineSampleStore } from './prometheus/sample-store.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite/sqlite-store.ts';
 import type { InventoryStore, SampleStateStore, SampleStore, SharedStateStore, Store } from './store.ts';
 
@@ -91,8 +89,17 @@ function engineHttp(engine: EngineSettings, url: string, hint: string): EngineHt
   };
 }
 
-/** The sample store on an engine, keeping its marks and open buckets in `state`. */
-export function engineSampleStore(engine: EngineSettings, state: SampleStateStore, inventory: InventoryStore, log?: Logger): { samples: EngineSampleStore; close(): Promise<void> } {
+/**
+ * The sample store on an engine, keeping its marks and open buckets in `state`. Its modules are
+ * loaded only when used: on SQLite, a process never loads undici (about 0.15 CPU-s and 3 MB of
+ * the heap that stays live, which V8 lets grow about fourfold before a full collection).
+ */
+export async function engineSampleStore(engine: EngineSettings, state: SampleStateStore, inventory: InventoryStore, log?: Logger): Promise<{ samples: EngineSampleStore; close(): Promise<void> }> {
+  const [{ EngineSampleStore }, { PromqlClient }, { RemoteWriteClient }] = await Promise.all([
+    import('./prometheus/sample-store.ts'),
+    import('./prometheus/promql.ts'),
+    import('./prometheus/remote-write.ts'),
+  ]);
   const hint = 'VSCOPE_ENGINE_BEARER_TOKEN or VSCOPE_ENGINE_USERNAME/VSCOPE_ENGINE_PASSWORD';
   const remoteWrite = new RemoteWriteClient({ ...engineHttp(engine, engine.remoteWriteUrl, hint), retry: { maxElapsedMs: engine.retryBudgetMs ?? 20_000 } });
   const promql = new PromqlClient(engineHttp(engine, engine.promqlUrl, hint));
@@ -127,9 +134,9 @@ export async function openStores(settings: StoreSettings, log?: Logger): Promise
     if (sqlite === null) throw new Error('the shared state in PostgreSQL needs the samples in an engine');
     return { store: sqlite, shared: sqlite, sqlite, engine: false, close: () => Promise.resolve(sqlite.close()) };
   }
-  let engine: ReturnType<typeof engineSampleStore>;
+  let engine: Awaited<ReturnType<typeof engineSampleStore>>;
   try {
-    engine = engineSampleStore(settings.engine, shared, shared, log);
+    engine = await engineSampleStore(settings.engine, shared, shared, log);
   } catch (error) {
     await shared.close();
     throw error;

@@ -94,6 +94,54 @@ interface WireResponse {
   readonly text: string;
 }
 
+/**
+ * Byte buffers that answers are read into, kept from call to call (one per call in flight).
+ * An answer takes hundreds of ms to arrive: held meanwhile as the socket's buffers or as
+ * decoded pieces, it lived through young-generation collections and reached V8's old
+ * generation, where it waited for a full collection; at 5,000 VMs the history import's 2.26 GB
+ * of answers were then most of that garbage, and the peak RSS of a first start (bench/RESULTS.md,
+ * issue 12). Now each socket buffer dies young, and an answer's text is made once it is whole.
+ */
+class AnswerBuffers {
+  /** Buffers kept for the next calls: as many as the calls usually in flight (QueryPerf's 4). */
+  private static readonly kept = 4;
+  /** A larger buffer (a page of thousands of objects) is dropped after its answer. */
+  private static readonly keptBytes = 4 << 20;
+  private static readonly firstBytes = 256 << 10;
+  /**
+   * Kept for a run of calls only (an import, a cycle, a login's questions): dropped once none
+   * ended for this long, so that a person's idle session or a collector between cycles holds none.
+   */
+  private static readonly idleMs = 5000;
+  private readonly free: Buffer[] = [];
+  private idle: NodeJS.Timeout | undefined;
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(AnswerBuffers.firstBytes);
+  }
+
+  /** Gives a buffer back once its answer is decoded (a failed call just drops its buffer). */
+  give(buffer: Buffer): void {
+    if (buffer.length <= AnswerBuffers.keptBytes && this.free.length < AnswerBuffers.kept) this.free.push(buffer);
+    if (this.idle === undefined) this.idle = setTimeout(() => this.drop(), AnswerBuffers.idleMs).unref();
+    else this.idle.refresh();
+  }
+
+  /** Lets every kept buffer go. */
+  drop(): void {
+    clearTimeout(this.idle);
+    this.idle = undefined;
+    this.free.length = 0;
+  }
+
+  /** A buffer of at least `bytes` holding the first `used` bytes of `buffer`. */
+  static grown(buffer: Buffer, used: number, bytes: number): Buffer {
+    const larger = Buffer.allocUnsafe(Math.max(bytes, 2 * buffer.length));
+    buffer.copy(larger, 0, 0, used);
+    return larger;
+  }
+}
+
 export class SoapTransport {
   readonly url: string;
   /** SOAPAction version; the client sets it from `about.apiVersion` after the first call. */
@@ -105,6 +153,7 @@ export class SoapTransport {
   private readonly callTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly log: Logger | undefined;
+  private readonly buffers = new AnswerBuffers();
 
   constructor(options: TransportOptions) {
     let parsed: URL;
@@ -153,6 +202,7 @@ export class SoapTransport {
   /** Closes the connections; calls still in flight fail (close comes after the logout, or on a stop). */
   close(): Promise<void> {
     this.agent.destroy();
+    this.buffers.drop();
     return Promise.resolve();
   }
 
@@ -219,8 +269,14 @@ export class SoapTransport {
         reject(error);
       };
       const req = this.send_(this.target, { method: 'POST', agent: this.agent, headers }, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // Copied into a buffer reused from call to call (see AnswerBuffers), decoded at the end.
+        let body = this.buffers.take();
+        let length = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (length + chunk.length > body.length) body = AnswerBuffers.grown(body, length, length + chunk.length);
+          chunk.copy(body, length);
+          length += chunk.length;
+        });
         res.on('error', fail);
         res.on('close', () => {
           if (!res.complete) fail(new WireError('ECONNRESET', 'the connection closed before the response ended'));
@@ -229,6 +285,8 @@ export class SoapTransport {
           if (settled) return;
           settled = true;
           clearTimeout(callTimer);
+          const text = body.toString('utf8', 0, length);
+          this.buffers.give(body);
           for (const line of res.headers['set-cookie'] ?? []) {
             const match = /^\s*(vmware_soap_session=[^;]*)/.exec(line);
             if (match?.[1]) this.cookie = match[1];
@@ -237,7 +295,7 @@ export class SoapTransport {
             status: res.statusCode ?? 0,
             contentType: String(res.headers['content-type'] ?? ''),
             location: String(res.headers['location'] ?? ''),
-            text: Buffer.concat(chunks).toString('utf8'),
+            text,
           });
         });
       });

@@ -57,6 +57,8 @@ export interface SqliteStoreOptions {
   readonly log?: Logger;
   /** Schema migrations, the shipped list by default. */
   readonly migrations?: readonly Migration[];
+  /** VMs summarized at once when a block of VM summaries is made (summary-blocks.ts; default 500). */
+  readonly summaryVmsPerGroup?: number;
 }
 
 /** Per-metric rollups of a range of buckets, as stored (sum and count included). */
@@ -157,6 +159,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 export class SqliteStore implements Store, SessionStore, SampleStateStore, LoginLimiterStore, CollectorLeaseStore {
   private readonly db: Database.Database;
   private readonly log: Logger | undefined;
+  private readonly summaryVmsPerGroup: number | undefined;
   private readonly statements;
   /** Writes made through this connection (see dataVersion). */
   private writes = 0;
@@ -187,6 +190,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.log = options.log;
+    this.summaryVmsPerGroup = options.summaryVmsPerGroup;
     this.db = new Database(path);
     try {
       this.db.pragma('journal_mode = WAL');
@@ -731,7 +735,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   }
 
   private vmSummaries(): SummaryBlocks {
-    this.summaries ??= new SummaryBlocks(this.db, sampleTable);
+    this.summaries ??= new SummaryBlocks(this.db, sampleTable, this.summaryVmsPerGroup);
     return this.summaries;
   }
 

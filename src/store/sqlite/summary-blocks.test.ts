@@ -104,3 +104,39 @@ void test('mergedVmSummariesOf: the merge stops at the first day without a summa
   assert.equal(store.mergedVmSummariesOf('2h', T - 5 * daySec, T, [later]).get(later.id)?.endSec, T - 4 * daySec, 'from that day: that day only');
   store.close();
 });
+
+void test('fillVmSummaries: blocks made a few VMs at a time are the blocks made for every VM at once', () => {
+  const dc = { id: entityId('datacenter', 'vc1', 'dc'), moRef: 'dc', name: 'dc' } as unknown as InventorySnapshot['datacenters'][number];
+  const vm = (n: number): InventorySnapshot['vms'][number] =>
+    ({ id: entityId('vm', 'vc1', `vm-${String(n)}`), moRef: `vm-${String(n)}`, name: `vm-${String(n)}`, datacenterId: dc.id, hostId: null, clusterId: null, datastoreIds: [], powerState: 'poweredOn', numCpu: 1 + (n % 3), memoryMB: 1024, isTemplate: false }) as unknown as InventorySnapshot['vms'][number];
+  const host = { id: entityId('host', 'vc1', 'host-1'), moRef: 'host-1', name: 'host-1', datacenterId: dc.id, clusterId: null, connectionState: 'connected', powerState: 'poweredOn', nics: [] } as unknown as InventorySnapshot['hosts'][number];
+  const vms = Array.from({ length: 7 }, (_, n) => vm(n));
+  const nowSec = T + 4000;
+  const made = (vmsPerGroup: number | undefined): SqliteStore => {
+    const store = openSqliteStore(':memory:', vmsPerGroup === undefined ? {} : { summaryVmsPerGroup: vmsPerGroup });
+    store.saveInventory({ vcenterId: 'vc1', collectedAtSec: T, datacenters: [dc], clusters: [], hosts: [host], vms, datastores: [] });
+    // VMs 0, 2, 3 and 6 have buckets (the first and the last of the groups of two, one alone), the host too.
+    for (const n of [0, 2, 3, 6]) {
+      const id = vms[n]?.id ?? '';
+      store.importHistorical('2h', [{ entityId: id, kind: 'vm', intervalSec: 7200, ts: [T - 3 * daySec + 7200, T - daySec + 7200 * (1 + n)], values: { cpuUsagePct: [10 + n, 50 + n], cpuReadyPct: [n, 2 * n] } }]);
+      store.importHistorical('30m', [{ entityId: id, kind: 'vm', intervalSec: 1800, ts: [T - 2 * daySec + 1800 * (1 + n)], values: { cpuUsagePct: [20 + n] } }]);
+      store.importHistorical('5m', [{ entityId: id, kind: 'vm', intervalSec: 300, ts: [T - 3600 + 300 * (1 + n)], values: { cpuUsagePct: [30 + n] } }]);
+    }
+    store.importHistorical('2h', [{ entityId: host.id, kind: 'host', intervalSec: 7200, ts: [T - daySec + 7200], values: { cpuUsagePct: [99] } }]);
+    assert.equal(store.fillVmSummaries(nowSec), 26 + 8 + 31);
+    return store;
+  };
+  const grouped = made(2);
+  const whole = made(undefined);
+  const asked = vms.map((v) => ({ id: v.id, numCpu: v.numCpu }));
+  for (const [tier, fromSec] of [['2h', T - 31 * daySec], ['30m', T - 8 * daySec], ['5m', T - daySec]] as const) {
+    const ofGroups = grouped.mergedVmSummariesOf(tier, fromSec, T, asked);
+    assert.equal(ofGroups.size, vms.length, `${tier}: every VM summarized`);
+    assert.deepEqual(ofGroups, whole.mergedVmSummariesOf(tier, fromSec, T, asked), tier);
+  }
+  assert.equal(grouped.mergedVmSummariesOf('2h', T - 31 * daySec, T, asked).get(vms[6]?.id ?? '')?.summaries.usage.cpuUsagePct.peak?.value, 56, 'the last group, of one VM, has its buckets');
+  assert.equal(grouped.mergedVmSummariesOf('5m', T - daySec, T, asked).get(vms[3]?.id ?? '')?.summaries.usage.cpuUsagePct.peak?.value, 33);
+  assert.throws(() => openSqliteStore(':memory:', { summaryVmsPerGroup: 0 }).fillVmSummaries(nowSec), RangeError);
+  grouped.close();
+  whole.close();
+});

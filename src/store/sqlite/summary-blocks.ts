@@ -7,8 +7,8 @@
  * A block is summarized once the cycles' samples no longer land in it: it ended a sample's
  * length ago. A write into a block made (a collector back from an outage writes vCenter's
  * realtime hour, the history import fills old buckets) deletes it (`forget`, `forgetFrom`), and
- * it is made again. Blocks are made whole, every VM at once, from the block's rows read by bucket start over the
- * time-first key, and stored as one row per tier and block holding every VM's summary: reading a
+ * it is made again. Blocks are made whole, for every VM (a group of VMs at a time), from the block's rows read by
+ * bucket start over the time-first key, and stored as one row per tier and block holding every VM's summary: reading a
  * row per VM and day cost about 4 µs a row in better-sqlite3 (0.6 s for a month of 5,000 VMs),
  * where the whole month is 30 rows of 1.6 MB. VMs that appear later have no summary in the
  * blocks made before: their readers read the buckets instead.
@@ -47,10 +47,24 @@ export function lastFinalBlock(nowSec: number, blockSec: number): number {
 
 const vmMetrics = metricsByKind.vm;
 
+/** VMs summarized at once when a block is made, by default (see `SummaryBlocks`). */
+export const defaultVmsPerGroup = 500;
+
 export class SummaryBlocks {
   private readonly statements;
 
-  constructor(private readonly db: Database.Database, sampleTable: (tier: Tier) => string) {
+  /**
+   * @param vmsPerGroup VMs whose buckets are gathered and summarized at once when a block is
+   *   made (default 500): what a block's making holds is about 20 KB a VM (their gathered
+   *   buckets, their summaries, the packed rows), which made 5,000 VMs at once the peak of a
+   *   first start's memory (bench/RESULTS.md, issue 12).
+   */
+  constructor(
+    private readonly db: Database.Database,
+    sampleTable: (tier: Tier) => string,
+    private readonly vmsPerGroup = defaultVmsPerGroup,
+  ) {
+    if (!(Number.isInteger(vmsPerGroup) && vmsPerGroup >= 1)) throw new RangeError(`VMs per summary group must be a positive integer (got ${String(vmsPerGroup)})`);
     const byTier = <T>(make: (tier: Tier) => T): Partial<Record<Tier, T>> =>
       Object.fromEntries(Object.keys(summaryBlocks).map((tier) => [tier, make(tier as Tier)]));
     const byTierAll = <T>(make: (tier: Tier) => T): Record<Tier, T> => Object.fromEntries(tiers.map((tier) => [tier, make(tier)])) as Record<Tier, T>;
@@ -67,9 +81,12 @@ export class SummaryBlocks {
         .raw(),
       numbersOf: db.prepare<[string], [string, number]>('SELECT id, int_id FROM entities WHERE id IN (SELECT value FROM json_each(?))').raw(),
       // Rows packed by SQLite into one BLOB (packed-rows.ts).
-      // One bucket start at a time: a day of 30-minute buckets packed at once is a 34 MB string
-      // in SQLite, and the fill's peak memory grew by 40 MB.
-      bucketRows: byTier((tier) => db.prepare<[number], Buffer | null>(packedRows(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec = ?`)).pluck()),
+      // One bucket start and one group of entity numbers at a time (a range of the time-first
+      // key): a day of 30-minute buckets packed at once is a 34 MB string in SQLite, and the
+      // fill's peak memory grew by 40 MB.
+      bucketRows: byTier((tier) =>
+        db.prepare<[number, number, number], Buffer | null>(packedRows(`SELECT entity, bucket_sec, data FROM ${sampleTable(tier)} WHERE bucket_sec = ? AND entity BETWEEN ? AND ?`)).pluck(),
+      ),
       // Several VMs' buckets at the given starts: a key seek per bucket and VM (the key is time first).
       rangeOfMany: byTierAll((tier) =>
         db
@@ -116,21 +133,32 @@ export class SummaryBlocks {
     return made;
   }
 
-  /** Summarizes one block for every VM (see `summarizeRows`) into the block's row (see the file comment). */
+  /**
+   * Summarizes one block for every VM (see `summarizeRows`) into the block's row (see the file
+   * comment), `vmsPerGroup` VMs at a time in the order of their numbers: each group's rows are
+   * one range of entity numbers per bucket start, and its summaries go into the row before the
+   * next group is read.
+   */
   private makeBlock(tier: Tier, block: number, blockSec: number, vms: readonly { intId: number; numCpu: number }[]): void {
     const sorted = [...vms].sort((a, b) => a.intId - b.intId);
     const statement = this.statements.bucketRows[tier];
-    const rows = bucketStarts(block, block + blockSec - 1, tierStepSec[tier]).map((start) => () => statement?.get(start) ?? null);
-    const summaries = summarizeRows(tier, [{ fromSec: block, toSec: block + blockSec }], rows, sorted);
+    const starts = bucketStarts(block, block + blockSec - 1, tierStepSec[tier]);
     const buffer = new ArrayBuffer(4 * (1 + sorted.length * (1 + storedSummaryFloats)));
     const numbers = new Int32Array(buffer, 0, 1 + sorted.length);
     const values = new Float32Array(buffer, 4 * (1 + sorted.length));
     numbers[0] = sorted.length;
-    sorted.forEach((vm, i) => {
-      numbers[1 + i] = vm.intId;
-      const vmSummaries = summaries.get(vm.intId);
-      if (vmSummaries !== undefined) writeVmSummaries(vmSummaries, block, values, i * storedSummaryFloats);
-    });
+    for (let from = 0; from < sorted.length; from += this.vmsPerGroup) {
+      const group = sorted.slice(from, from + this.vmsPerGroup);
+      const firstNumber = group[0]?.intId ?? 0;
+      const lastNumber = group.at(-1)?.intId ?? 0;
+      const rows = starts.map((start) => () => statement?.get(start, firstNumber, lastNumber) ?? null);
+      const summaries = summarizeRows(tier, [{ fromSec: block, toSec: block + blockSec }], rows, group);
+      group.forEach((vm, i) => {
+        numbers[1 + from + i] = vm.intId;
+        const vmSummaries = summaries.get(vm.intId);
+        if (vmSummaries !== undefined) writeVmSummaries(vmSummaries, block, values, (from + i) * storedSummaryFloats);
+      });
+    }
     this.statements.put.run(tier, block, Buffer.from(buffer));
   }
 
@@ -239,10 +267,11 @@ function sortedIndexOf(sorted: Int32Array, value: number): number {
 /**
  * The summaries of VMs' buckets of `tier` starting in the ranges (apart, in time order), from packed rows
  * (packed-rows.ts; `rows` reads them a part at a time; any order; rows of other entities are
- * skipped). Each VM's buckets are
- * gathered first: only the average and maximum of the metrics the summaries read, in one
- * Float64Array per VM (NaN for none), about 9 KB a VM for a day of 30-minute buckets (keeping
- * the decoded rows of a day took a gigabyte at 5,000 VMs). A VM without rows gets empty summaries.
+ * skipped). The VMs' buckets are gathered first: only the average and maximum of the metrics the
+ * summaries read, in one Float64Array for all the VMs (NaN for none; about 9 KB a VM for a day
+ * of 30-minute buckets: keeping the decoded rows of a day took a gigabyte at 5,000 VMs). One
+ * array, not one per VM: arrays that live through young-generation collections reach the old
+ * generation and their memory waits for a full collection. A VM without rows gets empty summaries.
  * `opens` (open-half-hour.ts) are added into their buckets; only with `rows` in one part.
  */
 function summarizeRows(
@@ -256,22 +285,26 @@ function summarizeRows(
   const ts = ranges.flatMap((range) => bucketStarts(range.fromSec, range.toSec - 1, stepSec));
   const buckets = ts.length;
   const position = new Map(ts.map((bucketSec, index) => [bucketSec, index]));
-  const gathered = new Map<number, Float64Array>(vms.map((vm) => [vm.intId, new Float64Array(0)]));
+  const perVm = gatheredMetrics.length * 2 * buckets;
+  const slot = new Map<number, number>(vms.map((vm, index) => [vm.intId, index]));
+  const gatheredAll = new Float64Array(vms.length * perVm).fill(Number.NaN);
+  const hasRows = new Uint8Array(vms.length);
   // One bucket decoded flat (sum, count, min, max per metric): no object per metric and row.
   const scratch = new Float64Array(vmMetrics.length * accumulatorStride);
   const visit = (entity: number, bucketSec: number, data: Uint8Array): void => {
-    let values = gathered.get(entity);
+    const index = slot.get(entity);
     const at = position.get(bucketSec);
-    if (values === undefined || at === undefined) return;
-    if (values.length === 0) gathered.set(entity, (values = new Float64Array(gatheredMetrics.length * 2 * buckets).fill(Number.NaN)));
+    if (index === undefined || at === undefined) return;
+    hasRows[index] = 1;
+    const base = index * perVm + at;
     scratch.fill(0);
     addEncodedBucket(data, scratch, vmMetrics.length);
     for (let c = 0; c < gatheredMetrics.length; c++) {
       const from = (gatheredMetrics[c]?.index ?? 0) * accumulatorStride;
       const count = scratch[from + 1] ?? 0;
       if (count === 0) continue;
-      values[c * 2 * buckets + at] = (scratch[from] ?? 0) / count;
-      values[(c * 2 + 1) * buckets + at] = scratch[from + 3] ?? Number.NaN;
+      gatheredAll[base + c * 2 * buckets] = (scratch[from] ?? 0) / count;
+      gatheredAll[base + (c * 2 + 1) * buckets] = scratch[from + 3] ?? Number.NaN;
     }
   };
   for (const part of rows) eachRowWithOpen(part(), opens, stepSec, visit);
@@ -286,8 +319,8 @@ function summarizeRows(
     });
   const summaries = new Map<number, VmSummaries>();
   const emptyByCpu = new Map<number, VmSummaries>();
-  for (const vm of vms) {
-    const values = gathered.get(vm.intId) ?? new Float64Array(0);
+  for (const [index, vm] of vms.entries()) {
+    const values = hasRows[index] === 1 ? gatheredAll.subarray(index * perVm, (index + 1) * perVm) : new Float64Array(0);
     const seriesOf = (metric: string): BucketSeries | undefined => {
       const c = gatheredColumn.get(metric);
       if (c === undefined) return vmMetrics.some((known) => known.key === metric) ? empty : undefined;

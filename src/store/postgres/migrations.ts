@@ -22,11 +22,11 @@ export interface PostgresMigration {
  * be parsed on every write and re-serialized on every read); the columns SQL filters on are real
  * and indexed.
  *
- * Unlike SQLite, a cycle does not rewrite every row: PostgreSQL writes a whole new row version
- * for any update, so a cycle that only moved every entity's last_seen_sec would rewrite 5,000
- * rows of inventory JSON. Instead `vcenter_inventories.seen_sec` is when the vCenter's last
- * inventory was taken, which is the last-seen time of each of its present entities (the same
- * number SQLite stores on each row); `entities.last_seen_sec` counts only once the entity is
+ * A cycle does not rewrite every row: PostgreSQL writes a whole new row version for any
+ * update, so a cycle that only moved every entity's last_seen_sec would rewrite 5,000 rows of
+ * inventory JSON. Instead `vcenter_inventories.seen_sec` is when the vCenter's last inventory
+ * was taken, which is the last-seen time of each of its present entities (SQLite does the same
+ * since its migration 2026-12-01-vcenter-inventories); `entities.last_seen_sec` counts only once the entity is
  * removed (it is set then to the last inventory that had it). `generation` moves with every
  * inventory saved, so a process knows whether the rows are still as it last wrote them and may
  * send only the rows that changed.

@@ -149,6 +149,25 @@ void describe('open half hour (store)', () => {
     store.close();
   });
 
+  void it('a write rolled back leaves the open half hours it closed to the next write', () => {
+    const path = join(dir, 'rollback.db');
+    const store = storeAt(path);
+    store.writeRealtime([cpu(vmA.id, [H + 20], [10]), cpu(vmB.id, [H + 20], [1])]);
+    // A real failure inside the transaction, after the close: the last step, forgetting the
+    // summary blocks from the samples on, is refused (a block row the write deletes).
+    const raw = new Database(path);
+    raw.exec(`INSERT INTO vm_summary_blocks (tier, block_sec, data) VALUES ('5m', ${String(H + 86400)}, x'00')`);
+    raw.exec("CREATE TRIGGER refuse BEFORE DELETE ON vm_summary_blocks BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    assert.throws(() => store.writeRealtime([cpu(vmA.id, [H + 1820], [20])]), /refused/);
+    raw.exec('DROP TRIGGER refuse');
+    raw.close();
+    store.writeRealtime([cpu(vmA.id, [H + 1840], [30])]);
+    assert.equal(tableRows(path, '30m'), 2, "vmB's half hour closed by the next write");
+    assert.deepEqual(rollupAt(store, vmB.id, '30m', H), rollupOfValues([1]));
+    assert.deepEqual(rollupAt(store, vmA.id, '2h', H), rollupOfValues([10, 30]));
+    store.close();
+  });
+
   void it('samples of several half hours in one write: the older ones close, the newest stays open', () => {
     const path = join(dir, 'span.db');
     const store = storeAt(path);

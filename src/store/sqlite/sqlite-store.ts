@@ -465,11 +465,18 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     // any: a cycle writes after the blocks made, a collector back from an outage before).
     let earliest = Number.POSITIVE_INFINITY;
     for (const batch of batches) if (batch.kind === 'vm') for (const ts of batch.ts) earliest = Math.min(earliest, ts - batch.intervalSec);
-    this.db.transaction(() => {
-      if (distinct) this.writeDistinct(batches);
-      else this.writeOneByOne(batches);
-      if (earliest !== Number.POSITIVE_INFINITY) this.vmSummaries().forgetFrom(earliest);
-    }).immediate();
+    const closedBefore = this.openClosedBefore;
+    try {
+      this.db.transaction(() => {
+        if (distinct) this.writeDistinct(batches);
+        else this.writeOneByOne(batches);
+        if (earliest !== Number.POSITIVE_INFINITY) this.vmSummaries().forgetFrom(earliest);
+      }).immediate();
+    } catch (error) {
+      // Rolled back: the open half hours this write closed are open again.
+      this.openClosedBefore = closedBefore;
+      throw error;
+    }
   }
 
   /** Samples past the mark, each timestamp once, in order: their indices and the newest timestamp. */

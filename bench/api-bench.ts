@@ -38,7 +38,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance as perfHooks } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance as perfHooks } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -87,6 +87,9 @@ export interface LatencyResult {
   readonly serverLoopUsPerRequest: number;
   /** CPU of the whole server process (main thread, list worker, cycle writer) per request, µs. */
   readonly serverCpuUsPerRequest: number;
+  /** The server's event-loop delay during the run (how late a 1 ms timer fired), p99 and max, ms: its own stalls, beside the machine's. */
+  readonly serverLoopDelayP99Ms: number;
+  readonly serverLoopDelayMaxMs: number;
 }
 
 const eventLoopUtilization = (): { active: number; idle: number } => perfHooks.eventLoopUtilization();
@@ -96,6 +99,9 @@ interface ServerUsage {
   readonly loopActiveMs: number;
   readonly loopIdleMs: number;
   readonly cpuMs: number;
+  /** Event-loop delay since the previous report, ms. */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
 }
 
 export interface ApiBenchResult {
@@ -234,6 +240,8 @@ async function run(
     serverLoopBusyPct: Math.round((loopActiveMs / loopMs) * 100),
     serverLoopUsPerRequest: Math.round((loopActiveMs * 1000) / answered),
     serverCpuUsPerRequest: Math.round(((after.cpuMs - before.cpuMs) * 1000) / answered),
+    serverLoopDelayP99Ms: after.loopDelayP99Ms,
+    serverLoopDelayMaxMs: after.loopDelayMaxMs,
   };
 }
 
@@ -350,11 +358,20 @@ async function serve(vmCount: number, historyVms: number, writes: boolean, users
     historyVmIds: snapshot.vms.slice(0, historyVms).map((vm) => vm.id),
   };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   // Each line on stdin asks for the usage so far (see ServerUsage).
   createInterface({ input: process.stdin }).on('line', () => {
     const loop = eventLoopUtilization();
     const cpu = process.cpuUsage();
-    const usage: ServerUsage = { loopActiveMs: loop.active, loopIdleMs: loop.idle, cpuMs: (cpu.user + cpu.system) / 1000 };
+    const usage: ServerUsage = {
+      loopActiveMs: loop.active,
+      loopIdleMs: loop.idle,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+      loopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
+    };
+    loopDelay.reset();
     process.stdout.write(`${JSON.stringify(usage)}\n`);
   });
 }
@@ -369,12 +386,15 @@ interface BenchServer {
 function startServer(vmCount: number, historyVms: number, writes: boolean, users: number): Promise<BenchServer> {
   const script = fileURLToPath(import.meta.url);
   const profile = process.env.VSCOPE_BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.VSCOPE_BENCH_CPU_PROF];
+  // Extra flags for the server process only, for example --trace-gc to see its pauses.
+  profile.push(...(process.env.VSCOPE_BENCH_SERVER_FLAGS ?? '').split(' ').filter((flag) => flag !== ''));
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms), '--users', String(users), ...(writes ? [] : ['--no-writes'])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
   const waiting: ((line: string) => void)[] = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
+  // Lines other than the server's JSON reports (--trace-gc prints to stdout) go to stderr.
+  lines.on('line', (line) => (line.startsWith('{') ? waiting.shift()?.(line) : process.stderr.write(`${line}\n`)));
   const nextLine = (): Promise<string> => new Promise((resolve) => waiting.push(resolve));
   const usage = async (): Promise<ServerUsage> => {
     const answer = nextLine();

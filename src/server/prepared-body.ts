@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export interface PreparedBody {
   /** UTF-8 text: JSON unless said otherwise. */
   readonly json: Buffer;
-  /** The same, gzipped; null when not worth it (small bodies). May compress on first call. */
+  /** The same, gzipped; null when not worth it (bodies under minGzipBytes). May compress on first call; asked before `json` when the client accepts gzip, so that `json` may be made only when it is sent. */
   gzip(): Buffer | null;
 }
 
@@ -28,8 +28,7 @@ export function sendPrepared(
   contentType = 'application/json; charset=utf-8',
 ): Buffer {
   void reply.header('vary', 'accept-encoding').type(contentType);
-  if (body.json.length < minGzipBytes || !acceptsGzip(request)) return body.json;
-  const gzip = body.gzip();
+  const gzip = acceptsGzip(request) ? body.gzip() : null;
   if (gzip === null) return body.json;
   void reply.header('content-encoding', 'gzip');
   return gzip;

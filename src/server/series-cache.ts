@@ -4,20 +4,22 @@
  * A year of one VM is 366 buckets of 15 metrics: ~80 KB of JSON and a few milliseconds of
  * reads, decoding and number formatting. Almost all of it is final: realtime writes only touch
  * an entity's newest buckets (see Store.seriesWatermark). So the cache keeps each answer's
- * body, and remembers where in it the final buckets of each array end:
+ * body in pieces: each array's opening text with its final buckets (parts, which stay), and
+ * the buckets after them (slots):
  *   - while the entity's high-water mark has not moved, the body is served as it is;
- *   - when it has, only the buckets after the final ones (usually one) are read again and
- *     spliced into the body;
+ *   - when it has, only the buckets after the final ones (usually one) are read again, as
+ *     new slots;
  *   - a history import or a retention run (the store's history version), a rename, or a new
  *     bucket at the end of the period rebuilds it.
  * The body is byte for byte what `JSON.stringify(seriesResponse(...))` gives
- * (series-cache.test.ts checks it through writes, imports, retention and renames).
+ * (series-cache.test.ts checks it through writes, imports, retention and renames); it is
+ * joined only for a client that does not take gzip.
  *
- * Gzip (for the clients that accept it) is spliced the same way (spliced-gzip.ts): each
- * array's final items are compressed once with the text before them, the items after them are
- * put in stored blocks, padded with spaces to a width kept free for them. So a changed body is
- * gzipped on the main thread in ~0.16 ms without compressing anything again (compressing a
- * year, ~105 KB, took ~0.8 ms of a pool thread and ~0.2 ms of the event loop's stream
+ * Gzip (for the clients that accept it) is spliced the same way (spliced-gzip.ts): the parts
+ * are compressed once, the slots go in stored blocks, padded with spaces to a width kept free
+ * for them. So a changed body is gzipped on the main thread by copying the last gzip (~19 KB
+ * for a year) and writing the slots into it, without compressing anything again (compressing
+ * a year, ~105 KB, took ~0.8 ms of a pool thread and ~0.2 ms of the event loop's stream
  * handling), and is never sent plain to a client that accepts gzip (writing 105 KB to a socket
  * costs the main thread more than that). The gzipped text is the body with those spaces,
  * before a `]`. Without a watermark (an engine), a body is gzipped whole, in the thread pool.
@@ -49,51 +51,39 @@ interface Entry {
   readonly finalEndSec: number;
   /** The high-water mark the body reflects. */
   readonly highWaterSec: number | null;
-  readonly body: Buffer;
+  /**
+   * The body as `parts[0] slots[0] parts[1] ... parts[n]`: a part is the text before an array's
+   * items (ts, then avg, min and max of each metric) with its final items, and stays as long as
+   * the entry is spliced; a slot is that array's spliced items, with their comma.
+   */
+  readonly parts: readonly Buffer[];
+  readonly slots: readonly Buffer[];
+  /** Bytes of the body. */
+  readonly bodyBytes: number;
+  /** The body joined, once a client not accepting gzip asked for it. */
+  body: Buffer | null;
   /** The body gzipped, once a client accepting gzip asked for it. */
   gzip: Buffer | null;
-  /**
-   * The final items compressed (spliced-gzip.ts), views of `gzip` once it is made; taken over
-   * by the entries spliced from this one.
-   */
+  /** The parts compressed (spliced-gzip.ts), sharing `gzip`'s memory once it is made; taken over by the entries spliced from this one. */
   frame: GzipFrame | null;
-  /**
-   * Byte offsets, three per array (ts, then avg, min, max of each metric): its first item,
-   * the end of its final items, its closing bracket.
-   */
-  readonly cuts: readonly number[];
-}
-
-/**
- * Joins `literals[0] array[0] literals[1] ... literals[n]`, each array being its final items
- * and its spliced items, and records the cuts.
- */
-function render(literals: readonly Buffer[], finals: readonly Buffer[], spliced: readonly Buffer[]): { body: Buffer; cuts: number[] } {
-  const pieces: Buffer[] = [];
-  const cuts: number[] = [];
-  let at = 0;
-  const push = (piece: Buffer): void => {
-    pieces.push(piece);
-    at += piece.length;
-  };
-  literals.forEach((literal, i) => {
-    push(literal);
-    const final = finals[i];
-    if (final === undefined) return;
-    cuts.push(at);
-    push(final);
-    cuts.push(at);
-    const rest = spliced[i];
-    if (rest !== undefined && rest.length > 0) {
-      if (final.length > 0) push(commaBytes);
-      push(rest);
-    }
-    cuts.push(at);
-  });
-  return { body: Buffer.concat(pieces, at), cuts };
 }
 
 const commaBytes = Buffer.from(',');
+const noBytes = Buffer.alloc(0);
+
+/** Each array's spliced items as its slot: with a comma when final items come before them. */
+function slotsOf(parts: readonly Buffer[], spliced: readonly Buffer[]): Buffer[] {
+  return spliced.map((items, i) => (items.length > 0 && (parts[i]?.at(-1) ?? 0x5b) !== 0x5b ? Buffer.concat([commaBytes, items]) : items));
+}
+
+/** The entry's body, joined. */
+function bodyOf(entry: Entry): Buffer {
+  const pieces: Buffer[] = [];
+  entry.parts.forEach((part, i) => pieces.push(part, entry.slots[i] ?? noBytes));
+  return Buffer.concat(pieces, entry.bodyBytes);
+}
+
+const sumBytes = (buffers: readonly Buffer[]): number => buffers.reduce((sum, buffer) => sum + buffer.length, 0);
 
 const gzipAsync = promisify(gzip);
 /** Level 1, one output chunk: a chunk is one round trip to the pool and its callback. */
@@ -104,27 +94,8 @@ function arrayItems(data: { ts: readonly number[]; columns: readonly { avg: (num
   return jsonItemsOf([data.ts, ...data.columns.flatMap((column) => [column.avg, column.min, column.max])]);
 }
 
-/** Memory an entry holds, bytes (its frame's parts are views of its gzip, or of an older one's until it is gzipped). */
-const sizeOf = (entry: Entry): number => entry.body.length + (entry.gzip?.length ?? entry.frame?.bytes ?? 0);
-
-/**
- * The entry's body as gzip frames see it: parts that stay (each array's opening text and final
- * items), and the slots between them (each array's spliced items, with their comma).
- */
-function partsOf(entry: Entry): { parts: Buffer[]; slots: Buffer[] } {
-  const { body, cuts } = entry;
-  const parts: Buffer[] = [];
-  const slots: Buffer[] = [];
-  let previousEnd = 0;
-  for (let i = 0; i + 2 < cuts.length; i += 3) {
-    const [finalEnd = 0, close = 0] = [cuts[i + 1], cuts[i + 2]];
-    parts.push(body.subarray(previousEnd, finalEnd));
-    slots.push(body.subarray(finalEnd, close));
-    previousEnd = close;
-  }
-  parts.push(body.subarray(previousEnd));
-  return { parts, slots };
-}
+/** Memory an entry holds, bytes (its frame shares its gzip, or an older one's until it is gzipped). */
+const sizeOf = (entry: Entry): number => entry.bodyBytes + (entry.body?.length ?? 0) + (entry.gzip?.length ?? entry.frame?.gzip.length ?? 0);
 
 export class SeriesCache {
   private readonly entries = new Map<string, Entry>();
@@ -174,27 +145,44 @@ export class SeriesCache {
       this.entries.delete(key);
       this.bytes -= sizeOf(current);
     }
-    if (gzip && entry.gzip === null && entry.body.length >= minGzipBytes) this.zip(entry);
+    if (gzip && entry.gzip === null && entry.bodyBytes >= minGzipBytes) this.zip(entry);
     // Re-inserted: the Map's order is the order of use, oldest first.
     this.entries.set(key, entry);
     this.bytes += sizeOf(entry);
     this.evict();
-    const { body, gzip: zipped } = entry;
-    return { json: body, gzip: () => zipped };
+    const zipped = entry.gzip;
+    const joined = (): Buffer => this.joined(key, entry);
+    // The body is joined only for a client that takes it plain (a gzip's client never does).
+    return {
+      get json() {
+        return joined();
+      },
+      gzip: () => zipped,
+    };
+  }
+
+  /** The entry's body, joined once. */
+  private joined(key: string, entry: Entry): Buffer {
+    if (entry.body !== null) return entry.body;
+    entry.body = bodyOf(entry);
+    if (this.entries.get(key) === entry) {
+      this.bytes += entry.body.length;
+      this.evict();
+    }
+    return entry.body;
   }
 
   /** Gzips the entry's body from its frame, making the frame first when it has none or a slot outgrew it. */
   private zip(entry: Entry): void {
-    const { parts, slots } = partsOf(entry);
-    let assembled = entry.frame === null ? null : assembleGzip(entry.frame, parts, slots);
+    let assembled = entry.frame === null ? null : assembleGzip(entry.frame, entry.slots);
     if (assembled === null) {
       this.stats.compressed++;
-      const frame = gzipFrame(parts, slots.map((slot) => slot.length + slotSlackBytes));
+      const frame = gzipFrame(entry.parts, entry.slots.map((slot) => slot.length + slotSlackBytes));
       // No frame: a part holds a control byte, which JSON never writes raw; the body goes plain.
-      assembled = frame === null ? null : assembleGzip(frame, parts, slots);
+      assembled = frame === null ? null : assembleGzip(frame, entry.slots);
     }
     entry.gzip = assembled?.gzip ?? null;
-    // Its parts are views of this gzip: the two share their memory.
+    // Its frame's gzip is this one: the two share their memory.
     entry.frame = assembled?.frame ?? null;
   }
 
@@ -233,12 +221,13 @@ export class SeriesCache {
       literals.push(`]${i === 0 ? ',"series":[' : '},'}${labels},"avg":[`, '],"min":[', '],"max":[');
     });
     literals.push(plan.metrics.length === 0 ? '],"series":[]}' : ']}]}');
-    const { body, cuts } = render(
-      literals.map((text) => Buffer.from(text)),
-      arrayItems(final),
-      arrayItems(rest),
-    );
-    return { historyVersion, toBucketSec, name, finalEndSec, highWaterSec, body, gzip: null, frame: null, cuts };
+    const finals = arrayItems(final);
+    const parts = literals.map((text, i) => {
+      const items = finals[i];
+      return items === undefined ? Buffer.from(text) : Buffer.concat([Buffer.from(text), items]);
+    });
+    const slots = slotsOf(parts, arrayItems(rest));
+    return { historyVersion, toBucketSec, name, finalEndSec, highWaterSec, parts, slots, bodyBytes: sumBytes(parts) + sumBytes(slots), body: null, gzip: null, frame: null };
   }
 
   /** The entry with its non-final buckets read again; rebuilt when they have become too many. */
@@ -249,18 +238,8 @@ export class SeriesCache {
     }
     this.stats.spliced++;
     const rest = await seriesColumns(this.store, entity, plan, entry.finalEndSec, plan.toBucketSec);
-    const spliced = arrayItems(rest);
-    const { body, cuts } = entry;
-    const literals: Buffer[] = [];
-    const finals: Buffer[] = [];
-    let previousEnd = 0;
-    for (let i = 0; i + 2 < cuts.length; i += 3) {
-      const [first = 0, finalEnd = 0, close = 0] = [cuts[i], cuts[i + 1], cuts[i + 2]];
-      literals.push(body.subarray(previousEnd, first));
-      finals.push(body.subarray(first, finalEnd));
-      previousEnd = close;
-    }
-    literals.push(body.subarray(previousEnd));
-    return { ...entry, highWaterSec, gzip: null, ...render(literals, finals, spliced) };
+    const slots = slotsOf(entry.parts, arrayItems(rest));
+    const bodyBytes = entry.bodyBytes - sumBytes(entry.slots) + sumBytes(slots);
+    return { ...entry, highWaterSec, slots, bodyBytes, body: null, gzip: null };
   }
 }

@@ -262,6 +262,10 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
         `SELECT ${entityColumns}, e.latest_5m_sec, e.open_30m_sec, e.open_30m
          FROM ${entitiesWithSeen} WHERE e.id = ?`,
       ),
+      // What series and rollups read of an entity: not its inventory, nor its last-seen time's join.
+      seriesEntity: db.prepare<[string], { int_id: number; kind: EntityKind; open_30m_sec: number | null; open_30m: Buffer | null }>(
+        'SELECT int_id, kind, open_30m_sec, open_30m FROM entities WHERE id = ?',
+      ),
       // Through the partial index entities_present (datacenter_id, kind).
       presentIds: db.prepare<[string], { kind: EntityKind; id: string }>(
         'SELECT kind, id FROM entities WHERE datacenter_id = ? AND removed_at_sec IS NULL',
@@ -991,7 +995,7 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
       throw new RangeError(`a series may span at most ${maxSeriesBuckets} buckets of ${stepSec} s: narrow the range or use a coarser tier`);
     }
     const ts = bucketStarts(query.fromSec, query.toSec, stepSec);
-    const entity = this.statements.entityById.get(query.entityId);
+    const entity = this.statements.seriesEntity.get(query.entityId);
     const kind = entity?.kind ?? kindOfId(query.entityId);
     const metrics = kind ? metricsByKind[kind] : [];
     const wanted = query.metrics

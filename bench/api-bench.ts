@@ -346,9 +346,10 @@ async function serve(vmCount: number, historyVms: number, writes: boolean, users
   const cookie = await logIn(url, 'bench', 'bench-password');
   const userCookies: string[] = [];
   for (let i = 0; i < users; i++) userCookies.push(await logIn(url, `user-${String(i)}`, 'bench-password'));
+  const firstUserScope = userScope(snapshot, 0);
   const ready: ServerReady = {
     userCookies,
-    vmsPerUser: snapshot.vms.filter((vm) => userScope(snapshot, 0).canRead(vm.id)).length,
+    vmsPerUser: snapshot.vms.filter((vm) => firstUserScope.canRead(vm.id)).length,
     url,
     cookie,
     fillMs,

@@ -31,3 +31,9 @@ test('kindOfId rejects what is not one of ours', () => {
     assert.equal(kindOfId(bad), null, bad);
   }
 });
+
+test('ids do not change from one release to the next: stored databases hold them', () => {
+  // Values made by the first release's digest (createHash('sha256'), base64url, 14 characters).
+  assert.equal(entityId('vm', 'vc1', 'vm-42'), 'vm-Rjobzi_YAiokY1');
+  assert.equal(nicId('h-x', 'vmnic0'), 'n-ygU-6sBrlvQxpF');
+});

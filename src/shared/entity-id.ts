@@ -3,7 +3,7 @@
  * stay stable across cycles and restarts, are unique across vCenters, and are URL-safe
  * whatever characters a moRef holds (vcsim's datastore moRefs contain `/` and `@`).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EntityKind } from './inventory.ts';
 
 const prefixes: Record<EntityKind, string> = {
@@ -15,9 +15,13 @@ const prefixes: Record<EntityKind, string> = {
   datastore: 'ds',
 };
 
+/** Every id is checked on every request that names one: a map, not a search. */
+const kindOfPrefix: ReadonlyMap<string, EntityKind> = new Map(Object.entries(prefixes).map(([kind, prefix]) => [prefix, kind as EntityKind]));
+
 function digest(parts: readonly string[]): string {
-  // 80 bits: collision odds are negligible below billions of entities.
-  return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 14);
+  // 80 bits: collision odds are negligible below billions of entities. One call: a Hash object
+  // per id cost 2.7 times as much (1.9 against 0.7 µs), and scopes make thousands of ids.
+  return hash('sha256', parts.join('\u0000'), 'base64url').slice(0, 14);
 }
 
 /** Id of a managed entity, e.g. `vm-Xq3...`. */
@@ -33,7 +37,5 @@ export function nicId(hostId: string, device: string): string {
 /** Kind of an entity id, or null when the id is not one of ours. */
 export function kindOfId(id: string): EntityKind | null {
   const match = /^([a-z]+)-[A-Za-z0-9_-]{14}$/.exec(id);
-  if (!match) return null;
-  const found = Object.entries(prefixes).find(([, prefix]) => prefix === match[1]);
-  return found ? (found[0] as EntityKind) : null;
+  return kindOfPrefix.get(match?.[1] ?? '') ?? null;
 }

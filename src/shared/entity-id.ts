@@ -3,7 +3,7 @@
  * stay stable across cycles and restarts, are unique across vCenters, and are URL-safe
  * whatever characters a moRef holds (vcsim's datastore moRefs contain `/` and `@`).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EntityKind } from './inventory.ts';
 
 const prefixes: Record<EntityKind, string> = {
@@ -16,8 +16,10 @@ const prefixes: Record<EntityKind, string> = {
 };
 
 function digest(parts: readonly string[]): string {
-  // 80 bits: collision odds are negligible below billions of entities.
-  return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 14);
+  // 80 bits: collision odds are negligible below billions of entities. The one-shot hash, not
+  // a Hash object per id: a fresh process (`collect --once`) hashes every entity of the
+  // inventory, about 6,000 at 5,000 VMs, in 17 ms instead of 63 (issue 12).
+  return hash('sha256', parts.join('\u0000'), 'base64url').slice(0, 14);
 }
 
 /** Id of a managed entity, e.g. `vm-Xq3...`. */

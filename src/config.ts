@@ -176,8 +176,8 @@ function makeSchemas(zod: typeof z) {
 type Schemas = ReturnType<typeof makeSchemas>;
 type FileConfig = z.infer<Schemas['file']>;
 
-let schemas: Promise<Schemas> | null = null;
-const configSchemas = (): Promise<Schemas> => (schemas ??= import('zod').then(({ z: zod }) => makeSchemas(zod)));
+/** Made per configuration read (a few ms, once or twice per process); the module loader keeps zod. */
+const configSchemas = async (): Promise<Schemas> => makeSchemas((await import('zod')).z);
 
 /** `vcenters[1].url` from a zod path. */
 function formatPath(path: readonly PropertyKey[]): string {

@@ -147,7 +147,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   }
   let config: Config;
   try {
-    config = loadConfig({ ...(args.configPath !== undefined ? { argvConfigPath: args.configPath } : {}), env });
+    config = await loadConfig({ ...(args.configPath !== undefined ? { argvConfigPath: args.configPath } : {}), env });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -17,8 +17,8 @@ function file(name: string, text: string): string {
 const secret = 'Sup3r-S3cret-Value';
 
 /** Asserts loadConfig throws a ConfigError whose message matches every pattern and holds no secret. */
-function rejects(options: Parameters<typeof loadConfig>[0], ...patterns: RegExp[]): void {
-  assert.throws(
+async function rejects(options: Parameters<typeof loadConfig>[0], ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(
     () => loadConfig(options),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError, String(error));
@@ -30,8 +30,8 @@ function rejects(options: Parameters<typeof loadConfig>[0], ...patterns: RegExp[
 }
 
 void describe('loadConfig', () => {
-  void it('has defaults and allows zero vCenters', () => {
-    const config = loadConfig({ env: {} });
+  void it('has defaults and allows zero vCenters', async () => {
+    const config = await loadConfig({ env: {} });
     assert.equal(config.dataDir, './data');
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8080 });
     assert.equal(config.intervalSec, 120);
@@ -43,8 +43,8 @@ void describe('loadConfig', () => {
     assert.deepEqual(config.warnings, []);
   });
 
-  void it('reads one vCenter from the environment; a bare host name means https://HOST/sdk', () => {
-    const config = loadConfig({
+  void it('reads one vCenter from the environment; a bare host name means https://HOST/sdk', async () => {
+    const config = await loadConfig({
       env: {
         VSCOPE_VCENTER_URL: 'vc01.example.com',
         VSCOPE_VCENTER_USER: 'svc@vsphere.local',
@@ -68,10 +68,10 @@ void describe('loadConfig', () => {
     assert.deepEqual(config.session, { idleSec: 600, maxSec: 3600, scopeRefreshSec: 300 });
   });
 
-  void it('reads the password from a file, takes the name, and warns about insecure mode', () => {
+  void it('reads the password from a file, takes the name, and warns about insecure mode', async () => {
     const passwordFile = file('pw', `${secret}\n`);
     const caFile = file('ca.pem', '-----BEGIN CERTIFICATE-----\n');
-    const config = loadConfig({
+    const config = await loadConfig({
       env: {
         VSCOPE_VCENTER_URL: 'http://127.0.0.1:1234/sdk',
         VSCOPE_VCENTER_USER: 'u',
@@ -86,7 +86,7 @@ void describe('loadConfig', () => {
     assert.match(config.warnings[0] ?? '', /certificate verification is disabled for vCenter lab-1/);
   });
 
-  void it('reads several vCenters and settings from YAML; the environment overrides scalars and a same-id vCenter', () => {
+  void it('reads several vCenters and settings from YAML; the environment overrides scalars and a same-id vCenter', async () => {
     const passwordFile = file('lyon.pw', 'lyon-pass');
     const path = file(
       'several.yaml',
@@ -109,7 +109,7 @@ void describe('loadConfig', () => {
         '    insecure: true',
       ].join('\n'),
     );
-    const config = loadConfig({
+    const config = await loadConfig({
       argvConfigPath: path,
       env: { VSCOPE_INTERVAL_SEC: '20', VSCOPE_VCENTER_URL: 'vc-paris-new.example.com', VSCOPE_VCENTER_USER: 'c', VSCOPE_VCENTER_PASSWORD: 'x', VSCOPE_VCENTER_NAME: 'paris' },
     });
@@ -128,22 +128,22 @@ void describe('loadConfig', () => {
     );
   });
 
-  void it('finds the file through VSCOPE_CONFIG, and --config wins over it', () => {
+  void it('finds the file through VSCOPE_CONFIG, and --config wins over it', async () => {
     const a = file('a.yaml', 'intervalSec: 30\n');
     const b = file('b.yaml', 'intervalSec: 40\n');
-    assert.equal(loadConfig({ env: { VSCOPE_CONFIG: a } }).intervalSec, 30);
-    assert.equal(loadConfig({ argvConfigPath: b, env: { VSCOPE_CONFIG: a } }).intervalSec, 40);
+    assert.equal((await loadConfig({ env: { VSCOPE_CONFIG: a } })).intervalSec, 30);
+    assert.equal((await loadConfig({ argvConfigPath: b, env: { VSCOPE_CONFIG: a } })).intervalSec, 40);
   });
 
-  void it('accepts vCenters passed programmatically', () => {
-    const base = loadConfig({ env: {}, vcenters: [{ url: 'http://127.0.0.1:5000/sdk', username: 'u', password: 'p', id: 'demo' }] });
+  void it('accepts vCenters passed programmatically', async () => {
+    const base = await loadConfig({ env: {}, vcenters: [{ url: 'http://127.0.0.1:5000/sdk', username: 'u', password: 'p', id: 'demo' }] });
     assert.deepEqual(base.vcenters.map((v) => v.id), ['demo']);
-    const more = withVcenters(base, [{ url: 'vc2', username: 'u', password: 'p' }]);
+    const more = await withVcenters(base, [{ url: 'vc2', username: 'u', password: 'p' }]);
     assert.deepEqual(more.vcenters.map((v) => [v.id, v.url]), [
       ['demo', 'http://127.0.0.1:5000/sdk'],
       ['vc2', 'https://vc2/sdk'],
     ]);
-    assert.throws(() => withVcenters(base, [{ url: 'x', username: 'u' }]), /password: required/);
+    await assert.rejects(() => withVcenters(base, [{ url: 'x', username: 'u' }]), /password: required/);
   });
 
   const vcEnv = { VSCOPE_VCENTER_URL: 'vc', VSCOPE_VCENTER_USER: 'u', VSCOPE_VCENTER_PASSWORD: secret };
@@ -158,6 +158,8 @@ void describe('loadConfig', () => {
     { name: 'URL without password', options: { env: { VSCOPE_VCENTER_URL: 'vc', VSCOPE_VCENTER_USER: 'u' } }, patterns: [/VSCOPE_VCENTER_PASSWORD/] },
     { name: 'user without URL', options: { env: { VSCOPE_VCENTER_USER: 'u', VSCOPE_VCENTER_PASSWORD: secret } }, patterns: [/VSCOPE_VCENTER_URL/] },
     { name: 'bad vCenter name', options: { env: { ...vcEnv, VSCOPE_VCENTER_NAME: 'a/b' } }, patterns: [/VSCOPE_VCENTER_NAME/, /letters, digits/] },
+    { name: 'vCenter name too long (env)', options: { env: { ...vcEnv, VSCOPE_VCENTER_NAME: 'v'.repeat(65) } }, patterns: [/VSCOPE_VCENTER_NAME/, /at most 64/] },
+    { name: 'vCenter name too long (file)', options: { argvConfigPath: file('long.yaml', `vcenters:\n  - { id: ${'v'.repeat(65)}, url: vc, username: u, password: p }\n`), env: {} }, patterns: [/vcenters\[0\]\.id/] },
     { name: 'URL with credentials', options: { env: { ...vcEnv, VSCOPE_VCENTER_URL: `https://u:${secret}@vc/sdk` } }, patterns: [/url/, /credentials/] },
     { name: 'URL scheme', options: { env: { ...vcEnv, VSCOPE_VCENTER_URL: 'ftp://vc/sdk' } }, patterns: [/url/, /https/] },
     { name: 'missing password file', options: { env: { VSCOPE_VCENTER_URL: 'vc', VSCOPE_VCENTER_USER: 'u', VSCOPE_VCENTER_PASSWORD_FILE: '/nonexistent/pw' } }, patterns: [/passwordFile/, /ENOENT/] },
@@ -194,24 +196,24 @@ void describe('loadConfig', () => {
     },
     { name: 'missing file', options: { argvConfigPath: '/nonexistent/vscope.yaml', env: {} }, patterns: [/cannot read/, /nonexistent/] },
   ];
-  void it('serves /metrics by default, without a token; the token comes from the environment, the file or a token file', () => {
-    assert.deepEqual(loadConfig({ env: {} }).metrics, { enabled: true, token: null });
-    assert.deepEqual(loadConfig({ env: { VSCOPE_METRICS: 'false' } }).metrics, { enabled: false, token: null });
-    assert.equal(loadConfig({ env: { VSCOPE_METRICS_TOKEN: secret } }).metrics.token, secret);
+  void it('serves /metrics by default, without a token; the token comes from the environment, the file or a token file', async () => {
+    assert.deepEqual((await loadConfig({ env: {} })).metrics, { enabled: true, token: null });
+    assert.deepEqual((await loadConfig({ env: { VSCOPE_METRICS: 'false' } })).metrics, { enabled: false, token: null });
+    assert.equal((await loadConfig({ env: { VSCOPE_METRICS_TOKEN: secret } })).metrics.token, secret);
     const tokenFile = file('metrics.token', `${secret}\n`);
-    assert.equal(loadConfig({ env: { VSCOPE_METRICS_TOKEN_FILE: tokenFile } }).metrics.token, secret);
+    assert.equal((await loadConfig({ env: { VSCOPE_METRICS_TOKEN_FILE: tokenFile } })).metrics.token, secret);
     const yaml = file('metrics.yaml', `metrics:\n  enabled: false\n  token: ${secret}\n`);
-    assert.deepEqual(loadConfig({ argvConfigPath: yaml, env: {} }).metrics, { enabled: false, token: secret });
+    assert.deepEqual((await loadConfig({ argvConfigPath: yaml, env: {} })).metrics, { enabled: false, token: secret });
   });
 
-  void it('rejects a bad metrics switch or a short token without echoing it', () => {
-    rejects({ env: { VSCOPE_METRICS: 'yes' } }, /VSCOPE_METRICS: must be true or false/);
-    rejects({ env: { VSCOPE_METRICS_TOKEN: 'short' } }, /VSCOPE_METRICS_TOKEN.*at least 16/);
+  void it('rejects a bad metrics switch or a short token without echoing it', async () => {
+    await rejects({ env: { VSCOPE_METRICS: 'yes' } }, /VSCOPE_METRICS: must be true or false/);
+    await rejects({ env: { VSCOPE_METRICS_TOKEN: 'short' } }, /VSCOPE_METRICS_TOKEN.*at least 16/);
   });
 
   for (const { name, options, patterns } of badCases) {
-    void it(`rejects ${name} with a ConfigError naming the field`, () => {
-      rejects(options, ...patterns);
+    void it(`rejects ${name} with a ConfigError naming the field`, async () => {
+      await rejects(options, ...patterns);
     });
   }
 });

@@ -5,8 +5,7 @@
  * allowed; no message ever contains a password (or any other received value).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -106,69 +105,79 @@ export class ConfigError extends Error {
 }
 
 const idPattern = /^[A-Za-z0-9._-]+$/;
-
-const positiveInt = (max: number): z.ZodNumber => z.number().int().min(1).max(max);
-
-const vcenterSchema = z.strictObject({
-  id: z.string().regex(idPattern, { error: 'must use only letters, digits, ".", "_" and "-"' }).max(64).optional(),
-  url: z.string().min(1),
-  username: z.string().min(1),
-  password: z.string().min(1).optional(),
-  passwordFile: z.string().min(1).optional(),
-  insecure: z.boolean().optional(),
-  caFile: z.string().min(1).optional(),
-});
-
-const intervalRule = { error: 'must be a whole number from 20 to 900' };
+const idMaxLength = 64;
 /** An HTTP header name (RFC 9110 token). */
 const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const fileSchema = z.strictObject({
-  dataDir: z.string().min(1).optional(),
-  listen: z.union([z.string().min(1), z.number().int()]).optional(),
-  intervalSec: z.number(intervalRule).int(intervalRule).min(20, intervalRule).max(900, intervalRule).optional(),
-  logLevel: z.enum(logLevels).optional(),
-  session: z
-    .strictObject({
-      idleSec: positiveInt(31_536_000).optional(),
-      maxSec: positiveInt(31_536_000).optional(),
-      scopeRefreshSec: z.number().int().min(10).max(900).optional(),
-    })
-    .optional(),
-  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
-  collector: z
-    .strictObject({
-      perfEntitiesPerQuery: positiveInt(1000).optional(),
-      perfMetricsPerQuery: positiveInt(10_000).optional(),
-      perfConcurrency: positiveInt(64).optional(),
-      pageSize: positiveInt(100_000).optional(),
-    })
-    .optional(),
-  metrics: z.strictObject({ enabled: z.boolean().optional(), token: z.string().min(16).optional(), tokenFile: z.string().min(1).optional() }).optional(),
-  engine: z
-    .strictObject({
-      remoteWriteUrl: z.string().min(1).optional(),
-      promqlUrl: z.string().min(1).optional(),
-      bearerToken: z.string().min(1).optional(),
-      bearerTokenFile: z.string().min(1).optional(),
-      username: z.string().min(1).optional(),
-      password: z.string().min(1).optional(),
-      passwordFile: z.string().min(1).optional(),
-      headers: z.record(z.string().regex(headerNamePattern, { error: 'must be an HTTP header name' }), z.string().max(1024)).optional(),
-    })
-    .optional(),
-  database: z
-    .strictObject({
-      url: z.string().min(1).optional(),
-      password: z.string().min(1).optional(),
-      passwordFile: z.string().min(1).optional(),
-      poolSize: positiveInt(100).optional(),
-    })
-    .optional(),
-  vcenters: z.array(vcenterSchema).optional(),
-});
+/**
+ * The schemas of the file and of vCenters passed in, made with zod when first needed: a
+ * configuration from the environment alone (validated by hand below, as every variable is)
+ * never loads zod, nor yaml, which cost `vscope collect --once` 0.15 CPU-s to load (issue 12).
+ */
+function makeSchemas(zod: typeof z) {
+  const positiveInt = (max: number): z.ZodNumber => zod.number().int().min(1).max(max);
+  const vcenter = zod.strictObject({
+    id: zod.string().regex(idPattern, { error: 'must use only letters, digits, ".", "_" and "-"' }).max(idMaxLength).optional(),
+    url: zod.string().min(1),
+    username: zod.string().min(1),
+    password: zod.string().min(1).optional(),
+    passwordFile: zod.string().min(1).optional(),
+    insecure: zod.boolean().optional(),
+    caFile: zod.string().min(1).optional(),
+  });
+  const intervalRule = { error: 'must be a whole number from 20 to 900' };
+  const file = zod.strictObject({
+    dataDir: zod.string().min(1).optional(),
+    listen: zod.union([zod.string().min(1), zod.number().int()]).optional(),
+    intervalSec: zod.number(intervalRule).int(intervalRule).min(20, intervalRule).max(900, intervalRule).optional(),
+    logLevel: zod.enum(logLevels).optional(),
+    session: zod
+      .strictObject({
+        idleSec: positiveInt(31_536_000).optional(),
+        maxSec: positiveInt(31_536_000).optional(),
+        scopeRefreshSec: zod.number().int().min(10).max(900).optional(),
+      })
+      .optional(),
+    tls: zod.strictObject({ certFile: zod.string().min(1), keyFile: zod.string().min(1) }).optional(),
+    collector: zod
+      .strictObject({
+        perfEntitiesPerQuery: positiveInt(1000).optional(),
+        perfMetricsPerQuery: positiveInt(10_000).optional(),
+        perfConcurrency: positiveInt(64).optional(),
+        pageSize: positiveInt(100_000).optional(),
+      })
+      .optional(),
+    metrics: zod.strictObject({ enabled: zod.boolean().optional(), token: zod.string().min(16).optional(), tokenFile: zod.string().min(1).optional() }).optional(),
+    engine: zod
+      .strictObject({
+        remoteWriteUrl: zod.string().min(1).optional(),
+        promqlUrl: zod.string().min(1).optional(),
+        bearerToken: zod.string().min(1).optional(),
+        bearerTokenFile: zod.string().min(1).optional(),
+        username: zod.string().min(1).optional(),
+        password: zod.string().min(1).optional(),
+        passwordFile: zod.string().min(1).optional(),
+        headers: zod.record(zod.string().regex(headerNamePattern, { error: 'must be an HTTP header name' }), zod.string().max(1024)).optional(),
+      })
+      .optional(),
+    database: zod
+      .strictObject({
+        url: zod.string().min(1).optional(),
+        password: zod.string().min(1).optional(),
+        passwordFile: zod.string().min(1).optional(),
+        poolSize: positiveInt(100).optional(),
+      })
+      .optional(),
+    vcenters: zod.array(vcenter).optional(),
+  });
+  return { vcenter, file };
+}
 
-type FileConfig = z.infer<typeof fileSchema>;
+type Schemas = ReturnType<typeof makeSchemas>;
+type FileConfig = z.infer<Schemas['file']>;
+
+/** Made per configuration read (a few ms, once or twice per process); the module loader keeps zod. */
+const configSchemas = async (): Promise<Schemas> => makeSchemas((await import('zod')).z);
 
 /** `vcenters[1].url` from a zod path. */
 function formatPath(path: readonly PropertyKey[]): string {
@@ -227,11 +236,15 @@ function requireFile(path: string, field: string): void {
   if (!existsSync(path)) throw new ConfigError(`invalid configuration: ${field}: file ${path} does not exist`);
 }
 
-/** Validates and normalizes one vCenter; `field` prefixes error messages (e.g. `vcenters[0]`). */
-export function parseVcenter(input: VcenterInput | z.input<typeof vcenterSchema>, field = 'vcenter'): VcenterConfig {
-  const parsed = vcenterSchema.safeParse(input);
+/** Validates and normalizes one vCenter given in code; `field` prefixes error messages (e.g. `vcenters(added)[0]`). */
+async function parseVcenter(input: VcenterInput, field: string): Promise<VcenterConfig> {
+  const parsed = (await configSchemas()).vcenter.safeParse(input);
   if (!parsed.success) throw zodToConfigError(parsed.error, `${field}.`);
-  const value = parsed.data;
+  return normalizeVcenter(parsed.data, field);
+}
+
+/** Normalizes one vCenter whose fields have been validated (schema or environment). */
+function normalizeVcenter(value: z.output<Schemas['vcenter']>, field: string): VcenterConfig {
   const url = normalizeVcenterUrl(value.url, `${field}.url`);
   if (value.password !== undefined && value.passwordFile !== undefined) {
     throw new ConfigError(`invalid configuration: ${field}: set password or passwordFile, not both`);
@@ -269,11 +282,11 @@ function validateVcenters(vcenters: readonly VcenterConfig[]): void {
 }
 
 /** Returns `config` with `vcenters` appended (a vCenter with an existing id replaces it). */
-export function withVcenters(config: Config, vcenters: readonly VcenterInput[]): Config {
+export async function withVcenters(config: Config, vcenters: readonly VcenterInput[]): Promise<Config> {
   const merged = [...config.vcenters];
   const warnings = [...config.warnings];
   for (const [index, input] of vcenters.entries()) {
-    const vcenter = parseVcenter(input, `vcenters(added)[${String(index)}]`);
+    const vcenter = await parseVcenter(input, `vcenters(added)[${String(index)}]`);
     const at = merged.findIndex((v) => v.id === vcenter.id);
     if (at >= 0) merged[at] = vcenter;
     else merged.push(vcenter);
@@ -312,13 +325,14 @@ function envString(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
-function readFileConfig(path: string): FileConfig {
+async function readFileConfig(path: string): Promise<FileConfig> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read the configuration file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const [{ parse: parseYaml }, { file }] = await Promise.all([import('yaml'), configSchemas()]);
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
@@ -327,7 +341,7 @@ function readFileConfig(path: string): FileConfig {
     const linePos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     throw new ConfigError(`${path}: invalid YAML${linePos ? ` at line ${String(linePos.line)}, column ${String(linePos.col)}` : ''}`);
   }
-  const parsed = fileSchema.safeParse(raw);
+  const parsed = file.safeParse(raw);
   if (!parsed.success) throw zodToConfigError(parsed.error, `${path}: `);
   return parsed.data;
 }
@@ -414,7 +428,7 @@ function databaseConfig(env: Env, file: FileConfig['database']): DatabaseConfig 
   return { url, password, poolSize: envInt(env, 'VSCOPE_DATABASE_POOL_SIZE', 1, 100) ?? file?.poolSize ?? 10 };
 }
 
-/** The vCenter described by VSCOPE_VCENTER_*, or null when VSCOPE_VCENTER_URL is unset. */
+/** The vCenter described by VSCOPE_VCENTER_*, validated as the schema would, or null when VSCOPE_VCENTER_URL is unset. */
 function envVcenter(env: Env): VcenterInput | null {
   const url = envString(env, 'VSCOPE_VCENTER_URL');
   const related = ['VSCOPE_VCENTER_USER', 'VSCOPE_VCENTER_PASSWORD', 'VSCOPE_VCENTER_PASSWORD_FILE', 'VSCOPE_VCENTER_NAME'];
@@ -434,6 +448,7 @@ function envVcenter(env: Env): VcenterInput | null {
   if (id !== undefined && !idPattern.test(id)) {
     throw new ConfigError('invalid configuration: VSCOPE_VCENTER_NAME: must use only letters, digits, ".", "_" and "-"');
   }
+  if (id !== undefined && id.length > idMaxLength) throw new ConfigError(`invalid configuration: VSCOPE_VCENTER_NAME: at most ${String(idMaxLength)} characters`);
   const insecure = envBool(env, 'VSCOPE_VCENTER_INSECURE');
   const caFile = envString(env, 'VSCOPE_VCENTER_CA_FILE');
   return {
@@ -454,17 +469,17 @@ export interface LoadConfigOptions {
   readonly vcenters?: readonly VcenterInput[];
 }
 
-/** Reads, merges and validates the configuration. Throws ConfigError. */
-export function loadConfig(options: LoadConfigOptions): Config {
+/** Reads, merges and validates the configuration. Rejects with a ConfigError. */
+export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const { env } = options;
   const path = options.argvConfigPath ?? envString(env, 'VSCOPE_CONFIG');
-  const file: FileConfig = path !== undefined ? readFileConfig(path) : {};
+  const file: FileConfig = path !== undefined ? await readFileConfig(path) : {};
   const where = path !== undefined ? `${path}: ` : '';
 
-  const vcenters: VcenterConfig[] = (file.vcenters ?? []).map((input, index) => parseVcenter(input, `${where}vcenters[${String(index)}]`));
+  const vcenters: VcenterConfig[] = (file.vcenters ?? []).map((input, index) => normalizeVcenter(input, `${where}vcenters[${String(index)}]`));
   const fromEnv = envVcenter(env);
   if (fromEnv) {
-    const vcenter = parseVcenter(fromEnv, 'VSCOPE_VCENTER');
+    const vcenter = normalizeVcenter(fromEnv, 'VSCOPE_VCENTER');
     const at = vcenters.findIndex((v) => v.id === vcenter.id);
     if (at >= 0) vcenters[at] = vcenter;
     else vcenters.push(vcenter);
@@ -543,5 +558,5 @@ export function loadConfig(options: LoadConfigOptions): Config {
     vcenters,
     warnings: vcenters.filter((v) => v.insecure).map((v) => insecureWarning(v.id)),
   };
-  return options.vcenters && options.vcenters.length > 0 ? withVcenters(config, options.vcenters) : config;
+  return options.vcenters && options.vcenters.length > 0 ? await withVcenters(config, options.vcenters) : config;
 }

@@ -310,13 +310,13 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const dataDirFlag = argv.indexOf('--data-dir');
   const keepData = dataDirFlag >= 0;
   const dataDir = keepData ? (argv[dataDirFlag + 1] ?? './data/demo') : mkdtempSync(join(tmpdir(), 'vscope-demo-'));
-  const base = loadConfig({ env: { VSCOPE_INTERVAL_SEC: '60', ...process.env } });
+  const base = await loadConfig({ env: { VSCOPE_INTERVAL_SEC: '60', ...process.env } });
   const log = createLogger(base.logLevel);
   log.info('starting the vCenter simulator (built once, about 30 s the first time)');
   const { startVcsim } = await import('./simulator/vcsim.ts');
   const sim = await startVcsim(demoInventory);
   try {
-    const config = withVcenters({ ...base, dataDir }, [
+    const config = await withVcenters({ ...base, dataDir }, [
       { id: 'vcsim', url: sim.url, username: demoInventory.username ?? 'demo', password: demoInventory.password ?? 'demo' },
     ]);
     return await runServe(config, log, (url) => {

@@ -18,8 +18,8 @@ void test('stop() ends, cutting a connection that never sent a request', async (
   const sim = await startVcsim({ datacenters: 1, clusters: 1, hostsPerCluster: 1, vmsPerPool: 1, datastores: 1 });
   const dataDir = mkdtempSync(join(tmpdir(), 'vscope-stop-'));
   try {
-    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent' } });
-    const config = withVcenters(base, [{ id: 'vcsim', url: sim.url, username: 'u', password: 'p' }]);
+    const base = await loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent' } });
+    const config = await withVcenters(base, [{ id: 'vcsim', url: sim.url, username: 'u', password: 'p' }]);
     const vscope = await startVscope(config, createLogger(config.logLevel), { startCollector: false });
     const { port } = new URL(vscope.url);
     const socket = connect(Number(port), '127.0.0.1');

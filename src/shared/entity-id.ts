@@ -19,8 +19,10 @@ const prefixes: Record<EntityKind, string> = {
 const kindOfPrefix: ReadonlyMap<string, EntityKind> = new Map(Object.entries(prefixes).map(([kind, prefix]) => [prefix, kind as EntityKind]));
 
 function digest(parts: readonly string[]): string {
-  // 80 bits: collision odds are negligible below billions of entities. One call: a Hash object
-  // per id cost 2.7 times as much (1.9 against 0.7 µs), and scopes make thousands of ids.
+  // 80 bits: collision odds are negligible below billions of entities. The one-shot hash, not
+  // a Hash object per id: a fresh process (`collect --once`) hashes every entity of the
+  // inventory, about 6,000 at 5,000 VMs, in 17 ms instead of 63 (issue 12), and a scope
+  // thousands more.
   return hash('sha256', parts.join('\u0000'), 'base64url').slice(0, 14);
 }
 

@@ -53,8 +53,8 @@ export function useStack(
     const sim = await startVcsim({ ...testLogin, ...options });
     dataDir = mkdtempSync(join(tmpdir(), 'vscope-test-'));
     const more = typeof env === 'function' ? await env() : env;
-    const base = loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent', ...more } });
-    const config = withVcenters(base, [{ id: 'vcsim', url: sim.url, username: testLogin.username, password: testLogin.password }]);
+    const base = await loadConfig({ env: { VSCOPE_DATA_DIR: dataDir, VSCOPE_LISTEN: '127.0.0.1:0', VSCOPE_LOG_LEVEL: 'silent', ...more } });
+    const config = await withVcenters(base, [{ id: 'vcsim', url: sim.url, username: testLogin.username, password: testLogin.password }]);
     const vscope = await startVscope(config, createLogger(config.logLevel), { startCollector: false });
     if (vscope.collector === null) throw new Error('the stack runs a collector');
     stack = { sim, vscope, collector: vscope.collector };

@@ -107,7 +107,7 @@ test('collect runs in a worker thread with a limited old generation, and stops o
   assert.equal(run.code, 0, run.stderr);
   const lines = run.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; heapLimitMb?: number });
   const started = lines.find((line) => line.msg === 'collector thread started');
-  // The heap's limit is the old generation's and the young one's (a few MB); Node's default here is about a quarter of the memory.
+  // The heap's limit is the old generation's and the young one's (48 MB); Node's default is 4 GB on a machine of 16 GB or more.
   const limitMb = collectorHeapLimitMb(1);
   assert.ok(started?.heapLimitMb !== undefined && started.heapLimitMb >= limitMb && started.heapLimitMb < limitMb + 64, `heap limit ${String(started?.heapLimitMb)} MB`);
   // Exit code 0 comes from the worker once its collector stopped: a signal not passed on leaves it running.

@@ -259,12 +259,13 @@ export class SummaryBlocks {
     }
   }
 }
+
 /**
- * A Float64Array reused from call to call, grown when a call needs more. Making a block's
- * groups, each group's gathered buckets (4.6 MB for 500 VMs and a day of 30-minute buckets)
- * lived through the young-generation collections of its summaries and reached the old
- * generation, where it waited for a full collection: 10 such arrays a block were most of the
- * array buffers at the peak of a first start (bench/RESULTS.md, issue 12).
+ * A Float64Array reused from call to call, grown when a call needs more. Each group's gathered
+ * buckets (4.6 MB for 500 VMs and a day of 30-minute buckets) lived through the young-generation
+ * collections of its summaries and reached the old generation, where it waited for a full
+ * collection: 10 such arrays a block, 13 MB of a first start's peak with the collector's
+ * limited heap (bench/RESULTS.md, issue 12).
  */
 class ReusedFloats {
   private array = new Float64Array(0);

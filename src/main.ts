@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createCollector, runCollectOnce, type Collector, type CollectorTuning, type VcenterTarget } from './collector/collector.ts';
-import { loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
+import type { Config, VcenterConfig } from './config.ts';
 import { LeaseKeeper } from './collector/leases.ts';
 import { createLogger } from './log.ts';
 import { untilSignal } from './signals.ts';
@@ -287,6 +287,9 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const dataDirFlag = argv.indexOf('--data-dir');
   const keepData = dataDirFlag >= 0;
   const dataDir = keepData ? (argv[dataDirFlag + 1] ?? './data/demo') : mkdtempSync(join(tmpdir(), 'vscope-demo-'));
+  // Loaded here: the configuration's schemas (zod, 0.2 CPU-s) are read on the main thread, and
+  // `vscope collect`'s worker, which imports this module, is given a configuration already read.
+  const { loadConfig, withVcenters } = await import('./config.ts');
   const base = loadConfig({ env: { VSCOPE_INTERVAL_SEC: '60', ...process.env } });
   const log = createLogger(base.logLevel);
   log.info('starting the vCenter simulator (built once, about 30 s the first time)');

@@ -2,7 +2,7 @@
  * `vscope <command>`: serve | collect [--once] | check | demo, `--config FILE` anywhere.
  * Exit codes: 0 ok, 1 a runtime problem (e.g. `check` found one), 2 bad usage or configuration.
  */
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig, vcentersNamed, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { checkVcenters, type VcenterCheck } from './vsphere/check.ts';
 
@@ -158,12 +158,12 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   if (args.command === 'check') return runCheck(config);
   const log = createLogger(config.logLevel);
   for (const warning of config.warnings) log.warn(warning);
-  const { runServe, runCollect, vcentersNamed } = await import('./main.ts');
   if (args.command === 'serve') {
     if (args.vcenterIds.length > 0) {
       process.stderr.write('--vcenter is for `vscope collect`; `serve` collects every vCenter (or none with --no-collector)\n');
       return 2;
     }
+    const { runServe } = await import('./main.ts');
     return runServe(config, log, undefined, { collector: !args.noCollector });
   }
   let collected: Config;
@@ -174,7 +174,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     process.stderr.write(`${error.message}\n`);
     return 2;
   }
-  return runCollect(collected, log, { once: args.once });
+  const { runCollectInWorker } = await import('./collect-thread.ts');
+  return runCollectInWorker(collected, log, { once: args.once });
 }
 
 const isEntry = process.argv[1] !== undefined && /(^|[\\/])(cli\.(ts|js)|vscope(\.js)?)$/.test(process.argv[1]);

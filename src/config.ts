@@ -560,3 +560,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   };
   return options.vcenters && options.vcenters.length > 0 ? await withVcenters(config, options.vcenters) : config;
 }
+
+/** The vCenters of `config` named by `ids` (all when empty). @throws ConfigError for an unknown id */
+export function vcentersNamed(config: Config, ids: readonly string[]): Config {
+  if (ids.length === 0) return config;
+  const unknown = ids.filter((id) => !config.vcenters.some((vcenter) => vcenter.id === id));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown vCenter ${unknown.map((id) => JSON.stringify(id)).join(', ')} in --vcenter; configured: ${config.vcenters.map((v) => v.id).join(', ') || 'none'}`);
+  }
+  return { ...config, vcenters: config.vcenters.filter((vcenter) => ids.includes(vcenter.id)) };
+}

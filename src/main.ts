@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createCollector, runCollectOnce, type Collector, type CollectorTuning, type VcenterTarget } from './collector/collector.ts';
-import { ConfigError, loadConfig, withVcenters, type Config, type VcenterConfig } from './config.ts';
+import type { Config, VcenterConfig } from './config.ts';
 import { LeaseKeeper } from './collector/leases.ts';
 import { createLogger } from './log.ts';
+import { untilSignal } from './signals.ts';
 import type { VcsimOptions } from './simulator/vcsim.ts';
 import { openStores, type EngineSettings, type OpenStores, type StoreSettings } from './store/open.ts';
 
@@ -88,20 +89,6 @@ function collectorTuning(config: Config): Partial<CollectorTuning> {
     metricsPerQuery: config.collector.perfMetricsPerQuery,
     concurrency: config.collector.perfConcurrency,
   };
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilSignal(log: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 function isLoopbackHost(host: string): boolean {
@@ -241,23 +228,13 @@ export async function runServe(config: Config, log: Logger, onListening?: (url: 
   return 0;
 }
 
-/** The vCenters of `config` named by `ids` (all when empty). @throws ConfigError for an unknown id */
-export function vcentersNamed(config: Config, ids: readonly string[]): Config {
-  if (ids.length === 0) return config;
-  const unknown = ids.filter((id) => !config.vcenters.some((vcenter) => vcenter.id === id));
-  if (unknown.length > 0) {
-    throw new ConfigError(`unknown vCenter ${unknown.map((id) => JSON.stringify(id)).join(', ')} in --vcenter; configured: ${config.vcenters.map((v) => v.id).join(', ') || 'none'}`);
-  }
-  return { ...config, vcenters: config.vcenters.filter((vcenter) => ids.includes(vcenter.id)) };
-}
-
 /**
  * `vscope collect [--once] [--vcenter ID]...`: the collector alone, for the vCenters named
  * (all by default), each only while this collector holds its lease. With `once`, one cycle per
  * vCenter (and the whole history import at first start), waiting up to a lease's time to live
  * for a vCenter another collector holds; exit code 1 when any vCenter failed or stayed held.
  */
-export async function runCollect(config: Config, log: Logger, options: { readonly once: boolean }): Promise<number> {
+export async function runCollect(config: Config, log: Logger, options: { readonly once: boolean; readonly stopped?: Promise<void> }): Promise<number> {
   requireVcenters(config);
   const stores = await openStore(config, log);
   const { store } = stores;
@@ -280,7 +257,7 @@ export async function runCollect(config: Config, log: Logger, options: { readonl
       return results.every((result) => result.ok) ? 0 : 1;
     }
     const collector = createCollector(common);
-    const stopped = untilSignal(log);
+    const stopped = options.stopped ?? untilSignal(log);
     collector.start();
     await stopped;
     await collector.stop();
@@ -310,6 +287,9 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const dataDirFlag = argv.indexOf('--data-dir');
   const keepData = dataDirFlag >= 0;
   const dataDir = keepData ? (argv[dataDirFlag + 1] ?? './data/demo') : mkdtempSync(join(tmpdir(), 'vscope-demo-'));
+  // Loaded here: `vscope collect`'s worker, which imports this module, is given a
+  // configuration already read.
+  const { loadConfig, withVcenters } = await import('./config.ts');
   const base = await loadConfig({ env: { VSCOPE_INTERVAL_SEC: '60', ...process.env } });
   const log = createLogger(base.logLevel);
   log.info('starting the vCenter simulator (built once, about 30 s the first time)');

@@ -52,6 +52,8 @@ export const defaultVmsPerGroup = 500;
 
 export class SummaryBlocks {
   private readonly statements;
+  /** The gathered buckets of a group (see `summarizeRows`), kept from block to block while blocks are made. */
+  private readonly gathered = new ReusedFloats();
 
   /**
    * @param vmsPerGroup VMs whose buckets are gathered and summarized at once when a block is
@@ -117,6 +119,13 @@ export class SummaryBlocks {
    * @returns the blocks made
    */
   fill(nowSec: number, maxBlocks = Number.POSITIVE_INFINITY): number {
+    const made = this.fillBlocks(nowSec, maxBlocks);
+    // Nothing left to make: the array gathered into is not kept until the next block (a few MB).
+    if (made === 0) this.gathered.release();
+    return made;
+  }
+
+  private fillBlocks(nowSec: number, maxBlocks: number): number {
     let made = 0;
     let vms: { intId: number; numCpu: number }[] | null = null;
     for (const [tier, { blockSec, count }] of Object.entries(summaryBlocks) as [Tier, { blockSec: number; count: number }][]) {
@@ -152,7 +161,7 @@ export class SummaryBlocks {
       const firstNumber = group[0]?.intId ?? 0;
       const lastNumber = group.at(-1)?.intId ?? 0;
       const rows = starts.map((start) => () => statement?.get(start, firstNumber, lastNumber) ?? null);
-      const summaries = summarizeRows(tier, [{ fromSec: block, toSec: block + blockSec }], rows, group);
+      const summaries = summarizeRows(tier, [{ fromSec: block, toSec: block + blockSec }], rows, group, this.gathered);
       group.forEach((vm, i) => {
         numbers[1 + from + i] = vm.intId;
         const vmSummaries = summaries.get(vm.intId);
@@ -176,7 +185,7 @@ export class SummaryBlocks {
     const rows = ts.length === 0 || vms.length === 0 ? null : this.statements.rangeOfMany[tier].get(JSON.stringify(ts), asked);
     const opens = new Map<number, OpenHalfHour>();
     if (tier !== '5m' && rows !== null) for (const [intId, startSec, data] of this.statements.opensOf.all(asked)) opens.set(intId, { startSec, data });
-    const byNumber = summarizeRows(tier, ranges, [() => rows ?? null], numbered, opens);
+    const byNumber = summarizeRows(tier, ranges, [() => rows ?? null], numbered, new ReusedFloats(), opens);
     const found = new Map<string, VmSummaries>();
     for (const vm of numbered) {
       const summaries = byNumber.get(vm.intId);
@@ -250,6 +259,29 @@ export class SummaryBlocks {
     }
   }
 }
+
+/**
+ * A Float64Array reused from call to call, grown when a call needs more. Each group's gathered
+ * buckets (4.6 MB for 500 VMs and a day of 30-minute buckets) lived through the young-generation
+ * collections of its summaries and reached the old generation, where it waited for a full
+ * collection: 10 such arrays a block, 13 MB of a first start's peak with the collector's
+ * limited heap (bench/RESULTS.md, issue 12).
+ */
+class ReusedFloats {
+  private array = new Float64Array(0);
+
+  /** The first `length` numbers, every one NaN. */
+  take(length: number): Float64Array {
+    if (this.array.length < length) this.array = new Float64Array(length);
+    return this.array.subarray(0, length).fill(Number.NaN);
+  }
+
+  /** Lets the array go (the next `take` allocates again). */
+  release(): void {
+    this.array = new Float64Array(0);
+  }
+}
+
 /** Where `value` is in the ascending `sorted`, or -1. */
 function sortedIndexOf(sorted: Int32Array, value: number): number {
   let low = 0;
@@ -268,10 +300,11 @@ function sortedIndexOf(sorted: Int32Array, value: number): number {
  * The summaries of VMs' buckets of `tier` starting in the ranges (apart, in time order), from packed rows
  * (packed-rows.ts; `rows` reads them a part at a time; any order; rows of other entities are
  * skipped). The VMs' buckets are gathered first: only the average and maximum of the metrics the
- * summaries read, in one Float64Array for all the VMs (NaN for none; about 9 KB a VM for a day
- * of 30-minute buckets: keeping the decoded rows of a day took a gigabyte at 5,000 VMs). One
- * array, not one per VM: arrays that live through young-generation collections reach the old
- * generation and their memory waits for a full collection. A VM without rows gets empty summaries.
+ * summaries read, in one Float64Array for all the VMs, taken from `gathered` (NaN for none; about
+ * 9 KB a VM for a day of 30-minute buckets: keeping the decoded rows of a day took a gigabyte at
+ * 5,000 VMs). One array, not one per VM: arrays that live through young-generation collections
+ * reach the old generation and their memory waits for a full collection. A VM without rows gets
+ * empty summaries.
  * `opens` (open-half-hour.ts) are added into their buckets; only with `rows` in one part.
  */
 function summarizeRows(
@@ -279,6 +312,7 @@ function summarizeRows(
   ranges: readonly TimeWindow[],
   rows: readonly (() => Uint8Array | null)[],
   vms: readonly { readonly intId: number; readonly numCpu: number }[],
+  gathered: ReusedFloats,
   opens: ReadonlyMap<number, OpenHalfHour> = new Map(),
 ): Map<number, VmSummaries> {
   const stepSec = tierStepSec[tier];
@@ -287,7 +321,7 @@ function summarizeRows(
   const position = new Map(ts.map((bucketSec, index) => [bucketSec, index]));
   const perVm = gatheredMetrics.length * 2 * buckets;
   const slot = new Map<number, number>(vms.map((vm, index) => [vm.intId, index]));
-  const gatheredAll = new Float64Array(vms.length * perVm).fill(Number.NaN);
+  const gatheredAll = gathered.take(vms.length * perVm);
   const hasRows = new Uint8Array(vms.length);
   // One bucket decoded flat (sum, count, min, max per metric): no object per metric and row.
   const scratch = new Float64Array(vmMetrics.length * accumulatorStride);

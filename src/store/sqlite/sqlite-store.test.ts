@@ -561,7 +561,8 @@ void describe('series watermark', () => {
 });
 
 void describe('lookups while another connection writes', () => {
-  void it('answers entities and marks as the file holds them, whichever connection wrote', () => {
+  void it('answers entities and marks as the file holds them, whichever connection wrote: another connection\'s commit from the next turn of the event loop, its own at once', async () => {
+    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const path = join(dir, 'two-connections.db');
     const reader = openSqliteStore(path);
     const writer = openSqliteStore(path);
@@ -570,12 +571,16 @@ void describe('lookups while another connection writes', () => {
       return found?.kind === 'vm' ? found.name : undefined;
     };
     writer.saveInventory(snapshot(D, [vm(vmA, 'alpha'), vm(vmB, 'beta')]));
+    await nextTurn();
     assert.equal(nameOf(vmA), 'alpha');
     assert.equal(reader.seriesWatermark(vmA)?.highWaterSec, null);
     assert.equal(reader.entity(entityId('vm', vc, 'vm-3')), null);
 
     writer.saveInventory(snapshot(D + 60, [vm(vmA, 'renamed'), vm(entityId('vm', vc, 'vm-3'), 'gamma')]));
     writer.writeRealtime([vmBatch(vmA, [D + 80], [1])]);
+    // The data version is read once per turn (a request asks two or three times): this turn's answers hold.
+    assert.equal(nameOf(vmA), 'alpha');
+    await nextTurn();
     assert.equal(nameOf(vmA), 'renamed');
     assert.equal(reader.entity(vmB)?.removedAtSec, D + 60);
     assert.equal(nameOf(entityId('vm', vc, 'vm-3')), 'gamma');

@@ -1101,12 +1101,27 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   }
 
   /**
-   * Changes whenever data changes: writes through this connection, plus SQLite's data_version,
-   * which moves when another connection (a collector in another process) commits.
+   * Changes whenever data changes: writes through this connection, at once, plus SQLite's
+   * data_version, which moves when another connection (a collector in another process or
+   * thread) commits. That one is read once per turn of the event loop: a request asks two or
+   * three times (its entity, the series' watermark, a list's cache), and each read is a read
+   * transaction of its own, with the WAL's locks (about a tenth of a series request's CPU
+   * under load). So another connection's commit shows from the next turn on; PostgreSQL's
+   * store caches its version for a window in the same way.
    */
   dataVersion(): number {
-    return this.writes + Number(this.statements.dataVersion.get());
+    if (this.turnVersion === null) {
+      this.turnVersion = Number(this.statements.dataVersion.get());
+      setImmediate(this.endTurn);
+    }
+    return this.writes + this.turnVersion;
   }
+
+  /** SQLite's data_version as read in this turn of the event loop (see dataVersion). */
+  private turnVersion: number | null = null;
+  private readonly endTurn = (): void => {
+    this.turnVersion = null;
+  };
 
   ping(): boolean {
     try {

@@ -20,6 +20,7 @@ import { entityId } from '../src/shared/entity-id.ts';
 import { vmMetrics } from '../src/shared/metrics.ts';
 import { declaredRoutes } from '../src/server/app.ts';
 import { statusResponse } from '../src/server/status.ts';
+import { nextTurn } from '../src/store/contract/subject.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { CollectionStatus, Store } from '../src/store/store.ts';
 import { testApp, type TestApp } from './fixtures/api-app.ts';
@@ -442,6 +443,9 @@ before(async () => {
           vms: writer.vms(dc.id),
           datastores: writer.datastores(dc.id).filter((ds) => ds.name !== 'ds2'),
         });
+        // inject answers in this turn of the event loop; a request comes in a turn of its own,
+        // from which another connection's commit shows (SQLite reads its data version once per turn).
+        await nextTurn();
         assert.deepEqual(await names(), ['ds1']);
       } finally {
         await cached.close();

@@ -11,7 +11,7 @@ import {
   berlin, clusterA, clusterB, dsLyon, dsParis, host, hostBerlin, hostLyon, hostParis, lyon, nicLyon0, nicParis0, nicParis1, paris, parisVms,
   vc1, vc1Snapshot, vc2, vc2Snapshot, vm, vmAlpha, vmAlphaUpper, vmBerlin, vmBeta, vmDup1, vmDup2, vmLyon, vmTools,
 } from './fixtures.ts';
-import { versionOf, withSubject, type OpenSubject } from './subject.ts';
+import { nextTurn, versionOf, withSubject, type OpenSubject } from './subject.ts';
 
 /** Each kind's ids, sorted, so that presentIds (which promises no order) compares exactly. */
 function sortedIds(byKind: Readonly<Partial<Record<string, readonly string[]>>>): Record<string, string[]> {
@@ -210,9 +210,11 @@ export function inventoryStoreContract(name: string, open: OpenSubject<Inventory
         assert.notEqual(afterStatus, again);
         const elsewhere = await other();
         await elsewhere.saveInventory(vc2Snapshot(1000));
+        await nextTurn();
         const afterOther = await versionOf(store);
         assert.notEqual(afterOther, afterStatus, 'another connection\'s inventory');
         await elsewhere.saveStatus(status(vc2, null));
+        await nextTurn();
         assert.notEqual(await versionOf(store), afterOther, 'another connection\'s status');
       }));
 

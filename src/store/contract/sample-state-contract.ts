@@ -8,7 +8,7 @@ import { hostMetrics, vmMetrics } from '../../shared/metrics.ts';
 import type { Rollup } from '../../shared/rollup.ts';
 import type { EntitySampleState, InventoryStore, SampleStateStore } from '../store.ts';
 import { hostParis, vc1, vc1Snapshot, vc2, vc2Snapshot, vmAlpha, vmBerlin, vmBeta } from './fixtures.ts';
-import { versionOf, withSubject, type OpenSubject } from './subject.ts';
+import { nextTurn, versionOf, withSubject, type OpenSubject } from './subject.ts';
 
 export type SampleStateSubjectStore = SampleStateStore & InventoryStore;
 
@@ -107,6 +107,7 @@ export function sampleStateStoreContract(name: string, open: OpenSubject<SampleS
         const beforeElsewhere = await versionOf(elsewhere);
         await store.saveSampleStates([{ entityId: vmBeta, kind: 'vm', highWaterSec: 1300, openBucket: null }]);
         assert.notEqual(await versionOf(store), before);
+        await nextTurn();
         assert.notEqual(await versionOf(elsewhere), beforeElsewhere);
         assert.equal((await elsewhere.sampleStates([vmBeta])).get(vmBeta)?.highWaterSec, 1300);
       }));

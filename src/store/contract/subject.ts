@@ -28,6 +28,15 @@ export async function withSubject<S>(open: OpenSubject<S>, test: (subject: Contr
   }
 }
 
+/**
+ * Resolves in the next turn of the event loop: another connection's commit shows in a store's
+ * answers from then on at the latest (SQLite reads its data version once per turn; a request
+ * arrives in a turn of its own).
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The store's dataVersion; fails the test when the store offers none (every shared-state store must). */
 export async function versionOf(store: InventoryStore): Promise<number> {
   const version = await store.dataVersion?.();

@@ -386,10 +386,12 @@ interface BenchServer {
 /** Starts the server process and resolves once it reports ready. */
 function startServer(vmCount: number, historyVms: number, writes: boolean, users: number): Promise<BenchServer> {
   const script = fileURLToPath(import.meta.url);
-  const profile = process.env.VSCOPE_BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.VSCOPE_BENCH_CPU_PROF];
-  // Extra flags for the server process only, for example --trace-gc to see its pauses.
-  profile.push(...(process.env.VSCOPE_BENCH_SERVER_FLAGS ?? '').split(' ').filter((flag) => flag !== ''));
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms), '--users', String(users), ...(writes ? [] : ['--no-writes'])], {
+  const nodeFlags = [
+    ...(process.env.VSCOPE_BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.VSCOPE_BENCH_CPU_PROF]),
+    // Extra flags for the server process only, for example --trace-gc to see its pauses.
+    ...(process.env.VSCOPE_BENCH_SERVER_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
+  ];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, '--serve', '--vms', String(vmCount), '--history-vms', String(historyVms), '--users', String(users), ...(writes ? [] : ['--no-writes'])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });

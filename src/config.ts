@@ -237,8 +237,8 @@ function requireFile(path: string, field: string): void {
 }
 
 /** Validates and normalizes one vCenter given in code; `field` prefixes error messages (e.g. `vcenters(added)[0]`). */
-async function parseVcenter(input: VcenterInput, field: string): Promise<VcenterConfig> {
-  const parsed = (await configSchemas()).vcenter.safeParse(input);
+function parseVcenter(schemas: Schemas, input: VcenterInput, field: string): VcenterConfig {
+  const parsed = schemas.vcenter.safeParse(input);
   if (!parsed.success) throw zodToConfigError(parsed.error, `${field}.`);
   return normalizeVcenter(parsed.data, field);
 }
@@ -285,8 +285,9 @@ function validateVcenters(vcenters: readonly VcenterConfig[]): void {
 export async function withVcenters(config: Config, vcenters: readonly VcenterInput[]): Promise<Config> {
   const merged = [...config.vcenters];
   const warnings = [...config.warnings];
+  const schemas = await configSchemas();
   for (const [index, input] of vcenters.entries()) {
-    const vcenter = await parseVcenter(input, `vcenters(added)[${String(index)}]`);
+    const vcenter = parseVcenter(schemas, input, `vcenters(added)[${String(index)}]`);
     const at = merged.findIndex((v) => v.id === vcenter.id);
     if (at >= 0) merged[at] = vcenter;
     else merged.push(vcenter);

@@ -163,6 +163,11 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
   private readonly statements;
   /** Writes made through this connection (see dataVersion). */
   private writes = 0;
+  /** SQLite's data_version as read in this turn of the event loop (see dataVersion). */
+  private turnVersion: number | null = null;
+  private readonly endTurn = (): void => {
+    this.turnVersion = null;
+  };
   /** Entities as last parsed by `entity`, with what they were parsed from. */
   private readonly parsed = new Map<string, { info: string; lastSeenSec: number; removedAtSec: number | null; entity: StoredEntity }>();
   /** What `entity` and `seriesWatermark` answered at one data version (see `sameData`). */
@@ -937,7 +942,8 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
    * for the same entity and mark on every series request, and while a collector writes, each
    * of its commits makes the next read of a row go to the file (SQLite drops a connection's
    * page cache when another one committed): ~45 µs a lookup at 5,000 VMs, against ~3 µs for
-   * the data version. Exact: the version moves with any write, here or elsewhere.
+   * the data version. The version moves with this connection's writes at once, with another
+   * connection's from the next turn of the event loop (see dataVersion).
    */
   private sameData(): AnsweredAt {
     const version = this.dataVersion();
@@ -1117,11 +1123,6 @@ export class SqliteStore implements Store, SessionStore, SampleStateStore, Login
     return this.writes + this.turnVersion;
   }
 
-  /** SQLite's data_version as read in this turn of the event loop (see dataVersion). */
-  private turnVersion: number | null = null;
-  private readonly endTurn = (): void => {
-    this.turnVersion = null;
-  };
 
   ping(): boolean {
     try {
